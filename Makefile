@@ -1,0 +1,42 @@
+# promcontract: `make rules` before `terragrunt apply`, `make check` in CI, `make test`.
+# Every target sets up what it needs: the virtualenv in .venv/ and, for check/test, the
+# real promtool / prometheus / pushgateway (scripts/ensure-tools).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PC     := $(BIN)/promcontract
+
+.PHONY: rules check test bench lint tools venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+tools:
+	@scripts/ensure-tools
+
+## rules: render every rules/*.contract.yaml into the values template and rules/generated/
+rules: $(STAMP)
+	$(PC) render
+
+## check: CI lint step; fails when generated files are stale or promtool rejects the rules
+check: $(STAMP) tools
+	$(PC) check
+	$(BIN)/ruff check generator tests bench
+
+## test: unit + integration tests (real promtool)
+test: $(STAMP) tools
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## bench: speed figures (printed, never asserted)
+bench: $(STAMP) tools
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,5 @@
+import sys
+
+from promcontract.cli import main
+
+sys.exit(main())

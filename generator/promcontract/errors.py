@@ -1,0 +1,65 @@
+"""User-facing errors: one line each, located in a file, mapped to an exit code.
+
+Exit codes are part of the CLI contract: 0 success, 1 a check failed, 2 bad input or a
+missing tool. Anything raised as a ``UserError`` is printed as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int | None = None  # 1-based
+    col: int | None = None  # 1-based
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: where, what, and the field path it concerns (may be empty)."""
+
+    location: Location
+    message: str
+    field: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}"
+        if self.field:
+            text += f" ({self.field})"
+        return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
+class UserError(Exception):
+    """Bad input or environment: reported as one line per problem, exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem(Location("promcontract"), problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ToolMissing(UserError):
+    """A required external binary (promtool, prometheus, pushgateway) is not available."""

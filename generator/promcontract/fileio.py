@@ -1,0 +1,50 @@
+"""Reading and writing user files: exact bytes in, atomic writes out.
+
+Text is decoded from UTF-8 without newline translation, so CRLF and a missing final newline
+survive a round trip. Writes go to a temp file in the same directory, then ``os.replace``:
+a reader sees the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from promcontract.errors import Location, Problem, UserError
+from promcontract.yamlsource import read_text
+
+__all__ = ["read_text", "write_atomic", "check_writable"]
+
+
+def check_writable(path: str) -> None:
+    """Fail early (before any work) when ``path`` or its directory cannot be written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(path):
+        # Honour the permission bits even for root (os.access says yes to root): a file
+        # marked read-only is not ours to replace.
+        if not os.access(path, os.W_OK) or os.stat(path).st_mode & 0o222 == 0:
+            raise UserError(Problem(Location(path), "file is read-only; not written"))
+    if not os.access(directory, os.W_OK):
+        raise UserError(Problem(Location(path), f"directory {directory} is not writable"))
+
+
+def write_atomic(path: str, text: str) -> None:
+    check_writable(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    mode = None
+    if os.path.exists(path):
+        mode = os.stat(path).st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode if mode is not None else 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise UserError(Problem(Location(path), f"cannot write: {exc.strerror}")) from None

@@ -1,0 +1,142 @@
+"""The contract model: frozen dataclasses built once from a validated contract file.
+
+Generators (render, derive, verify, push) only ever see these values, never raw YAML.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from promcontract.errors import Location
+
+# Labels the Pushgateway adds to every pushed series ("gateway adds job and instance=\"\"").
+GATEWAY_LABELS = ("instance", "job")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The set of values a metric may take."""
+
+    kind: str  # enum | unix_seconds | count | range
+    states: tuple[tuple[int, str], ...] = ()  # enum: (value, meaning)
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+
+    @property
+    def low(self) -> float:
+        if self.kind == "enum":
+            return min(v for v, _ in self.states)
+        if self.kind in ("count", "unix_seconds"):
+            return 0.0
+        return -math.inf if self.min is None else self.min
+
+    @property
+    def high(self) -> float:
+        if self.kind == "enum":
+            return max(v for v, _ in self.states)
+        return math.inf if self.max is None else self.max
+
+    @property
+    def integral(self) -> bool:
+        return self.kind in ("enum", "count") or self.integer
+
+    def contains(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        if self.kind == "enum":
+            return value in {v for v, _ in self.states}
+        if value < self.low or value > self.high:
+            return False
+        return not (self.integral and value != math.floor(value))
+
+    def describe(self) -> str:
+        if self.kind == "enum":
+            return ", ".join(f"{v} {meaning}" for v, meaning in self.states)
+        if self.kind == "count":
+            return "non-negative integer"
+        if self.kind == "unix_seconds":
+            return "unix time in seconds (>= 0)"
+        lo = "" if self.min is None else f">= {_num(self.min)}"
+        hi = "" if self.max is None else f"<= {_num(self.max)}"
+        text = " and ".join(p for p in (lo, hi) if p)
+        return text + (", integer" if self.integer else "")
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+@dataclass(frozen=True)
+class LintException:
+    finding: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    type: str
+    help: str
+    unit: str
+    labels: tuple[str, ...]
+    domain: Domain
+    lint_exceptions: tuple[LintException, ...] = ()
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    kind: str
+    description: str
+    params: tuple[tuple[str, Any], ...]  # kind-specific fields, frozen
+
+    def get(self, key: str) -> Any:
+        return dict(self.params)[key]
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    kind: str  # heartbeat_stale | age_above | value_above | expr
+    for_: str
+    for_seconds: float
+    severity: str
+    summary: str
+    rationale: str
+    description: str = ""
+    metric: str | None = None
+    threshold: float | None = None  # seconds for durations, a number otherwise
+    threshold_text: str = ""  # as written in the contract
+    comparison: str = ">"
+    when_absent: str = "silent"
+    expr: str | None = None  # raw expression (kind expr only)
+    output_labels: tuple[str, ...] | None = None  # kind expr: labels the expression keeps
+    labels: tuple[tuple[str, str], ...] = ()
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    group: str
+    source: str
+    grouping_key: tuple[tuple[str, str], ...]
+    cadence: str
+    cadence_seconds: float
+    metrics: tuple[Metric, ...]
+    alerts: tuple[Alert, ...]
+    invariants: tuple[Invariant, ...] = ()
+    description: str = ""
+
+    @property
+    def job(self) -> str:
+        return dict(self.grouping_key)["job"]
+
+    def metric(self, name: str) -> Metric:
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        raise KeyError(name)

@@ -1,0 +1,123 @@
+"""The steps behind ``render`` and ``check``: contracts -> outputs, compared or written.
+
+Pure functions compute every output's new text; only ``write_outputs`` touches the disk and
+it does so after everything has been computed, so bad input never leaves a file half-written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+
+from promcontract import promtool, render, splice, tfescape
+from promcontract.errors import Location, Problem, UserError
+from promcontract.fileio import check_writable, read_text, write_atomic
+from promcontract.model import Contract
+
+GENERATED_DIR = "rules/generated"
+
+
+@dataclass(frozen=True)
+class Output:
+    path: str
+    old: str | None  # None: file does not exist yet
+    new: str
+
+    @property
+    def stale(self) -> bool:
+        return self.old != self.new
+
+    def diff(self) -> str:
+        old = (self.old or "").splitlines(keepends=True)
+        new = self.new.splitlines(keepends=True)
+        return "".join(difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}"))
+
+
+def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str) -> str:
+    """Every contract's group spliced into the template text, Terraform-escaped."""
+    text = tpl_text
+    for contract in contracts:
+        block = tfescape.escape(render.render_group(contract))
+        text = splice.splice(text, contract.group, block, tpl_path)
+    return text
+
+
+def rule_file_path(contract: Contract, generated_dir: str = GENERATED_DIR) -> str:
+    return os.path.join(generated_dir, f"{contract.name}.rules.yml")
+
+
+def plan_outputs(contracts: list[Contract], tpl_path: str,
+                 generated_dir: str = GENERATED_DIR) -> list[Output]:
+    """All files ``render`` owns, with their current and intended text."""
+    tpl_old = read_text(tpl_path)
+    outputs = [Output(tpl_path, tpl_old, splice_all(contracts, tpl_old, tpl_path))]
+    for contract in contracts:
+        path = rule_file_path(contract, generated_dir)
+        outputs.append(Output(path, _read_optional(path), render.render_rule_file(contract)))
+    return outputs
+
+
+def _read_optional(path: str) -> str | None:
+    if not os.path.exists(path):
+        return None
+    return read_text(path)
+
+
+def write_outputs(outputs: list[Output]) -> list[Output]:
+    """Write the stale outputs (only those); returns what was written."""
+    stale = [o for o in outputs if o.stale]
+    for output in stale:  # fail before writing anything
+        directory = os.path.dirname(output.path) or "."
+        if not os.path.isdir(directory):
+            os.makedirs(directory, exist_ok=True)
+        check_writable(output.path)
+    for output in stale:
+        write_atomic(output.path, output.new)
+    return stale
+
+
+_PROMTOOL_LOC = re.compile(r"^(?P<file>[^:\n]+): (?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
+
+
+def promtool_rule_problems(text: str, shown_as: str, line_offset: int = 0) -> list[Problem]:
+    """``promtool check rules`` on ``text``; findings located in the file it came from."""
+    with tempfile.TemporaryDirectory(prefix="promcontract-") as tmp:
+        path = os.path.join(tmp, "rules.yml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        result = promtool.check_rules(path)
+    if result.returncode == 0:
+        return []
+    problems = []
+    for raw in result.output.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("Checking", "FAILED", "SUCCESS")):
+            continue
+        match = _PROMTOOL_LOC.match(line)
+        if match:
+            problems.append(Problem(
+                Location(shown_as, int(match.group("line")) + line_offset,
+                         int(match.group("col"))),
+                "promtool check rules: " + match.group("msg")))
+        else:
+            message = line.replace(path, shown_as)
+            if message.startswith(shown_as + ": "):
+                message = message[len(shown_as) + 2:]
+            problems.append(Problem(Location(shown_as), "promtool check rules: " + message))
+    if not problems:
+        problems.append(Problem(Location(shown_as),
+                                f"promtool check rules failed: {result.output[:200]}"))
+    return problems
+
+
+def template_rules_text(tpl_text: str, tpl_path: str) -> tuple[str, int]:
+    """``alerting_rules.yml`` from the template as plain YAML, and its line offset."""
+    raw, start = splice.extract_alerting_rules(tpl_text, tpl_path)
+    try:
+        return tfescape.neutralise(raw), start
+    except tfescape.TemplateSyntaxError as exc:
+        line = raw.count("\n", 0, max(exc.offset, 0)) + 1 + start
+        raise UserError(Problem(Location(tpl_path, line), str(exc))) from None

@@ -1,0 +1,76 @@
+"""The one place that runs promtool (argument lists, timeouts, located errors).
+
+Found via ``$PROMTOOL`` or ``PATH``. Debian bookworm ships promtool 2.42: nothing here uses
+flags added after it (no ``--run``, ``--junit``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from promcontract.errors import ToolMissing
+
+TIMEOUT_S = 120.0
+INSTALL_HINT = ("install Debian's 'prometheus' package (apt-get install prometheus) or set "
+                "PROMTOOL to the promtool binary")
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + self.stderr).strip()
+
+
+def find() -> str:
+    explicit = os.environ.get("PROMTOOL")
+    if explicit:
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return explicit
+        raise ToolMissing(f"PROMTOOL={explicit} is not an executable file; {INSTALL_HINT}")
+    found = shutil.which("promtool")
+    if not found:
+        raise ToolMissing(f"promtool not found on PATH; {INSTALL_HINT}")
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def version(binary: str | None = None) -> str:
+    result = run(["--version"], binary=binary)
+    match = re.search(r"version (\S+)", result.output)
+    return match.group(1) if match else "unknown"
+
+
+def run(args: list[str], *, stdin: str | None = None, binary: str | None = None,
+        timeout: float = TIMEOUT_S) -> Result:
+    exe = binary or find()
+    try:
+        proc = subprocess.run([exe, *args], input=stdin, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise ToolMissing(f"promtool not found at {exe}; {INSTALL_HINT}") from None
+    except subprocess.TimeoutExpired:
+        raise ToolMissing(f"promtool {' '.join(args[:2])} timed out after {timeout:.0f}s") \
+            from None
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def check_rules(path: str) -> Result:
+    return run(["check", "rules", path])
+
+
+def test_rules(path: str) -> Result:
+    return run(["test", "rules", path])
+
+
+def check_metrics(payload: str) -> Result:
+    return run(["check", "metrics"], stdin=payload)

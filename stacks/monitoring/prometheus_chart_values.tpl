@@ -1,0 +1,275 @@
+# Values for the prometheus-community/prometheus Helm chart.
+# Rendered by Terraform templatefile() in stacks/monitoring/main.tf, then passed to helm_release.
+# Terraform template syntax: ${...} and %{...} are special; write $${ / %%{ for literals.
+
+server:
+  global:
+    scrape_interval: 30s
+    scrape_timeout: 10s
+    evaluation_interval: 30s
+  retention: "${retention_days}d"
+  persistentVolume:
+    enabled: true
+    size: ${server_volume_size}
+    storageClass: gp3
+  resources:
+    requests:
+      cpu: 500m
+      memory: 2Gi
+    limits:
+      memory: 6Gi
+  ingress:
+    enabled: true
+    ingressClassName: internal
+    hosts:
+      - prometheus.${cluster_domain}
+    annotations:
+      cert-manager.io/cluster-issuer: letsencrypt
+  extraFlags:
+    - web.enable-lifecycle
+    - storage.tsdb.wal-compression
+
+alertmanager:
+  enabled: true
+  persistence:
+    size: 2Gi
+  config:
+    global:
+      resolve_timeout: 5m
+      slack_api_url: "${slack_webhook_url}"
+    route:
+      receiver: default
+      group_by: [alertname, job]
+      group_wait: 30s
+      group_interval: 5m
+      repeat_interval: 4h
+      routes:
+%{ for team, channel in team_channels ~}
+        - receiver: ${team}
+          matchers:
+            - team="${team}"
+%{ endfor ~}
+        - receiver: pager
+          matchers:
+            - severity="critical"
+    receivers:
+      - name: default
+        slack_configs:
+          - channel: "#alerts"
+            send_resolved: true
+            title: '{{ template "slack.default.title" . }}'
+            text: '{{ range .Alerts }}{{ .Annotations.summary }} {{ end }}'
+%{ for team, channel in team_channels ~}
+      - name: ${team}
+        slack_configs:
+          - channel: "${channel}"
+            send_resolved: true
+%{ endfor ~}
+      - name: pager
+        pagerduty_configs:
+          - routing_key: "${pagerduty_routing_key}"
+            description: '{{ .CommonAnnotations.summary }}'
+
+prometheus-pushgateway:
+  enabled: true
+  serviceAnnotations:
+    prometheus.io/probe: pushgateway
+  persistentVolume:
+    enabled: true
+    size: 1Gi
+
+kube-state-metrics:
+  enabled: true
+
+prometheus-node-exporter:
+  enabled: true
+  hostRootFsMount:
+    enabled: false
+
+extraScrapeConfigs: |
+  - job_name: blackbox
+    metrics_path: /probe
+    params:
+      module: [http_2xx]
+    static_configs:
+      - targets:
+%{ for url in probe_urls ~}
+          - ${url}
+%{ endfor ~}
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_target
+      - source_labels: [__param_target]
+        regex: 'https?://([^/]+)/?.*'
+        target_label: probe_host
+        replacement: '$${1}'
+      - target_label: __address__
+        replacement: blackbox-exporter:9115
+
+serverFiles:
+  recording_rules.yml:
+    groups:
+      - name: node-recording
+        rules:
+          - record: instance:node_cpu_utilisation:rate5m
+            expr: 1 - avg without (cpu) (sum without (mode) (rate(node_cpu_seconds_total{mode=~"idle|iowait|steal"}[5m])))
+          - record: instance:node_memory_utilisation:ratio
+            expr: 1 - (node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)
+
+  alerting_rules.yml:
+    groups:
+      # Node health. Thresholds agreed with the platform team, see runbook NODE-1.
+      - name: Node
+        rules:
+          - alert: NodeFilesystemAlmostFull
+            expr: node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes < 0.10
+            for: 15m
+            labels:
+              severity: warning
+            annotations:
+              summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} is {{ $value | humanizePercentage }} free"
+              runbook_url: "https://runbooks.${cluster_domain}/node/filesystem"
+          - alert: NodeHighCPU
+            expr: instance:node_cpu_utilisation:rate5m > 0.9
+            for: 30m
+            labels:
+              severity: warning
+            annotations:
+              summary: "CPU on {{ $labels.instance }} at {{ $value | humanizePercentage }}"
+          - alert: NodeMemoryPressure
+            expr: instance:node_memory_utilisation:ratio > 0.95
+            for: 10m
+            labels:
+              severity: critical
+            annotations:
+              summary: "Memory on {{ $labels.instance }} at {{ $value | humanizePercentage }}"
+
+      # Kubernetes workloads.
+      - name: Kubernetes
+        rules:
+          - alert: KubePodCrashLooping
+            expr: increase(kube_pod_container_status_restarts_total[15m]) > 3
+            for: 15m
+            labels:
+              severity: warning
+            annotations:
+              summary: "{{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value | printf \"%.0f\" }} times in 15m"
+          - alert: KubeDeploymentReplicasMismatch
+            expr: kube_deployment_spec_replicas != kube_deployment_status_replicas_available
+            for: 30m
+            labels:
+              severity: warning
+            annotations:
+              summary: "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has {{ $value }} available replicas"
+          - alert: KubeJobFailed
+            expr: kube_job_status_failed > 0
+            for: 5m
+            labels:
+              severity: warning
+            annotations:
+              summary: "Job {{ $labels.namespace }}/{{ $labels.job_name }} failed"
+
+      # BEGIN promcontract group: Infrastructure Drift
+      - name: Infrastructure Drift
+        # Generated from drift.contract.yaml by promcontract (make rules). Do not edit here:
+        # change the contract, then run make rules.
+        rules:
+          # DriftDetectionStale (for 30m): 24 h cron + 2 h grace; catches a dead cron or a job failing
+          # before its push. Also fires when the heartbeat series is absent altogether (gateway wiped or
+          # job never ran).
+          - alert: DriftDetectionStale
+            expr: (time() - max by (job) (drift_detection_last_run_timestamp{job="drift-detection"}) > 26 * 3600) or absent(drift_detection_last_run_timestamp{job="drift-detection"})
+            for: 30m
+            labels:
+              severity: warning
+            annotations:
+              summary: Drift detection has not reported for {{ $value | humanizeDuration }}
+              description: The drift-detection job last pushed its heartbeat {{ $value | humanizeDuration }} ago (or never). Check the nightly CI schedule and the job's last log.
+          # DriftUnaddressed (for 1h): 72 h is long enough for weekends and review, short enough to force
+          # follow-up. Computed from first_seen (not age_hours) so the age grows between runs and the
+          # alert keeps the stack label and names its stack.
+          - alert: DriftUnaddressed
+            expr: time() - drift_stack_first_seen{job="drift-detection"} > 72 * 3600
+            for: 1h
+            labels:
+              severity: warning
+            annotations:
+              summary: Stack {{ $labels.stack }} has drifted for {{ $value | humanizeDuration }}
+              description: terraform plan has shown changes for stack {{ $labels.stack }} since its drift streak began {{ $value | humanizeDuration }} ago. Apply or revert the change.
+          # DriftStacksMany (for 30m): Wide drift means a systemic cause (admission webhook, provider
+          # bump, CRD upgrade).
+          - alert: DriftStacksMany
+            expr: drift_stack_count{job="drift-detection"} > 10
+            for: 30m
+            labels:
+              severity: warning
+            annotations:
+              summary: "{{ $value | printf \"%.0f\" }} stacks drifted in the last run"
+              description: Drift in this many stacks at once ({{ $value | printf "%.0f" }}). Look for a systemic cause before fixing stacks one by one.
+          # DriftStackErrored (for 2h): An unplannable stack is invisible to the other rules; 2h rides out
+          # a lock or backend blip.
+          - alert: DriftStackErrored
+            expr: drift_error_count{job="drift-detection"} > 0
+            for: 2h
+            labels:
+              severity: warning
+            annotations:
+              summary: "{{ $value | printf \"%.0f\" }} stacks failed to plan"
+              description: terraform plan failed for {{ $value | printf "%.0f" }} stacks; their drift is unknown. See drift_stack_state == 2 for which.
+      # END promcontract group: Infrastructure Drift
+
+      # Certificates issued by cert-manager.
+      - name: Certificates
+        rules:
+          - alert: CertificateExpiringSoon
+            expr: certmanager_certificate_expiration_timestamp_seconds - time() < 14 * 86400
+            for: 1h
+            labels:
+              severity: warning
+            annotations:
+              summary: "Certificate {{ $labels.name }} expires in {{ $value | humanizeDuration }}"
+          - alert: CertificateNotReady
+            expr: certmanager_certificate_ready_status{condition="False"} == 1
+            for: 10m
+            labels:
+              severity: critical
+            annotations:
+              summary: "Certificate {{ $labels.namespace }}/{{ $labels.name }} is not ready"
+
+%{ if enable_backup_alerts ~}
+      - name: Backups
+        rules:
+          - alert: BackupTooOld
+            expr: time() - backup_last_success_timestamp_seconds > ${backup_max_age_hours} * 3600
+            for: 1h
+            labels:
+              severity: critical
+            annotations:
+              summary: "Backup {{ $labels.backup }} is {{ $value | humanizeDuration }} old"
+%{ endif ~}
+
+  prometheus.yml:
+    rule_files:
+      - /etc/config/recording_rules.yml
+      - /etc/config/alerting_rules.yml
+    scrape_configs:
+      - job_name: prometheus
+        static_configs:
+          - targets: [localhost:9090]
+      - job_name: pushgateway
+        honor_labels: true
+        scrape_interval: 15s
+        static_configs:
+          - targets: [prometheus-pushgateway:9091]
+      - job_name: kubernetes-pods
+        kubernetes_sd_configs:
+          - role: pod
+        relabel_configs:
+          - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
+            action: keep
+            regex: true
+          - source_labels: [__address__, __meta_kubernetes_pod_annotation_prometheus_io_port]
+            action: replace
+            regex: ([^:]+)(?::\d+)?;(\d+)
+            replacement: $${1}:$${2}
+            target_label: __address__
