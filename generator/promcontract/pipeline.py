@@ -12,7 +12,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 
-from promcontract import promtool, render, splice, tfescape
+from promcontract import promtool, splice, tfescape
 from promcontract.errors import Location, Problem, UserError
 from promcontract.fileio import check_writable, read_text, write_atomic
 from promcontract.model import Contract
@@ -38,6 +38,7 @@ class Output:
 
 def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str) -> str:
     """Every contract's group spliced into the template text, Terraform-escaped."""
+    from promcontract import render  # Jinja2 import is slow; `check` overlaps it with promtool
     text = tpl_text
     for contract in contracts:
         block = tfescape.escape(render.render_group(contract))
@@ -50,9 +51,12 @@ def rule_file_path(contract: Contract, generated_dir: str = GENERATED_DIR) -> st
 
 
 def plan_outputs(contracts: list[Contract], tpl_path: str,
-                 generated_dir: str = GENERATED_DIR) -> list[Output]:
+                 generated_dir: str = GENERATED_DIR, tpl_text: str | None = None
+                 ) -> list[Output]:
     """All files ``render`` owns, with their current and intended text."""
-    tpl_old = read_text(tpl_path)
+    from promcontract import render
+
+    tpl_old = read_text(tpl_path) if tpl_text is None else tpl_text
     outputs = [Output(tpl_path, tpl_old, splice_all(contracts, tpl_old, tpl_path))]
     for contract in contracts:
         path = rule_file_path(contract, generated_dir)
@@ -82,35 +86,65 @@ def write_outputs(outputs: list[Output]) -> list[Output]:
 _PROMTOOL_LOC = re.compile(r"^(?P<file>[^:\n]+): (?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
 
 
+class RuleCheck:
+    """``promtool check rules`` on texts, started at once and run in the background.
+
+    Each text is shown as the file it came from, with a line offset, so findings point at
+    the user's file (the template) and not at a temp copy.
+    """
+
+    def __init__(self, texts: list[tuple[str, str, int]]):
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-")
+        self._shown: dict[str, tuple[str, int]] = {}
+        paths = []
+        for index, (text, shown_as, offset) in enumerate(texts):
+            path = os.path.join(self._tmp.name, f"rules-{index}.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            self._shown[path] = (shown_as, offset)
+            paths.append(path)
+        try:
+            self._running = promtool.start_check_rules(*paths)
+        except BaseException:
+            self._tmp.cleanup()
+            raise
+
+    def problems(self) -> list[Problem]:
+        try:
+            result = self._running.wait()
+        finally:
+            self._tmp.cleanup()
+        if result.returncode == 0:
+            return []
+        problems = []
+        for raw in result.output.splitlines():
+            line = raw.strip()
+            if not line or line.startswith(("Checking", "FAILED", "SUCCESS")):
+                continue
+            match = _PROMTOOL_LOC.match(line)
+            if match and match.group("file") in self._shown:
+                shown_as, offset = self._shown[match.group("file")]
+                problems.append(Problem(
+                    Location(shown_as, int(match.group("line")) + offset,
+                             int(match.group("col"))),
+                    "promtool check rules: " + match.group("msg")))
+                continue
+            message = line
+            where = Location("promtool")
+            for path, (shown_as, _) in self._shown.items():
+                if path in message:
+                    where = Location(shown_as)
+                    message = message.replace(path + ": ", "").replace(path, shown_as)
+            problems.append(Problem(where, "promtool check rules: " + message))
+        if not problems:
+            problems.append(Problem(Location("promtool"),
+                                    f"promtool check rules failed: {result.output[:200]}"))
+        return problems
+
+
 def promtool_rule_problems(text: str, shown_as: str, line_offset: int = 0) -> list[Problem]:
-    """``promtool check rules`` on ``text``; findings located in the file it came from."""
-    with tempfile.TemporaryDirectory(prefix="promcontract-") as tmp:
-        path = os.path.join(tmp, "rules.yml")
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        result = promtool.check_rules(path)
-    if result.returncode == 0:
-        return []
-    problems = []
-    for raw in result.output.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("Checking", "FAILED", "SUCCESS")):
-            continue
-        match = _PROMTOOL_LOC.match(line)
-        if match:
-            problems.append(Problem(
-                Location(shown_as, int(match.group("line")) + line_offset,
-                         int(match.group("col"))),
-                "promtool check rules: " + match.group("msg")))
-        else:
-            message = line.replace(path, shown_as)
-            if message.startswith(shown_as + ": "):
-                message = message[len(shown_as) + 2:]
-            problems.append(Problem(Location(shown_as), "promtool check rules: " + message))
-    if not problems:
-        problems.append(Problem(Location(shown_as),
-                                f"promtool check rules failed: {result.output[:200]}"))
-    return problems
+    """``promtool check rules`` on one text; findings located in the file it came from."""
+    return RuleCheck([(text, shown_as, line_offset)]).problems()
 
 
 def template_rules_text(tpl_text: str, tpl_path: str) -> tuple[str, int]:

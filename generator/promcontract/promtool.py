@@ -64,8 +64,36 @@ def run(args: list[str], *, stdin: str | None = None, binary: str | None = None,
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-def check_rules(path: str) -> Result:
-    return run(["check", "rules", path])
+class Running:
+    """A promtool process started in the background (so Python work overlaps with it)."""
+
+    def __init__(self, args: list[str], binary: str | None = None):
+        exe = binary or find()
+        self.args = args
+        try:
+            self._proc = subprocess.Popen([exe, *args], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True)
+        except OSError as exc:
+            raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; "
+                              f"{INSTALL_HINT}") from None
+
+    def wait(self, timeout: float = TIMEOUT_S) -> Result:
+        try:
+            out, err = self._proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.communicate()
+            raise ToolMissing(f"promtool {' '.join(self.args[:2])} timed out after "
+                              f"{timeout:.0f}s") from None
+        return Result(self._proc.returncode, out, err)
+
+
+def check_rules(*paths: str) -> Result:
+    return run(["check", "rules", *paths])
+
+
+def start_check_rules(*paths: str) -> Running:
+    return Running(["check", "rules", *paths])
 
 
 def test_rules(path: str) -> Result:

@@ -30,20 +30,25 @@ _KEY_RE = r"^(\s*)(?:{key}|\"{key}\"|'{key}')\s*:(?:\s+(?P<rest>.*?))?\s*$"
 PATH = ("serverFiles", "alerting_rules.yml", "groups")
 
 
-@dataclass(frozen=True)
 class Line:
-    text: str  # without its line ending
-    ending: str  # "\n", "\r\n" or "" (last line without final newline)
+    """One template line; indentation and "carries structure?" are computed once."""
 
-    @property
-    def indent(self) -> int:
-        return len(self.text) - len(self.text.lstrip(" "))
+    __slots__ = ("text", "ending", "indent", "neutral")
 
-    @property
-    def neutral(self) -> bool:
-        """Blank, comment or Terraform directive: carries no YAML structure."""
-        stripped = self.text.strip()
-        return not stripped or stripped.startswith("#") or bool(_DIRECTIVE_RE.match(self.text))
+    def __init__(self, text: str, ending: str):
+        self.text = text  # without its line ending
+        self.ending = ending  # "\n", "\r\n" or "" (last line without final newline)
+        stripped = text.lstrip(" ")
+        self.indent = len(text) - len(stripped)
+        # Blank, comment or Terraform directive: carries no YAML structure.
+        self.neutral = (not stripped.strip() or stripped.startswith("#")
+                        or (stripped.startswith("%{") and bool(_DIRECTIVE_RE.match(text))))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Line) and (self.text, self.ending) == (other.text, other.ending)
+
+    def __repr__(self) -> str:
+        return f"Line({self.text!r}, {self.ending!r})"
 
 
 def split_lines(text: str) -> list[Line]:
@@ -174,8 +179,11 @@ def list_items(lines: list[Line], groups: GroupsList) -> list[Item]:
     starts = [i for i in range(groups.start, groups.end)
               if not lines[i].neutral and lines[i].indent == groups.item_indent
               and lines[i].text.lstrip().startswith("-")]
+    # Deeper-indented comments after the last group still belong to it: look past the list's
+    # last structural line, up to the next one.
+    after = next((i for i in range(groups.end, len(lines)) if not lines[i].neutral), len(lines))
     for n, start in enumerate(starts):
-        limit = starts[n + 1] if n + 1 < len(starts) else groups.end
+        limit = starts[n + 1] if n + 1 < len(starts) else after
         end = start + 1
         name: str | None = None
         for i in range(start, limit):
@@ -204,15 +212,16 @@ def _markers(lines: list[Line], group: str) -> tuple[list[int], list[int]]:
     return begins, ends
 
 
-def indent_block(block: str, indent: int, step: int) -> list[str]:
-    """Lines of ``block`` (rendered with a 2-space step at column 0) at the file's indentation."""
+def indent_block(block: str, indent: int) -> list[str]:
+    """Lines of ``block`` (rendered at column 0) moved to the list's item indentation.
+
+    Inside the group the rendered 2-space step is kept: YAML only needs it consistent within
+    the block, and keys under ``- `` must sit 2 columns right of the dash whatever the file's
+    step is.
+    """
     out = []
     for raw in block.split("\n"):
-        if not raw.strip():
-            out.append("")
-            continue
-        lead = len(raw) - len(raw.lstrip(" "))
-        out.append(" " * (indent + lead // 2 * step) + raw.lstrip(" "))
+        out.append(" " * indent + raw if raw.strip() else "")
     while out and out[-1] == "":
         out.pop()
     return out
@@ -232,7 +241,7 @@ def splice(text: str, group: str, block: str, file: str) -> str:
     begins, ends = _markers(lines, group)
     items = [item for item in list_items(lines, groups) if item.name == group]
     new = [BEGIN + group] + block.split("\n") + [END + group]
-    new_lines = indent_block("\n".join(new), groups.item_indent, groups.step)
+    new_lines = indent_block("\n".join(new), groups.item_indent)
 
     if begins or ends:
         _check_markers(begins, ends, group, file, groups)

@@ -174,9 +174,9 @@ serverFiles:
         # Generated from drift.contract.yaml by promcontract (make rules). Do not edit here:
         # change the contract, then run make rules.
         rules:
-          # DriftDetectionStale (for 30m): 24 h cron + 2 h grace; catches a dead cron or a job failing
-          # before its push. Also fires when the heartbeat series is absent altogether (gateway wiped or
-          # job never ran).
+          # DriftDetectionStale (for 30m): 24 h cron + 2 h grace; catches a dead cron or a job
+          # failing before its push. Also fires when the heartbeat series is absent altogether
+          # (gateway wiped or job never ran).
           - alert: DriftDetectionStale
             expr: (time() - max by (job) (drift_detection_last_run_timestamp{job="drift-detection"}) > 26 * 3600) or absent(drift_detection_last_run_timestamp{job="drift-detection"})
             for: 30m
@@ -185,9 +185,9 @@ serverFiles:
             annotations:
               summary: Drift detection has not reported for {{ $value | humanizeDuration }}
               description: The drift-detection job last pushed its heartbeat {{ $value | humanizeDuration }} ago (or never). Check the nightly CI schedule and the job's last log.
-          # DriftUnaddressed (for 1h): 72 h is long enough for weekends and review, short enough to force
-          # follow-up. Computed from first_seen (not age_hours) so the age grows between runs and the
-          # alert keeps the stack label and names its stack.
+          # DriftUnaddressed (for 1h): 72 h is long enough for weekends and review, short enough
+          # to force follow-up. Computed from first_seen (not age_hours) so the age grows between
+          # runs and the alert keeps the stack label and names its stack.
           - alert: DriftUnaddressed
             expr: time() - drift_stack_first_seen{job="drift-detection"} > 72 * 3600
             for: 1h
@@ -196,8 +196,8 @@ serverFiles:
             annotations:
               summary: Stack {{ $labels.stack }} has drifted for {{ $value | humanizeDuration }}
               description: terraform plan has shown changes for stack {{ $labels.stack }} since its drift streak began {{ $value | humanizeDuration }} ago. Apply or revert the change.
-          # DriftStacksMany (for 30m): Wide drift means a systemic cause (admission webhook, provider
-          # bump, CRD upgrade).
+          # DriftStacksMany (for 30m): Wide drift means a systemic cause (admission webhook,
+          # provider bump, CRD upgrade).
           - alert: DriftStacksMany
             expr: drift_stack_count{job="drift-detection"} > 10
             for: 30m
@@ -206,8 +206,8 @@ serverFiles:
             annotations:
               summary: "{{ $value | printf \"%.0f\" }} stacks drifted in the last run"
               description: Drift in this many stacks at once ({{ $value | printf "%.0f" }}). Look for a systemic cause before fixing stacks one by one.
-          # DriftStackErrored (for 2h): An unplannable stack is invisible to the other rules; 2h rides out
-          # a lock or backend blip.
+          # DriftStackErrored (for 2h): An unplannable stack is invisible to the other rules; 2h
+          # rides out a lock or backend blip.
           - alert: DriftStackErrored
             expr: drift_error_count{job="drift-detection"} > 0
             for: 2h
