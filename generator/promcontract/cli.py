@@ -8,14 +8,19 @@ print a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from promcontract import __version__, pipeline
 from promcontract.errors import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.fileio import read_text
+
+if TYPE_CHECKING:
+    from promcontract.model import Contract
 
 DEFAULT_CONTRACTS = "rules/*.contract.yaml"
 DEFAULT_TPL = "stacks/monitoring/prometheus_chart_values.tpl"
@@ -99,6 +104,104 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def _one_contract(given: Sequence[str] | None) -> Contract:
+    contracts = load_contracts(_contract_paths(given))
+    if len(contracts) != 1:
+        raise UserError(f"{len(contracts)} contracts found; choose one with --contract")
+    return contracts[0]
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from promcontract import gateway, verify
+
+    contract = _one_contract(args.contract)
+    if args.gateway:
+        if args.payload:
+            raise UserError("give a payload file or --gateway, not both")
+        if args.job:
+            contract = dataclasses.replace(contract, grouping_key=tuple(
+                (k, args.job if k == "job" else v) for k, v in contract.grouping_key))
+        try:
+            report = verify.verify_gateway(contract, args.gateway, lint=not args.no_lint)
+        except gateway.GatewayError as exc:
+            raise UserError(str(exc)) from None
+    else:
+        source = args.payload or "-"
+        if source == "-":
+            data = sys.stdin.buffer.read()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UserError(f"-: payload is not valid UTF-8 (byte {exc.start})") from None
+        else:
+            text = read_text(source)
+        report = verify.verify_payload(contract, text, "payload" if source == "-" else source,
+                                       lint=not args.no_lint)
+    for line in report.lines():
+        print(line)
+    if args.verbose:
+        for note in report.accepted:
+            _say(f"lint exception: {note}")
+    if report.findings:
+        _say(f"{report.source}: {len(report.findings)} finding(s) against contract "
+             f"'{contract.name}'")
+        return EXIT_CHECK_FAILED
+    _say(f"{report.source}: ok against contract '{contract.name}'"
+         + (f" ({len(report.accepted)} lint finding(s) accepted by the contract)"
+            if report.accepted else ""))
+    return EXIT_OK
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    import time
+
+    from promcontract import gateway, pusher
+
+    contract = _one_contract(args.contract)
+    if args.job:
+        contract = dataclasses.replace(contract, grouping_key=tuple(
+            (k, args.job if k == "job" else v) for k, v in contract.grouping_key))
+    text = read_text(args.results)
+    now = args.now if args.now is not None else time.time()
+    policy = gateway.RetryPolicy(attempts=args.attempts, backoff_s=args.backoff,
+                                 timeout_s=args.timeout)
+    try:
+        outcome = pusher.push(contract, text, args.results, args.gateway, now,
+                              dry_run=args.dry_run, policy=policy, log=_say)
+    except pusher.PushFailed as exc:
+        for line in str(exc).splitlines():
+            _say(f"push: {line}")
+        return EXIT_CHECK_FAILED
+    if args.dry_run:
+        sys.stdout.write(outcome.payload)
+        _say(f"dry run: payload for {len(outcome.states)} stacks verified, not sent")
+    return EXIT_OK
+
+
+def cmd_pusher_test(args: argparse.Namespace) -> int:
+    from promcontract import harness, services
+
+    contract = _one_contract(args.contract)
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd and not args.builtin:
+        raise UserError("give the pusher command after --, e.g. "
+                        "promcontract pusher-test -- ./push.sh (or --builtin)")
+    pusher_fn = harness.builtin_pusher(contract) if args.builtin else \
+        harness.command_pusher(cmd, args.run_timeout)
+    with services.Pushgateway() as pgw, harness.tempdir() as work:
+        _say(f"pusher-test: Pushgateway at {pgw.url}; {args.sequences} sequences")
+        h = harness.Harness(contract, pgw.url, pusher_fn, work, job=args.job)
+        failure = harness.run_sequences(h, args.sequences, args.seed, harness.main_progress)
+    if failure is not None:
+        print(f"pusher-test: FAILED ({h.sequences} sequences run, including shrinking)")
+        print(failure.report())
+        return EXIT_CHECK_FAILED
+    print(f"pusher-test: ok: {h.sequences} run sequences passed")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promcontract",
@@ -134,6 +237,49 @@ def build_parser() -> argparse.ArgumentParser:
     contract_opts(p)
     p.add_argument("--check", action="store_true",
                    help="write nothing; print a unified diff and exit 1 when anything is stale")
+
+    p = add("verify", cmd_verify,
+            "Check a payload (file or - for stdin) or a live Pushgateway group against the "
+            "contract: strict text format 0.0.4, declared metrics/types/labels/domains, "
+            "invariants, and promtool check metrics lint minus declared exceptions. "
+            "Findings: 'payload:LINE: rule: message'.")
+    p.add_argument("payload", nargs="?", metavar="PAYLOAD", help="payload file, or - for stdin")
+    p.add_argument("--contract", action="append", metavar="C", help="contract file")
+    p.add_argument("--gateway", metavar="URL", help="verify the group a Pushgateway holds")
+    p.add_argument("--job", metavar="J", help="job of the group (default: the contract's)")
+    p.add_argument("--no-lint", action="store_true", help="skip promtool check metrics")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show lint findings accepted by the contract, with their reasons")
+
+    p = add("push", cmd_push,
+            "Reference pusher: read terraform plan results ('<stack> <exit code>' per line), "
+            "keep drift streaks, verify the payload, and replace the group with one PUT "
+            "(after one GET of the previous group).")
+    p.add_argument("--results", required=True, metavar="FILE", help="results file")
+    p.add_argument("--gateway", required=True, metavar="URL", help="Pushgateway base URL")
+    p.add_argument("--contract", action="append", metavar="C", help="contract file")
+    p.add_argument("--job", metavar="J", help="job to push under (default: the contract's)")
+    p.add_argument("--now", type=float, metavar="UNIX", help="run time (default: now)")
+    p.add_argument("--dry-run", action="store_true", help="print the verified payload; no PUT")
+    p.add_argument("--attempts", type=int, default=4, help="tries per request (default: 4)")
+    p.add_argument("--backoff", type=float, default=0.25,
+                   help="first retry delay in seconds, doubled each time (default: 0.25)")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="per-request timeout in seconds (default: 10)")
+
+    p = add("pusher-test", cmd_pusher_test,
+            "Contract-test a pusher command against a real Pushgateway over generated run "
+            "sequences. CMD gets PUSHGATEWAY_URL, RESULTS_FILE, NOW and PUSH_JOB in its "
+            "environment; exit 1 with the shrunk failing sequence when it breaks the contract.")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+    p.add_argument("--contract", action="append", metavar="C", help="contract file")
+    p.add_argument("--sequences", type=int, default=100, help="run sequences (default: 100)")
+    p.add_argument("--seed", type=int, help="seed for reproducible sequences")
+    p.add_argument("--job", metavar="J", help="PUSH_JOB (default: the contract's job)")
+    p.add_argument("--builtin", action="store_true",
+                   help="test the reference pusher in-process instead of a command")
+    p.add_argument("--run-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds one pusher run may take (default: 60)")
 
     p = add("check", cmd_check,
             "CI lint step: validate, render --check, and promtool check rules on the rendered "

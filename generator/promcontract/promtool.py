@@ -65,19 +65,44 @@ def run(args: list[str], *, stdin: str | None = None, binary: str | None = None,
 
 
 class Running:
-    """A promtool process started in the background (so Python work overlaps with it)."""
+    """A promtool process started in the background (so Python work overlaps with it).
 
-    def __init__(self, args: list[str], binary: str | None = None):
+    With ``stdin``, a thread feeds it and collects the output, so a large payload does not
+    block the caller on a full pipe.
+    """
+
+    def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None):
         exe = binary or find()
         self.args = args
         try:
-            self._proc = subprocess.Popen([exe, *args], stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True)
+            self._proc = subprocess.Popen(
+                [exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
         except OSError as exc:
             raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; "
                               f"{INSTALL_HINT}") from None
+        self._output: tuple[str, str] | None = None
+        self._thread = None
+        if stdin is not None:
+            import threading
+
+            def feed() -> None:
+                try:
+                    self._output = self._proc.communicate(stdin, timeout=TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._output = self._proc.communicate()
+            self._thread = threading.Thread(target=feed, daemon=True)
+            self._thread.start()
 
     def wait(self, timeout: float = TIMEOUT_S) -> Result:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive() or self._output is None:
+                self._proc.kill()
+                raise ToolMissing(f"promtool {' '.join(self.args[:2])} timed out")
+            out, err = self._output
+            return Result(self._proc.returncode, out, err)
         try:
             out, err = self._proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -102,3 +127,8 @@ def test_rules(path: str) -> Result:
 
 def check_metrics(payload: str) -> Result:
     return run(["check", "metrics"], stdin=payload)
+
+
+def start_check_metrics(payload: str) -> Running:
+    """``promtool check metrics`` (lint; exit 3 on findings) in the background."""
+    return Running(["check", "metrics"], stdin=payload)

@@ -1,0 +1,410 @@
+"""Strict Prometheus text exposition format 0.0.4, and payload verification against a contract.
+
+prometheus_client's parser is deliberately lax (it accepts duplicate series, TYPE after
+samples, bad escapes, CRLF, a missing final newline); this one reports each of those, with the
+line it is on, because the Pushgateway rejects them (HTTP 400) or silently mangles them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from promcontract.model import GATEWAY_LABELS, Contract, Metric
+
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Go's strconv.ParseFloat as the text format uses it: decimal with optional exponent, or
+# Inf/NaN spelled in any case (hex floats and digit separators are not used by exporters).
+_GO_FLOAT = re.compile(r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][fF](?:[iI][nN][iI]"
+                       r"[tT][yY])?)$|^[nN][aA][nN]$")
+_SAMPLE = re.compile(r'^([^\s{]+)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*$')
+_LABEL = re.compile(r'[ \t]*([^=\s,{}"]+)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
+# Escape pairs are read left to right: in `a\\\\s` the pair is `\\\\`, then a plain `s`.
+_ESCAPE_PAIR = re.compile(r"\\(.?)", re.S)
+TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
+_SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_count")}
+
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    name: str
+    labels: Labels  # sorted by name
+    value: float
+    line: int
+
+    def label(self, name: str) -> str | None:
+        for key, value in self.labels:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass
+class Family:
+    name: str
+    type: str | None = None
+    help: str | None = None
+    first_line: int = 0
+    type_line: int = 0
+    help_line: int = 0
+    samples: list[Sample] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finding:
+    line: int
+    rule: str
+    message: str
+
+    def format(self, source: str) -> str:
+        return f"{source}:{self.line}: {self.rule}: {self.message}"
+
+
+@dataclass
+class Parsed:
+    families: dict[str, Family]
+    findings: list[Finding]
+
+    def samples(self, name: str) -> list[Sample]:
+        family = self.families.get(name)
+        return family.samples if family else []
+
+
+def _bad_escape(text: str, allowed: str) -> str | None:
+    """The first escape pair in ``text`` whose character is not in ``allowed``."""
+    for match in _ESCAPE_PAIR.finditer(text):
+        if not match.group(1) or match.group(1) not in allowed:
+            return match.group(0)
+    return None
+
+
+def unescape(value: str) -> str:
+    if "\\" not in value:
+        return value
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "\\": "\\", '"': '"'}.get(m.group(1),
+                                                                         m.group(0)), value)
+
+
+def escape_label_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def format_series(name: str, labels: Labels) -> str:
+    inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in labels)
+    return f"{name}{{{inner}}}" if labels else name
+
+
+def parse(text: str) -> Parsed:
+    """Parse ``text`` strictly; syntax problems become findings, parsing goes on."""
+    findings: list[Finding] = []
+    families: dict[str, Family] = {}
+    add = findings.append
+    if text and not text.endswith("\n"):
+        add(Finding(text.count("\n") + 1, "final-newline", "the last line does not end with "
+                    "a newline (LF)"))
+    if "\r" in text:
+        line = text[: text.index("\r")].count("\n") + 1
+        add(Finding(line, "crlf", "carriage return in the payload: lines must end with LF "
+                    "only (the Pushgateway answers 'expected float as value, got \"1\\r\"')"))
+    current: str | None = None
+    closed: dict[str, int] = {}  # family -> line where it was left
+    seen_series: dict[tuple[str, Labels], int] = {}
+
+    def family_of(name: str) -> str:
+        for base_type, suffixes in _SUFFIXES.items():
+            for suffix in suffixes:
+                if name.endswith(suffix):
+                    base = name[: -len(suffix)]
+                    fam = families.get(base)
+                    if fam is not None and fam.type == base_type:
+                        return base
+        return name
+
+    def enter(name: str, lineno: int) -> Family:
+        nonlocal current
+        fam = families.get(name)
+        if fam is None:
+            fam = families[name] = Family(name, first_line=lineno)
+        if current != name:
+            if name in closed:
+                add(Finding(lineno, "family-not-contiguous",
+                            f"lines of family {name} are split: it was left at line "
+                            f"{closed[name]} and appears again here"))
+            if current is not None:
+                closed[current] = lineno - 1
+            current = name
+        return fam
+
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip("\r")
+        if not line.strip():
+            continue
+        if line[0] == "#":
+            parts = line.split(None, 3)
+            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
+                kind, name = parts[1], parts[2]
+                rest = parts[3] if len(parts) > 3 else ""
+                if not METRIC_NAME.match(name):
+                    add(Finding(lineno, "metric-name", f"invalid metric name {name!r}"))
+                    continue
+                fam = enter(name, lineno)
+                if kind == "TYPE":
+                    if fam.type_line:
+                        add(Finding(lineno, "duplicate-type", f"second TYPE line for {name} "
+                                    f"(first at line {fam.type_line})"))
+                        continue
+                    if fam.samples:
+                        add(Finding(lineno, "type-after-sample", f"TYPE line for {name} after "
+                                    f"its first sample (line {fam.samples[0].line})"))
+                    if rest.strip() not in TYPES:
+                        add(Finding(lineno, "unknown-type", f"unknown metric type "
+                                    f"{rest.strip()!r} for {name}"))
+                    fam.type, fam.type_line = rest.strip(), lineno
+                else:
+                    if fam.help_line:
+                        add(Finding(lineno, "duplicate-help", f"second HELP line for {name} "
+                                    f"(first at line {fam.help_line})"))
+                        continue
+                    if fam.samples:
+                        add(Finding(lineno, "help-after-sample", f"HELP line for {name} after "
+                                    f"its first sample (line {fam.samples[0].line})"))
+                    bad = _bad_escape(rest, "\\n") if "\\" in rest else None
+                    if bad:
+                        add(Finding(lineno, "bad-escape", f"HELP of {name} has escape "
+                                    f"{bad!r}; only \\\\ and \\n are allowed"))
+                    fam.help, fam.help_line = unescape(rest), lineno
+            continue
+        match = _SAMPLE.match(line)
+        if not match:
+            add(Finding(lineno, "syntax", f"not a sample line: {line[:80]!r}"))
+            continue
+        name, label_text, value_text, timestamp = match.groups()
+        if not METRIC_NAME.match(name):
+            add(Finding(lineno, "metric-name", f"invalid metric name {name!r}"))
+            continue
+        labels: list[tuple[str, str]] = []
+        if label_text and label_text != "{}":
+            inner = label_text[1:-1]
+            pos = 0
+            ok = True
+            while pos < len(inner):
+                lm = _LABEL.match(inner, pos)
+                if not lm or lm.end() == pos:
+                    add(Finding(lineno, "syntax", f"malformed labels in {label_text[:80]!r}"))
+                    ok = False
+                    break
+                lname, lvalue = lm.group(1), lm.group(2)
+                if not LABEL_NAME.match(lname):
+                    add(Finding(lineno, "label-name", f"invalid label name {lname!r}"))
+                    ok = False
+                elif lname.startswith("__"):
+                    add(Finding(lineno, "label-name", f"label name {lname!r} is reserved "
+                                "(leading __)"))
+                    ok = False
+                bad = _bad_escape(lvalue, '\\"n') if "\\" in lvalue else None
+                if bad:
+                    add(Finding(lineno, "bad-escape", f"label {lname} has escape "
+                                f"{bad!r}; only \\\\, \\\" and \\n are allowed"))
+                    ok = False
+                labels.append((lname, unescape(lvalue)))
+                pos = lm.end()
+                if lm.group(3) == "" and pos < len(inner):
+                    add(Finding(lineno, "syntax", f"malformed labels in {label_text[:80]!r}"))
+                    ok = False
+                    break
+            if not ok:
+                continue
+            names = [k for k, _ in labels]
+            if len(set(names)) != len(names):
+                add(Finding(lineno, "duplicate-label", f"a label appears twice in {name}"))
+                continue
+            labels.sort()
+        if not _GO_FLOAT.match(value_text):
+            add(Finding(lineno, "bad-value", f"value {value_text!r} of {name} is not a float "
+                        "(Go syntax: 1, 1.5, 1e+06, NaN, +Inf, -Inf)"))
+            continue
+        if timestamp is not None:
+            add(Finding(lineno, "timestamp", f"sample of {name} carries a timestamp "
+                        f"({timestamp}); the Pushgateway rejects pushed timestamps"))
+        fam = enter(family_of(name), lineno)
+        key = (name, tuple(labels))
+        if key in seen_series:
+            add(Finding(lineno, "duplicate-series", f"{format_series(name, key[1])} already at "
+                        f"line {seen_series[key]}"))
+            continue
+        seen_series[key] = lineno
+        fam.samples.append(Sample(name, tuple(labels), float(value_text), lineno))
+    return Parsed(families, findings)
+
+
+# --- the contract ---------------------------------------------------------------------------
+
+def verify(contract: Contract, parsed: Parsed, *, gateway: bool = False) -> list[Finding]:
+    """Findings of ``parsed`` against ``contract`` (declared metrics, types, labels, domains,
+    invariants). With ``gateway``, the labels the Pushgateway adds are expected too."""
+    findings: list[Finding] = []
+    add = findings.append
+    declared = {m.name: m for m in contract.metrics}
+    extra_labels = set(GATEWAY_LABELS) | {k for k, _ in contract.grouping_key} if gateway \
+        else set()
+    keyed: dict[str, dict[Labels, Sample]] = {}
+    for name, fam in parsed.families.items():
+        if gateway and name in ("push_time_seconds", "push_failure_time_seconds"):
+            continue
+        metric = declared.get(name)
+        if metric is None:
+            add(Finding(fam.first_line, "unknown-metric", f"{name} is not declared in "
+                        f"contract '{contract.name}'"))
+            continue
+        if fam.type != metric.type:
+            shown = fam.type or "no TYPE line (untyped)"
+            add(Finding(fam.type_line or fam.first_line, "type",
+                        f"{name} is {shown}; the contract declares {metric.type}"))
+        keyed[name] = _check_series(metric, fam, extra_labels, add)
+    for metric in contract.metrics:
+        if not metric.labels and not keyed.get(metric.name):
+            add(Finding(_end_line(parsed), "missing-metric",
+                        f"{metric.name} is missing (every payload must carry it)"))
+    for invariant in contract.invariants:
+        _check_invariant(invariant, keyed, parsed, add)
+    _check_orphans(contract, keyed, add)
+    findings.sort(key=lambda f: f.line)
+    return findings
+
+
+def _end_line(parsed: Parsed) -> int:
+    last = 1
+    for fam in parsed.families.values():
+        for sample in fam.samples[-1:]:
+            last = max(last, sample.line)
+    return last
+
+
+def _check_series(metric: Metric, fam: Family, extra: set[str], add) -> dict[Labels, Sample]:
+    expected = set(metric.labels) | extra
+    by_key: dict[Labels, Sample] = {}
+    for sample in fam.samples:
+        names = {k for k, _ in sample.labels}
+        if names != expected:
+            missing, unexpected = sorted(expected - names), sorted(names - expected)
+            parts = []
+            if missing:
+                parts.append("missing " + ", ".join(missing))
+            if unexpected:
+                parts.append("unexpected " + ", ".join(unexpected))
+            add(Finding(sample.line, "labels", f"{sample.name} has labels "
+                        f"{{{', '.join(sorted(names))}}}: {'; '.join(parts)} (declared: "
+                        f"{', '.join(metric.labels) or 'none'})"))
+            continue
+        if not metric.domain.contains(sample.value):
+            add(Finding(sample.line, "domain", f"{format_series(sample.name, sample.labels)} = "
+                        f"{_num(sample.value)} is outside its domain "
+                        f"({metric.domain.describe()})"))
+        key = tuple((k, v) for k, v in sample.labels if k in metric.labels)
+        if not metric.labels and by_key:
+            add(Finding(sample.line, "duplicate-series", f"{sample.name} appears more than "
+                        "once"))
+            continue
+        by_key[key] = sample
+    return by_key
+
+
+def _num(value: float) -> str:
+    if math.isfinite(value) and value == int(value):
+        return str(int(value))
+    return repr(value)
+
+
+def _single(keyed: dict[str, dict[Labels, Sample]], name: str) -> Sample | None:
+    series = keyed.get(name, {})
+    return next(iter(series.values())) if len(series) == 1 else None
+
+
+def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed, add) -> None:
+    kind = inv.kind
+    label = f"{inv.name}"
+    if kind == "count_equals_state":
+        count = _single(keyed, inv.get("count"))
+        if count is None:
+            return  # reported as missing-metric
+        states = keyed.get(inv.get("state_metric"), {})
+        n = sum(1 for s in states.values() if s.value == inv.get("state"))
+        if count.value != n:
+            add(Finding(count.line, label, f"{count.name} is {_num(count.value)} but "
+                        f"{n} {inv.get('state_metric')} series have value {inv.get('state')} "
+                        f"({inv.description})"))
+    elif kind == "counts_sum_to_series":
+        counts = [_single(keyed, name) for name in inv.get("counts")]
+        if any(c is None for c in counts):
+            return
+        total = sum(c.value for c in counts)
+        n = len(keyed.get(inv.get("series"), {}))
+        if total != n:
+            add(Finding(counts[0].line, label, f"counts sum to {_num(total)} but there are {n} "
+                        f"{inv.get('series')} series ({inv.description})"))
+    elif kind in ("present_for_states", "absent_for_states"):
+        metric = keyed.get(inv.get("metric"), {})
+        for key, state in keyed.get(inv.get("state_metric"), {}).items():
+            if state.value not in inv.get("states"):
+                continue
+            present = key in metric
+            if kind == "present_for_states" and not present:
+                add(Finding(state.line, label, f"{format_series(state.name, key)} is "
+                            f"{_num(state.value)} but {format_series(inv.get('metric'), key)} "
+                            f"is missing ({inv.description})"))
+            if kind == "absent_for_states" and present:
+                add(Finding(metric[key].line, label, f"{format_series(inv.get('metric'), key)} "
+                            f"is present although {format_series(state.name, key)} is "
+                            f"{_num(state.value)} ({inv.description})"))
+    elif kind == "not_after":
+        reference = _single(keyed, inv.get("reference"))
+        if reference is None:
+            return
+        for sample in keyed.get(inv.get("metric"), {}).values():
+            if sample.value > reference.value:
+                add(Finding(sample.line, label, f"{format_series(sample.name, sample.labels)} "
+                            f"= {_num(sample.value)} is after {reference.name} = "
+                            f"{_num(reference.value)} ({inv.description})"))
+    elif kind == "age_floor":
+        from promcontract.durations import parse_duration
+
+        unit = parse_duration(inv.get("unit"))
+        reference = _single(keyed, inv.get("reference"))
+        since = keyed.get(inv.get("since"), {})
+        for key, sample in keyed.get(inv.get("metric"), {}).items():
+            start = since.get(key)
+            if start is None:
+                add(Finding(sample.line, label, f"{format_series(sample.name, key)} has no "
+                            f"{format_series(inv.get('since'), key)} to be computed from "
+                            f"({inv.description})"))
+                continue
+            if reference is None:
+                continue
+            expected = math.floor((reference.value - start.value) / unit)
+            if sample.value != expected:
+                add(Finding(sample.line, label, f"{format_series(sample.name, key)} is "
+                            f"{_num(sample.value)}, expected {expected} from "
+                            f"{inv.get('since')} = {_num(start.value)} and "
+                            f"{reference.name} = {_num(reference.value)} ({inv.description})"))
+
+
+def _check_orphans(contract: Contract, keyed: dict[str, dict[Labels, Sample]], add) -> None:
+    """Per-item series whose item is not reported by the state metric (left from a run)."""
+    state_metrics = {inv.get("state_metric") for inv in contract.invariants
+                     if "state_metric" in dict(inv.params)}
+    for state_name in sorted(state_metrics):
+        state_metric = contract.metric(state_name)
+        states = keyed.get(state_name, {})
+        for metric in contract.metrics:
+            if metric.name == state_name or metric.labels != state_metric.labels:
+                continue
+            for key, sample in keyed.get(metric.name, {}).items():
+                if key not in states:
+                    add(Finding(sample.line, "orphan-series",
+                                f"{format_series(metric.name, key)} has no "
+                                f"{format_series(state_name, key)}: a series left from an "
+                                "earlier run?"))

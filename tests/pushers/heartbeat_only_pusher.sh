@@ -1,0 +1,10 @@
+#!/bin/sh
+# Defect 3: a quoting bug leaves only the heartbeat in the push: no per-stack series and no
+# counts, while DriftDetectionStale stays quiet because the heartbeat is fine.
+set -eu
+here=$(dirname "$0")
+prev=$(mktemp); payload=$(mktemp); trap 'rm -f "$prev" "$payload"' EXIT
+curl -fsS "$PUSHGATEWAY_URL/metrics" > "$prev"
+awk -v mode=label -v now="$NOW" -v job="$PUSH_JOB" -v heartbeat_only=1 \
+    -f "$here/build_payload.awk" "$prev" "$RESULTS_FILE" > "$payload"
+curl -fsS -X PUT --data-binary "@$payload" "$PUSHGATEWAY_URL/metrics/job/$PUSH_JOB"
