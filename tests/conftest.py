@@ -77,3 +77,24 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(ROOT / "rules" / "generated", tmp_path / "rules" / "generated")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def pushgateway_bin() -> str:
+    return require_binary("prometheus-pushgateway", "pushgateway")
+
+
+@pytest.fixture(scope="session")
+def pushgateway(pushgateway_bin: str):
+    """A real Pushgateway on 127.0.0.1 (own persistence file), shared by a session."""
+    from promcontract.services import Pushgateway
+
+    with Pushgateway(binary=pushgateway_bin) as pgw:
+        yield pgw
+
+
+@pytest.fixture(scope="session")
+def drift_contract():
+    from promcontract.contract import load_contract
+
+    return load_contract(str(CONTRACT))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from conftest import CONTRACT, TEMPLATE
 
 GOOD = CONTRACT.read_text(encoding="utf-8")
@@ -175,8 +176,8 @@ def test_missing_contract_file(workspace: Path, cli) -> None:
 def test_raw_expr_with_labels_needs_output_labels(workspace: Path, cli) -> None:
     text = GOOD.replace("    kind: value_above\n    metric: drift_stack_count\n    threshold: 10\n",
                         "    kind: expr\n    expr: sum by (job) (drift_stack_count) > 10\n", 1)
-    text = text.replace('summary: "{{ $value | printf \\"%.0f\\" }} stacks drifted in the last run"',
-                        'summary: "{{ $labels.job }}: many stacks drifted"', 1)
+    old = 'summary: "{{ $value | printf \\"%.0f\\" }} stacks drifted in the last run"'
+    text = text.replace(old, 'summary: "{{ $labels.job }}: many stacks drifted"', 1)
     (workspace / "rules" / "drift.contract.yaml").write_text(text, encoding="utf-8")
     result = cli("validate")
     assert result.code == 2

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import CONTRACT, ROOT, TEMPLATE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import CONTRACT, ROOT, TEMPLATE
 from promcontract import pipeline, render, splice, tfescape
 from promcontract.contract import load_contract
 from promcontract.errors import UserError
@@ -126,10 +126,12 @@ BAD_TEMPLATES = {
         f"{GROUP}\n      - name: {GROUP}\n        rules: []\n", r":4:1: BEGIN marker .* no END"),
     "end-without-begin": (
         f"serverFiles:\n  alerting_rules.yml:\n    groups:\n      - name: {GROUP}\n"
-        f"        rules: []\n      # END promcontract group: {GROUP}\n", r":6:1: END marker .* no BEGIN"),
+        f"        rules: []\n      # END promcontract group: {GROUP}\n",
+        r":6:1: END marker .* no BEGIN"),
     "twice-without-markers": (
         f"serverFiles:\n  alerting_rules.yml:\n    groups:\n      - name: {GROUP}\n"
-        f"        rules: []\n      - name: {GROUP}\n        rules: []\n", r":6:1: .* defined twice"),
+        f"        rules: []\n      - name: {GROUP}\n        rules: []\n",
+        r":6:1: .* defined twice"),
     "marker-outside-groups": (
         f"# BEGIN promcontract group: {GROUP}\n# END promcontract group: {GROUP}\nserverFiles:\n"
         "  alerting_rules.yml:\n    groups:\n      - name: A\n        rules: []\n",
@@ -168,7 +170,8 @@ def test_read_only_template(workspace: Path, cli) -> None:
     finally:
         tpl.chmod(0o644)
     assert result.code == 2
-    assert result.err_lines == [f"stacks/monitoring/{TEMPLATE.name}: file is read-only; not written"]
+    expected = f"stacks/monitoring/{TEMPLATE.name}: file is read-only; not written"
+    assert result.err_lines == [expected]
     assert tpl.read_bytes() == before
 
 

@@ -10,7 +10,8 @@ import re
 
 _UNITS = (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60),
           ("s", 1), ("ms", 0.001))
-_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?"
+                 r"(?:(\d+)ms)?$")
 
 
 def parse_duration(text: str) -> float:
@@ -21,7 +22,7 @@ def parse_duration(text: str) -> float:
     if not match or not any(match.groups()):
         raise ValueError(f"not a duration: {text!r} (expected e.g. 30m, 26h, 1h30m)")
     total = 0.0
-    for value, (_, factor) in zip(match.groups(), _UNITS):
+    for value, (_, factor) in zip(match.groups(), _UNITS, strict=True):
         if value is not None:
             total += int(value) * factor
     return total

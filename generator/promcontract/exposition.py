@@ -19,7 +19,8 @@ LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # Inf/NaN spelled in any case (hex floats and digit separators are not used by exporters).
 _GO_FLOAT = re.compile(r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][fF](?:[iI][nN][iI]"
                        r"[tT][yY])?)$|^[nN][aA][nN]$")
-_SAMPLE = re.compile(r'^([^\s{]+)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*$')
+_SAMPLE = re.compile(r'^([^\s{]+)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?'
+                     r'[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*$')
 _LABEL = re.compile(r'[ \t]*([^=\s,{}"]+)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
 # Escape pairs are read left to right: in `a\\\\s` the pair is `\\\\`, then a plain `s`.
 _ESCAPE_PAIR = re.compile(r"\\(.?)", re.S)
@@ -106,10 +107,6 @@ def parse(text: str) -> Parsed:
     if text and not text.endswith("\n"):
         add(Finding(text.count("\n") + 1, "final-newline", "the last line does not end with "
                     "a newline (LF)"))
-    if "\r" in text:
-        line = text[: text.index("\r")].count("\n") + 1
-        add(Finding(line, "crlf", "carriage return in the payload: lines must end with LF "
-                    "only (the Pushgateway answers 'expected float as value, got \"1\\r\"')"))
     current: str | None = None
     closed: dict[str, int] = {}  # family -> line where it was left
     seen_series: dict[tuple[str, Labels], int] = {}
@@ -139,8 +136,18 @@ def parse(text: str) -> Parsed:
             current = name
         return fam
 
+    crlf_seen = False
     for lineno, raw in enumerate(text.split("\n"), start=1):
-        line = raw.rstrip("\r")
+        line = raw
+        # A raw CR is legal inside a label value or HELP text; ending a sample or TYPE line it
+        # is not (the gateway answers 'expected float as value, got "1\r"').
+        if raw.endswith("\r") and (not raw.startswith("#") or raw.startswith("# TYPE")):
+            line = raw.rstrip("\r")
+            if not crlf_seen:
+                crlf_seen = True
+                add(Finding(lineno, "crlf", "line ends with CR LF: lines must end with LF "
+                            "only (the Pushgateway answers 'expected float as value, got "
+                            "\"1\\r\"')"))
         if not line.strip():
             continue
         if line[0] == "#":

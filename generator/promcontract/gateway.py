@@ -34,6 +34,9 @@ class RetryPolicy:
     timeout_s: float = 10.0
 
 
+DEFAULT_POLICY = RetryPolicy()
+
+
 def group_path(grouping_key: tuple[tuple[str, str], ...]) -> str:
     """``/metrics/job/<job>/<k>/<v>``; values with ``/`` (or empty) use the base64 form."""
     key = dict(grouping_key)
@@ -73,21 +76,21 @@ def _request(method: str, url: str, body: bytes | None, policy: RetryPolicy,
     raise GatewayError(f"{method} {url} failed after {policy.attempts} attempts: {last}")
 
 
-def fetch_metrics(base_url: str, policy: RetryPolicy = RetryPolicy()) -> str:
+def fetch_metrics(base_url: str, policy: RetryPolicy = DEFAULT_POLICY) -> str:
     """One GET of the gateway's /metrics (every group)."""
     _, body = _request("GET", base_url.rstrip("/") + "/metrics", None, policy)
     return body.decode("utf-8")
 
 
 def put_group(base_url: str, grouping_key: tuple[tuple[str, str], ...], payload: str,
-              policy: RetryPolicy = RetryPolicy()) -> None:
+              policy: RetryPolicy = DEFAULT_POLICY) -> None:
     """Replace the whole group with ``payload`` (one PUT, retried on 5xx/connection errors)."""
     _request("PUT", base_url.rstrip("/") + group_path(grouping_key), payload.encode("utf-8"),
              policy)
 
 
 def delete_group(base_url: str, grouping_key: tuple[tuple[str, str], ...],
-                 policy: RetryPolicy = RetryPolicy()) -> None:
+                 policy: RetryPolicy = DEFAULT_POLICY) -> None:
     _request("DELETE", base_url.rstrip("/") + group_path(grouping_key), None, policy)
 
 

@@ -60,4 +60,5 @@ def output_labels(alert: Alert, contract: Contract) -> frozenset[str] | None:
     if alert.kind == "heartbeat_stale":
         return frozenset({"job"})
     metric = contract.metric(alert.metric or "")
-    return frozenset(metric.labels) | frozenset(GATEWAY_LABELS) | {k for k, _ in contract.grouping_key}
+    key_labels = {k for k, _ in contract.grouping_key}
+    return frozenset(metric.labels) | frozenset(GATEWAY_LABELS) | key_labels

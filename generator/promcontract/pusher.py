@@ -159,7 +159,7 @@ class PushOutcome:
 
 def push(contract: Contract, results_text: str, results_source: str, base_url: str,
          now: float, *, dry_run: bool = False,
-         policy: gateway.RetryPolicy = gateway.RetryPolicy(), lint: bool = True,
+         policy: gateway.RetryPolicy = gateway.DEFAULT_POLICY, lint: bool = True,
          log=lambda message: None) -> PushOutcome:
     """One GET of the previous group, one verified PUT of the new one."""
     from promcontract.verify import verify_payload

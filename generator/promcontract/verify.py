@@ -83,7 +83,7 @@ def group_text(parsed: Parsed, drop: set[str]) -> str:
 
 
 def verify_gateway(contract: Contract, base_url: str, *, lint: bool = True,
-                   policy: gateway.RetryPolicy = gateway.RetryPolicy()) -> Report:
+                   policy: gateway.RetryPolicy = gateway.DEFAULT_POLICY) -> Report:
     """The checks of ``verify_payload`` on the group the gateway holds for the contract's
     grouping key, plus the gateway's own verdict on the last push."""
     source = base_url.rstrip("/") + "/metrics"
