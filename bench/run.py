@@ -64,10 +64,80 @@ def bench_check() -> None:
           f"ratio check/promtool {med / pmed:.2f}")
 
 
+def _big_payload(stacks: int) -> str:
+    from promcontract import pusher
+    from promcontract.contract import load_contract
+
+    contract = load_contract(str(ROOT / "rules" / "drift.contract.yaml"))
+    r = pusher.roles(contract)
+    now = 1_700_000_000
+    results = pusher.parse_results("".join(f"stack-{i} {i % 3}\n" for i in range(stacks)), "b")
+    previous = {f"stack-{i}": now - 3600 * (i % 200) for i in range(stacks)}
+    states = pusher.next_states(results, previous, now, r)
+    return pusher.render_payload(contract, states, now, r)
+
+
+def bench_verify() -> None:
+    """`promcontract verify` on a 10,000-stack payload, whole process (target <= 0.3 s)."""
+    payload = _big_payload(10_000)
+    samples = sum(1 for line in payload.splitlines() if line and not line.startswith("#"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "payload.prom"
+        path.write_text(payload)
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "generator"))
+        cmd = PROMCONTRACT + ["verify", str(path), "--contract",
+                              str(ROOT / "rules" / "drift.contract.yaml")]
+        times = wall(cmd, 7, env=env)
+        promtool_times = []
+        for _ in range(7):
+            start = time.perf_counter()
+            subprocess.run(["promtool", "check", "metrics"], input=payload, text=True,
+                           capture_output=True)
+            promtool_times.append(time.perf_counter() - start)
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from promcontract import exposition
+
+    lax, strict = [], []
+    for _ in range(5):
+        start = time.perf_counter()
+        list(text_string_to_metric_families(payload))
+        lax.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        exposition.parse(payload)
+        strict.append(time.perf_counter() - start)
+    med, pmed = statistics.median(times), statistics.median(promtool_times)
+    print(f"verify: 10,000 stacks, {samples} samples; promcontract verify (whole process, incl. "
+          f"promtool lint) median {med:.3f} s (min {min(times):.3f}, target <= 0.3 s)")
+    print(f"verify: same run, promtool check metrics median {pmed:.3f} s; ratio verify/promtool "
+          f"{med / pmed:.2f}")
+    print(f"verify: in-process parse only: strict {statistics.median(strict):.3f} s, "
+          f"prometheus_client lax parser {statistics.median(lax):.3f} s")
+
+
+def bench_push_requests() -> None:
+    """HTTP requests per push for 10 and 10,000 stacks (one GET + one PUT expected)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fault_proxy import FaultProxy
+
+    from promcontract import pusher
+    from promcontract.contract import load_contract
+    from promcontract.services import Pushgateway
+
+    contract = load_contract(str(ROOT / "rules" / "drift.contract.yaml"))
+    with Pushgateway() as pgw:
+        for stacks in (10, 10_000):
+            with FaultProxy(pgw.url) as proxy:
+                text = "".join(f"stack-{i} {i % 3}\n" for i in range(stacks))
+                start = time.perf_counter()
+                pusher.push(contract, text, "bench", proxy.url, 1_700_000_000, lint=False)
+                took = time.perf_counter() - start
+                print(f"push: {stacks} stacks: {sum(proxy.counts.values())} HTTP requests "
+                      f"({dict(proxy.counts)}), {took:.3f} s in-process")
+
+
 def main() -> None:
-    measures = {"check": bench_check}
-    extra = getattr(sys.modules[__name__], "EXTRA_MEASURES", {})
-    measures.update(extra)
+    measures = {"check": bench_check, "verify": bench_verify, "push": bench_push_requests}
     chosen = sys.argv[1:] or list(measures)
     for name in chosen:
         measures[name]()

@@ -112,7 +112,7 @@ def _one_contract(given: Sequence[str] | None) -> Contract:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from promcontract import gateway, verify
+    from promcontract import verify
 
     contract = _one_contract(args.contract)
     if args.gateway:
@@ -121,6 +121,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.job:
             contract = dataclasses.replace(contract, grouping_key=tuple(
                 (k, args.job if k == "job" else v) for k, v in contract.grouping_key))
+        from promcontract import gateway
+
         try:
             report = verify.verify_gateway(contract, args.gateway, lint=not args.no_lint)
         except gateway.GatewayError as exc:

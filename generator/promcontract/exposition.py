@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from promcontract.model import GATEWAY_LABELS, Contract, Metric
 
@@ -21,6 +22,8 @@ _GO_FLOAT = re.compile(r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][
                        r"[tT][yY])?)$|^[nN][aA][nN]$")
 _SAMPLE = re.compile(r'^([^\s{]+)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?'
                      r'[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*$')
+# Fast path for label sets without escapes: k="v",k2="v2" (validated by re-joining).
+_SIMPLE_LABELS = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
 _LABEL = re.compile(r'[ \t]*([^=\s,{}"]+)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
 # Escape pairs are read left to right: in `a\\\\s` the pair is `\\\\`, then a plain `s`.
 _ESCAPE_PAIR = re.compile(r"\\(.?)", re.S)
@@ -30,8 +33,9 @@ _SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_c
 Labels = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(NamedTuple):
+    """One series' sample (a tuple: 30,000 of these are built per large payload)."""
+
     name: str
     labels: Labels  # sorted by name
     value: float
@@ -99,153 +103,254 @@ def format_series(name: str, labels: Labels) -> str:
     return f"{name}{{{inner}}}" if labels else name
 
 
-def parse(text: str) -> Parsed:
-    """Parse ``text`` strictly; syntax problems become findings, parsing goes on."""
-    findings: list[Finding] = []
-    families: dict[str, Family] = {}
-    add = findings.append
-    if text and not text.endswith("\n"):
-        add(Finding(text.count("\n") + 1, "final-newline", "the last line does not end with "
-                    "a newline (LF)"))
-    current: str | None = None
-    closed: dict[str, int] = {}  # family -> line where it was left
-    seen_series: dict[tuple[str, Labels], int] = {}
+# The common sample line, matched over the whole text at C speed: name, simple labels (no
+# escapes), a plain decimal value, LF. Every other line takes the line-by-line path.
+_FAST_LINE = re.compile(
+    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)'
+    r'(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})?'
+    r' (-?[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)$', re.M)
 
-    def family_of(name: str) -> str:
+
+_new_tuple = tuple.__new__  # builds a Sample without NamedTuple's Python-level __new__
+
+
+class _Parser:
+    """State of one strict parse; see ``parse``."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.families: dict[str, Family] = {}
+        self.current: str | None = None
+        self.closed: dict[str, int] = {}  # family -> line where it was left
+        self.seen: dict[tuple[str, Labels], int] = {}
+        self.family_cache: dict[str, str] = {}
+        self.valid_names: set[str] = set()
+        self.crlf_seen = False
+
+    def add(self, line: int, rule: str, message: str) -> None:
+        self.findings.append(Finding(line, rule, message))
+
+    def family_of(self, name: str) -> str:
+        cached = self.family_cache.get(name)
+        if cached is not None:
+            return cached
+        base_name = name
         for base_type, suffixes in _SUFFIXES.items():
             for suffix in suffixes:
                 if name.endswith(suffix):
                     base = name[: -len(suffix)]
-                    fam = families.get(base)
+                    fam = self.families.get(base)
                     if fam is not None and fam.type == base_type:
-                        return base
-        return name
+                        base_name = base
+        self.family_cache[name] = base_name
+        return base_name
 
-    def enter(name: str, lineno: int) -> Family:
-        nonlocal current
-        fam = families.get(name)
+    def enter(self, name: str, lineno: int) -> Family:
+        fam = self.families.get(name)
         if fam is None:
-            fam = families[name] = Family(name, first_line=lineno)
-        if current != name:
-            if name in closed:
-                add(Finding(lineno, "family-not-contiguous",
-                            f"lines of family {name} are split: it was left at line "
-                            f"{closed[name]} and appears again here"))
-            if current is not None:
-                closed[current] = lineno - 1
-            current = name
+            fam = self.families[name] = Family(name, first_line=lineno)
+        if self.current != name:
+            if name in self.closed:
+                self.add(lineno, "family-not-contiguous",
+                         f"lines of family {name} are split: it was left at line "
+                         f"{self.closed[name]} and appears again here")
+            if self.current is not None:
+                self.closed[self.current] = lineno - 1
+            self.current = name
         return fam
 
-    crlf_seen = False
-    for lineno, raw in enumerate(text.split("\n"), start=1):
+    def sample(self, lineno: int, name: str, labels: Labels, value: float) -> None:
+        family = self.family_of(name)
+        fam = self.families[family] if family == self.current else self.enter(family, lineno)
+        key = (name, labels)
+        first = self.seen.setdefault(key, lineno)
+        if first != lineno:
+            self.add(lineno, "duplicate-series",
+                     f"{format_series(name, labels)} already at line {first}")
+            return
+        fam.samples.append(_new_tuple(Sample, (name, labels, value, lineno)))
+
+    def fast(self, lineno: int, name: str, label_text: str | None, value_text: str) -> None:
+        """A line matched by _FAST_LINE (valid name, unescaped labels, decimal value)."""
+        labels: Labels = ()
+        if label_text:
+            pairs = _SIMPLE_LABELS.findall(label_text)
+            if len(pairs) > 1:
+                if len({k for k, _ in pairs}) != len(pairs):
+                    self.add(lineno, "duplicate-label", f"a label appears twice in {name}")
+                    return
+                pairs.sort()
+            if "{__" in label_text or ',__' in label_text:
+                bad = next(k for k, _ in pairs if k.startswith("__"))
+                self.add(lineno, "label-name", f"label name {bad!r} is reserved (leading __)")
+                return
+            labels = tuple(pairs)
+        self.sample(lineno, name, labels, float(value_text))
+
+    def line(self, lineno: int, raw: str) -> None:
         line = raw
         # A raw CR is legal inside a label value or HELP text; ending a sample or TYPE line it
         # is not (the gateway answers 'expected float as value, got "1\r"').
         if raw.endswith("\r") and (not raw.startswith("#") or raw.startswith("# TYPE")):
             line = raw.rstrip("\r")
-            if not crlf_seen:
-                crlf_seen = True
-                add(Finding(lineno, "crlf", "line ends with CR LF: lines must end with LF "
-                            "only (the Pushgateway answers 'expected float as value, got "
-                            "\"1\\r\"')"))
+            if not self.crlf_seen:
+                self.crlf_seen = True
+                self.add(lineno, "crlf", "line ends with CR LF: lines must end with LF only "
+                         "(the Pushgateway answers 'expected float as value, got \"1\\r\"')")
         if not line.strip():
-            continue
+            return
         if line[0] == "#":
-            parts = line.split(None, 3)
-            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
-                kind, name = parts[1], parts[2]
-                rest = parts[3] if len(parts) > 3 else ""
-                if not METRIC_NAME.match(name):
-                    add(Finding(lineno, "metric-name", f"invalid metric name {name!r}"))
-                    continue
-                fam = enter(name, lineno)
-                if kind == "TYPE":
-                    if fam.type_line:
-                        add(Finding(lineno, "duplicate-type", f"second TYPE line for {name} "
-                                    f"(first at line {fam.type_line})"))
-                        continue
-                    if fam.samples:
-                        add(Finding(lineno, "type-after-sample", f"TYPE line for {name} after "
-                                    f"its first sample (line {fam.samples[0].line})"))
-                    if rest.strip() not in TYPES:
-                        add(Finding(lineno, "unknown-type", f"unknown metric type "
-                                    f"{rest.strip()!r} for {name}"))
-                    fam.type, fam.type_line = rest.strip(), lineno
-                else:
-                    if fam.help_line:
-                        add(Finding(lineno, "duplicate-help", f"second HELP line for {name} "
-                                    f"(first at line {fam.help_line})"))
-                        continue
-                    if fam.samples:
-                        add(Finding(lineno, "help-after-sample", f"HELP line for {name} after "
-                                    f"its first sample (line {fam.samples[0].line})"))
-                    bad = _bad_escape(rest, "\\n") if "\\" in rest else None
-                    if bad:
-                        add(Finding(lineno, "bad-escape", f"HELP of {name} has escape "
-                                    f"{bad!r}; only \\\\ and \\n are allowed"))
-                    fam.help, fam.help_line = unescape(rest), lineno
-            continue
+            self.comment(lineno, line)
+            return
         match = _SAMPLE.match(line)
         if not match:
-            add(Finding(lineno, "syntax", f"not a sample line: {line[:80]!r}"))
-            continue
+            self.add(lineno, "syntax", f"not a sample line: {line[:80]!r}")
+            return
         name, label_text, value_text, timestamp = match.groups()
-        if not METRIC_NAME.match(name):
-            add(Finding(lineno, "metric-name", f"invalid metric name {name!r}"))
-            continue
-        labels: list[tuple[str, str]] = []
-        if label_text and label_text != "{}":
-            inner = label_text[1:-1]
-            pos = 0
-            ok = True
-            while pos < len(inner):
-                lm = _LABEL.match(inner, pos)
-                if not lm or lm.end() == pos:
-                    add(Finding(lineno, "syntax", f"malformed labels in {label_text[:80]!r}"))
-                    ok = False
-                    break
-                lname, lvalue = lm.group(1), lm.group(2)
-                if not LABEL_NAME.match(lname):
-                    add(Finding(lineno, "label-name", f"invalid label name {lname!r}"))
-                    ok = False
-                elif lname.startswith("__"):
-                    add(Finding(lineno, "label-name", f"label name {lname!r} is reserved "
-                                "(leading __)"))
-                    ok = False
-                bad = _bad_escape(lvalue, '\\"n') if "\\" in lvalue else None
-                if bad:
-                    add(Finding(lineno, "bad-escape", f"label {lname} has escape "
-                                f"{bad!r}; only \\\\, \\\" and \\n are allowed"))
-                    ok = False
-                labels.append((lname, unescape(lvalue)))
-                pos = lm.end()
-                if lm.group(3) == "" and pos < len(inner):
-                    add(Finding(lineno, "syntax", f"malformed labels in {label_text[:80]!r}"))
-                    ok = False
-                    break
-            if not ok:
-                continue
-            names = [k for k, _ in labels]
-            if len(set(names)) != len(names):
-                add(Finding(lineno, "duplicate-label", f"a label appears twice in {name}"))
-                continue
-            labels.sort()
-        if not _GO_FLOAT.match(value_text):
-            add(Finding(lineno, "bad-value", f"value {value_text!r} of {name} is not a float "
-                        "(Go syntax: 1, 1.5, 1e+06, NaN, +Inf, -Inf)"))
-            continue
+        if name not in self.valid_names:
+            if not METRIC_NAME.match(name):
+                self.add(lineno, "metric-name", f"invalid metric name {name!r}")
+                return
+            self.valid_names.add(name)
+        labels = self.labels(lineno, name, label_text) if label_text else ()
+        if labels is None:
+            return
+        try:
+            # Python's float() accepts what Go's ParseFloat does here, plus digit
+            # separators ("1_000"), which the regex refuses.
+            value = float(value_text)
+        except ValueError:
+            value = None
+        if value is None or not _GO_FLOAT.match(value_text):
+            self.add(lineno, "bad-value", f"value {value_text!r} of {name} is not a float "
+                     "(Go syntax: 1, 1.5, 1e+06, NaN, +Inf, -Inf)")
+            return
         if timestamp is not None:
-            add(Finding(lineno, "timestamp", f"sample of {name} carries a timestamp "
-                        f"({timestamp}); the Pushgateway rejects pushed timestamps"))
-        fam = enter(family_of(name), lineno)
-        key = (name, tuple(labels))
-        if key in seen_series:
-            add(Finding(lineno, "duplicate-series", f"{format_series(name, key[1])} already at "
-                        f"line {seen_series[key]}"))
-            continue
-        seen_series[key] = lineno
-        fam.samples.append(Sample(name, tuple(labels), float(value_text), lineno))
-    return Parsed(families, findings)
+            self.add(lineno, "timestamp", f"sample of {name} carries a timestamp "
+                     f"({timestamp}); the Pushgateway rejects pushed timestamps")
+        self.sample(lineno, name, labels, value)
+
+    def labels(self, lineno: int, name: str, label_text: str) -> Labels | None:
+        inner = label_text[1:-1]
+        labels: list[tuple[str, str]] = []
+        pos = 0
+        ok = True
+        while pos < len(inner):
+            lm = _LABEL.match(inner, pos)
+            if not lm or lm.end() == pos:
+                self.add(lineno, "syntax", f"malformed labels in {label_text[:80]!r}")
+                return None
+            lname, lvalue = lm.group(1), lm.group(2)
+            if not LABEL_NAME.match(lname):
+                self.add(lineno, "label-name", f"invalid label name {lname!r}")
+                ok = False
+            elif lname.startswith("__"):
+                self.add(lineno, "label-name", f"label name {lname!r} is reserved "
+                         "(leading __)")
+                ok = False
+            bad = _bad_escape(lvalue, '\\"n') if "\\" in lvalue else None
+            if bad:
+                self.add(lineno, "bad-escape", f"label {lname} has escape {bad!r}; only "
+                         "\\\\, \\\" and \\n are allowed")
+                ok = False
+            labels.append((lname, unescape(lvalue)))
+            pos = lm.end()
+            if lm.group(3) == "" and pos < len(inner):
+                self.add(lineno, "syntax", f"malformed labels in {label_text[:80]!r}")
+                return None
+        if not ok:
+            return None
+        if len({k for k, _ in labels}) != len(labels):
+            self.add(lineno, "duplicate-label", f"a label appears twice in {name}")
+            return None
+        return tuple(sorted(labels))
+
+    def comment(self, lineno: int, line: str) -> None:
+        parts = line.split(None, 3)
+        if len(parts) < 3 or parts[1] not in ("HELP", "TYPE"):
+            return  # a plain comment
+        kind, name = parts[1], parts[2]
+        rest = parts[3] if len(parts) > 3 else ""
+        if not METRIC_NAME.match(name):
+            self.add(lineno, "metric-name", f"invalid metric name {name!r}")
+            return
+        fam = self.enter(name, lineno)
+        if kind == "TYPE":
+            if fam.type_line:
+                self.add(lineno, "duplicate-type",
+                         f"second TYPE line for {name} (first at line {fam.type_line})")
+                return
+            if fam.samples:
+                self.add(lineno, "type-after-sample", f"TYPE line for {name} after its first "
+                         f"sample (line {fam.samples[0].line})")
+            if rest.strip() not in TYPES:
+                self.add(lineno, "unknown-type", f"unknown metric type {rest.strip()!r} "
+                         f"for {name}")
+            fam.type, fam.type_line = rest.strip(), lineno
+            return
+        if fam.help_line:
+            self.add(lineno, "duplicate-help",
+                     f"second HELP line for {name} (first at line {fam.help_line})")
+            return
+        if fam.samples:
+            self.add(lineno, "help-after-sample", f"HELP line for {name} after its first "
+                     f"sample (line {fam.samples[0].line})")
+        bad = _bad_escape(rest, "\\n") if "\\" in rest else None
+        if bad:
+            self.add(lineno, "bad-escape", f"HELP of {name} has escape {bad!r}; only \\\\ "
+                     "and \\n are allowed")
+        fam.help, fam.help_line = unescape(rest), lineno
+
+
+def parse(text: str) -> Parsed:
+    """Parse ``text`` strictly; syntax problems become findings, parsing goes on.
+
+    Common sample lines are found by one regex over the whole text; everything between them
+    (HELP/TYPE, unusual samples, mistakes) is parsed line by line. Both end in the same
+    bookkeeping, in line order.
+    """
+    p = _Parser()
+    if text and not text.endswith("\n"):
+        p.add(text.count("\n") + 1, "final-newline",
+              "the last line does not end with a newline (LF)")
+    pos = 0
+    lineno = 1
+    # The hot loop (one iteration per sample of a 30,000-sample payload) inlines the common
+    # case of _Parser.sample: same family as the line before, series not seen yet.
+    families, seen, family_cache = p.families, p.seen, p.family_cache
+    findall = _SIMPLE_LABELS.findall
+    for match in _FAST_LINE.finditer(text):
+        start = match.start()
+        if start > pos:
+            gap = text[pos:start]
+            for offset, raw in enumerate(gap.split("\n")[:-1]):
+                p.line(lineno + offset, raw)
+            lineno += gap.count("\n")
+        name, label_text, value_text = match.groups()
+        pos = match.end() + 1  # past the line's LF
+        if label_text:
+            pairs = findall(label_text)
+            if len(pairs) > 1 or "__" in label_text:
+                p.fast(lineno, name, label_text, value_text)
+                lineno += 1
+                continue
+            labels: Labels = tuple(pairs)
+        else:
+            labels = ()
+        family = family_cache.get(name)
+        key = (name, labels)
+        if family is None or family != p.current or key in seen:
+            p.sample(lineno, name, labels, float(value_text))
+        else:
+            seen[key] = lineno
+            families[family].samples.append(
+                _new_tuple(Sample, (name, labels, float(value_text), lineno)))
+        lineno += 1
+    if pos < len(text):
+        for offset, raw in enumerate(text[pos:].split("\n")):
+            p.line(lineno + offset, raw)
+    p.findings.sort(key=lambda f: f.line)
+    return Parsed(p.families, p.findings)
 
 
 # --- the contract ---------------------------------------------------------------------------
@@ -292,32 +397,48 @@ def _end_line(parsed: Parsed) -> int:
 
 
 def _check_series(metric: Metric, fam: Family, extra: set[str], add) -> dict[Labels, Sample]:
-    expected = set(metric.labels) | extra
+    expected = tuple(sorted(set(metric.labels) | extra))
+    keep = frozenset(metric.labels)
+    contains = _domain_check(metric)
     by_key: dict[Labels, Sample] = {}
     for sample in fam.samples:
-        names = {k for k, _ in sample.labels}
+        labels = sample.labels
+        names = tuple(k for k, _ in labels)  # labels are sorted by name
         if names != expected:
-            missing, unexpected = sorted(expected - names), sorted(names - expected)
+            have = set(names)
+            missing, unexpected = sorted(set(expected) - have), sorted(have - set(expected))
             parts = []
             if missing:
                 parts.append("missing " + ", ".join(missing))
             if unexpected:
                 parts.append("unexpected " + ", ".join(unexpected))
             add(Finding(sample.line, "labels", f"{sample.name} has labels "
-                        f"{{{', '.join(sorted(names))}}}: {'; '.join(parts)} (declared: "
+                        f"{{{', '.join(names)}}}: {'; '.join(parts)} (declared: "
                         f"{', '.join(metric.labels) or 'none'})"))
             continue
-        if not metric.domain.contains(sample.value):
-            add(Finding(sample.line, "domain", f"{format_series(sample.name, sample.labels)} = "
+        if not contains(sample.value):
+            add(Finding(sample.line, "domain", f"{format_series(sample.name, labels)} = "
                         f"{_num(sample.value)} is outside its domain "
                         f"({metric.domain.describe()})"))
-        key = tuple((k, v) for k, v in sample.labels if k in metric.labels)
+        key = labels if not extra else tuple(kv for kv in labels if kv[0] in keep)
         if not metric.labels and by_key:
             add(Finding(sample.line, "duplicate-series", f"{sample.name} appears more than "
                         "once"))
             continue
         by_key[key] = sample
     return by_key
+
+
+def _domain_check(metric: Metric):  # noqa: ANN202 - returns a predicate
+    """A fast membership test for the metric's domain (called once per sample)."""
+    domain = metric.domain
+    if domain.kind == "enum":
+        allowed = frozenset(float(v) for v, _ in domain.states)
+        return allowed.__contains__
+    low, high, integral = domain.low, domain.high, domain.integral
+    if integral:
+        return lambda v: low <= v <= high and v.is_integer()
+    return lambda v: low <= v <= high
 
 
 def _num(value: float) -> str:

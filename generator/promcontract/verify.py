@@ -7,10 +7,14 @@ a live Pushgateway holds (one GET). Both return findings as ``source:LINE: rule:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from promcontract import exposition, gateway, promtool
+from promcontract import exposition, promtool
 from promcontract.exposition import Finding, Parsed
 from promcontract.model import Contract
+
+if TYPE_CHECKING:
+    from promcontract import gateway
 
 
 @dataclass
@@ -83,11 +87,13 @@ def group_text(parsed: Parsed, drop: set[str]) -> str:
 
 
 def verify_gateway(contract: Contract, base_url: str, *, lint: bool = True,
-                   policy: gateway.RetryPolicy = gateway.DEFAULT_POLICY) -> Report:
+                   policy: gateway.RetryPolicy | None = None) -> Report:
     """The checks of ``verify_payload`` on the group the gateway holds for the contract's
     grouping key, plus the gateway's own verdict on the last push."""
+    from promcontract import gateway  # urllib.request is slow to import; payloads skip it
+
     source = base_url.rstrip("/") + "/metrics"
-    text = gateway.fetch_metrics(base_url, policy)
+    text = gateway.fetch_metrics(base_url, policy or gateway.DEFAULT_POLICY)
     whole = exposition.parse(text)
     group = gateway.select_group(whole, contract.grouping_key)
     findings = list(whole.findings)
