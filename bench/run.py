@@ -119,7 +119,6 @@ def bench_push_requests() -> None:
     """HTTP requests per push for 10 and 10,000 stacks (one GET + one PUT expected)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from fault_proxy import FaultProxy
-
     from promcontract import pusher
     from promcontract.contract import load_contract
     from promcontract.services import Pushgateway
