@@ -58,7 +58,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     contracts = load_contracts(_contract_paths(args.contract))
-    outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir)
+    notes: list[str] = []
+    outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir, notes=notes)
+    for note in notes:
+        _say(note)
     if args.check:
         return _report_stale(outputs)
     written = pipeline.write_outputs(outputs)
@@ -89,18 +92,24 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in sorted(glob.glob(os.path.join(args.generated_dir, "*.rules.yml"))):
         to_check.append((read_text(path), path, 0))
     promtool_check = pipeline.RuleCheck(to_check)
+    unit_tests = pipeline.UnitTests(sorted(glob.glob(os.path.join(args.generated_dir,
+                                                                   "*.test.yml"))))
     contracts = load_contracts(_contract_paths(args.contract))
     _say(f"validated {len(contracts)} contract(s)")
-    outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir, tpl_text=tpl_text)
+    notes: list[str] = []
+    outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir, tpl_text=tpl_text,
+                                    notes=notes)
+    for note in notes:
+        _say(note)
     status = _report_stale(outputs)
-    problems = promtool_check.problems()
+    problems = promtool_check.problems() + unit_tests.problems()
     for problem in problems:
         _say(str(problem))
     if problems:
         status = EXIT_CHECK_FAILED
     if status == EXIT_OK:
         print(f"ok: {len(contracts)} contract(s); {args.tpl} and {args.generated_dir} are up "
-              "to date and pass promtool check rules")
+              "to date, pass promtool check rules, and the derived unit tests pass")
     return status
 
 
@@ -204,6 +213,25 @@ def cmd_pusher_test(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mutate(args: argparse.Namespace) -> int:
+    from promcontract import mutate
+
+    contracts = load_contracts(_contract_paths(args.contract))
+    killed = total = 0
+    for contract in contracts:
+        test_path = pipeline.test_file_path(contract, args.generated_dir)
+        rule_path = pipeline.rule_file_path(contract, args.generated_dir)
+        test_text = read_text(test_path)
+        results = mutate.run(contract, test_text, os.path.basename(rule_path))
+        for mutant in results:
+            state = "killed" if mutant.killed else "SURVIVED"
+            print(f"{test_path}: {state}: {mutant.description}")
+        killed += sum(m.killed for m in results)
+        total += len(results)
+    print(f"mutants killed: {killed}/{total}")
+    return EXIT_OK if killed == total else EXIT_CHECK_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promcontract",
@@ -282,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test the reference pusher in-process instead of a command")
     p.add_argument("--run-timeout", type=float, default=60.0, metavar="S",
                    help="seconds one pusher run may take (default: 60)")
+
+    p = add("mutate", cmd_mutate,
+            "Mutation check: move each threshold and for: of the rule file by one unit either "
+            "way and run the derived tests on each mutant; exit 1 unless all are killed.")
+    contract_opts(p)
 
     p = add("check", cmd_check,
             "CI lint step: validate, render --check, and promtool check rules on the rendered "

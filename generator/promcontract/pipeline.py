@@ -50,17 +50,29 @@ def rule_file_path(contract: Contract, generated_dir: str = GENERATED_DIR) -> st
     return os.path.join(generated_dir, f"{contract.name}.rules.yml")
 
 
+def test_file_path(contract: Contract, generated_dir: str = GENERATED_DIR) -> str:
+    return os.path.join(generated_dir, f"{contract.name}.test.yml")
+
+
 def plan_outputs(contracts: list[Contract], tpl_path: str,
-                 generated_dir: str = GENERATED_DIR, tpl_text: str | None = None
-                 ) -> list[Output]:
-    """All files ``render`` owns, with their current and intended text."""
-    from promcontract import render
+                 generated_dir: str = GENERATED_DIR, tpl_text: str | None = None,
+                 notes: list[str] | None = None) -> list[Output]:
+    """All files ``render`` owns, with their current and intended text.
+
+    ``notes`` collects alerts whose tests could not be derived (named, never skipped).
+    """
+    from promcontract import derive, render
 
     tpl_old = read_text(tpl_path) if tpl_text is None else tpl_text
     outputs = [Output(tpl_path, tpl_old, splice_all(contracts, tpl_old, tpl_path))]
     for contract in contracts:
         path = rule_file_path(contract, generated_dir)
         outputs.append(Output(path, _read_optional(path), render.render_rule_file(contract)))
+        test_path = test_file_path(contract, generated_dir)
+        text, not_derivable = derive.contract_test_file(contract, os.path.basename(path))
+        outputs.append(Output(test_path, _read_optional(test_path), text))
+        if notes is not None:
+            notes += [f"{contract.source}: not derivable: {line}" for line in not_derivable]
     return outputs
 
 
@@ -140,6 +152,27 @@ class RuleCheck:
             problems.append(Problem(Location("promtool"),
                                     f"promtool check rules failed: {result.output[:200]}"))
         return problems
+
+
+class UnitTests:
+    """``promtool test rules`` on test files, started at once and run in the background."""
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+        self._running = promtool.Running(["test", "rules", *paths]) if paths else None
+
+    def problems(self) -> list[Problem]:
+        if self._running is None:
+            return []
+        result = self._running.wait()
+        if result.returncode == 0:
+            return []
+        # promtool prints the failing alert, eval time, expected and actual alerts.
+        detail = " | ".join(line.strip() for line in result.output.splitlines()
+                            if line.strip().startswith(("alertname:", "FAILED", "Unit Testing"))
+                            or "could not" in line or "error" in line.lower())
+        return [Problem(Location(", ".join(self.paths)),
+                        f"promtool test rules failed: {detail[:600]}")]
 
 
 def promtool_rule_problems(text: str, shown_as: str, line_offset: int = 0) -> list[Problem]:

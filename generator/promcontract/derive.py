@@ -1,0 +1,491 @@
+"""Contract model -> promtool unit tests, and the oracle that predicts them.
+
+The oracle is a pure function per alert kind: given input series sampled every STEP seconds
+(gaps ``_`` and ``stale`` markers included), it says at each evaluation which alerts are
+firing, with their labels and annotations, honouring ``for:``, the evaluation interval and the
+5m lookback. Derived scenarios straddle each threshold and each ``for:``; their expectations
+come from the oracle, never from hand-written numbers, and promtool must agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import yaml
+
+from promcontract import promql, promtemplate
+from promcontract.durations import format_duration
+from promcontract.model import Alert, Contract
+
+STEP = 60  # input series interval = evaluation interval (promtool's default 1m)
+LOOKBACK = 300  # instant selectors see samples up to 5m old
+STALE = "stale"
+Labels = tuple[tuple[str, str], ...]
+Value = float | str | None  # a number, STALE, or None for a missing sample ("_")
+
+
+class NotDerivable(Exception):
+    """An alert (or scenario) the oracle cannot model; reported by name, never skipped."""
+
+
+@dataclass(frozen=True)
+class Series:
+    metric: str
+    labels: Labels  # sorted, without __name__
+    values: tuple[Value, ...]  # one per STEP from t=0
+
+    def selector(self) -> str:
+        inner = ",".join(f'{k}="{_esc(v)}"' for k, v in self.labels)
+        return f"{self.metric}{{{inner}}}"
+
+    def notation(self) -> str:
+        """promtool's values notation; runs of one number compressed to ``v+0xN``."""
+        out: list[str] = []
+        i = 0
+        while i < len(self.values):
+            value = self.values[i]
+            if value is None:
+                j = i
+                while j + 1 < len(self.values) and self.values[j + 1] is None:
+                    j += 1
+                out.append(f"_x{j - i + 1}" if j > i else "_")  # _xN: N missing samples
+                i = j + 1
+                continue
+            if value == STALE:
+                out.append("stale")
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(self.values) and self.values[j + 1] == value:
+                j += 1
+            text = _num(float(value))
+            out.append(f"{text}+0x{j - i}" if j > i else text)
+            i = j + 1
+        return " ".join(out)
+
+
+def _esc(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _num(value: float) -> str:
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    alert: str
+    title: str
+    series: tuple[Series, ...]
+    eval_times: tuple[int, ...] = ()  # empty: chosen around the first firing
+
+    @property
+    def end(self) -> int:
+        return (max((len(s.values) for s in self.series), default=1) - 1) * STEP
+
+
+@dataclass(frozen=True)
+class Firing:
+    labels: Labels  # alert labels without alertname
+    annotations: Labels
+
+
+# --- the oracle ---------------------------------------------------------------------------
+
+def instant(series: Series, t: int) -> float | None:
+    """The value an instant selector sees at ``t``: the latest sample at most 5m old, unless
+    that sample is a stale marker (promtool 2.42: a sample exactly 5m old still counts)."""
+    index = min(t // STEP, len(series.values) - 1)
+    while index >= 0 and t - index * STEP <= LOOKBACK:
+        value = series.values[index]
+        if value is not None:
+            return None if value == STALE else float(value)
+        index -= 1
+    return None
+
+
+def _matches(series: Series, contract: Contract, metric: str | None) -> bool:
+    return series.metric == metric and set(contract.grouping_key) <= set(series.labels)
+
+
+def condition(alert: Alert, contract: Contract, series: tuple[Series, ...], t: int
+              ) -> dict[Labels, float]:
+    """Output series of the alert's expression at ``t`` (labels -> value) that hold."""
+    if alert.kind == "expr":
+        raise NotDerivable(f"alert {alert.name}: kind expr (raw expression) is not derivable")
+    assert alert.threshold is not None
+    chosen = [s for s in series if _matches(s, contract, alert.metric)]
+    out: dict[Labels, float] = {}
+    if alert.kind == "heartbeat_stale":
+        values = [v for v in (instant(s, t) for s in chosen) if v is not None]
+        if values:
+            age = t - max(values)
+            if age > alert.threshold:
+                out[(("job", contract.job),)] = age
+        elif alert.when_absent == "fire":
+            out[tuple(sorted(contract.grouping_key))] = 1.0
+        return out
+    for s in chosen:
+        value = instant(s, t)
+        if value is None:
+            continue
+        if alert.kind == "age_above":
+            age = t - value
+            if age > alert.threshold:
+                out[s.labels] = age
+        elif alert.kind == "value_above":
+            holds = value > alert.threshold if alert.comparison == ">" else \
+                value >= alert.threshold
+            if holds:
+                out[s.labels] = value
+    return out
+
+
+def timeline(alert: Alert, contract: Contract, scenario: Scenario, until: int
+             ) -> dict[int, dict[Labels, float]]:
+    """Firing alerts (labels -> $value) at every evaluation from 0 to ``until``."""
+    active: dict[Labels, int] = {}
+    out: dict[int, dict[Labels, float]] = {}
+    for t in range(0, until + 1, STEP):
+        held = condition(alert, contract, scenario.series, t)
+        active = {labels: active.get(labels, t) for labels in held}
+        out[t] = {labels: held[labels] for labels, since in active.items()
+                  if t - since >= alert.for_seconds}
+    return out
+
+
+def alert_labels(alert: Alert, series_labels: Labels) -> Labels:
+    labels = dict(series_labels)
+    labels.update(dict(alert.labels))
+    labels["severity"] = alert.severity
+    # An empty label value is no label in Prometheus (the gateway's instance="" vanishes).
+    return tuple(sorted((k, v) for k, v in labels.items() if v != ""))
+
+
+def annotations(alert: Alert, series_labels: Labels, value: float) -> Labels:
+    out = [("summary", alert.summary)]
+    if alert.description:
+        out.append(("description", " ".join(alert.description.split())
+                    if "\n" in alert.description else alert.description))
+    try:
+        return tuple((k, promtemplate.render(v, value, dict(series_labels))) for k, v in out)
+    except promtemplate.NotDerivable as exc:
+        raise NotDerivable(f"alert {alert.name}: annotation: {exc}") from None
+
+
+def expected(alert: Alert, contract: Contract, scenario: Scenario
+             ) -> tuple[tuple[int, tuple[Firing, ...]], ...]:
+    """(eval time, firing alerts) for each eval time of the scenario."""
+    times = scenario.eval_times or choose_eval_times(alert, contract, scenario)
+    line = timeline(alert, contract, scenario, max(times))
+    out = []
+    for t in times:
+        firing = tuple(sorted(
+            (Firing(alert_labels(alert, labels), annotations(alert, labels, value))
+             for labels, value in line[t].items()), key=lambda f: f.labels))
+        out.append((t, firing))
+    return tuple(out)
+
+
+def choose_eval_times(alert: Alert, contract: Contract, scenario: Scenario) -> tuple[int, ...]:
+    """Just before and at the first firing (the for: boundary), and the end."""
+    end = scenario.end
+    line = timeline(alert, contract, scenario, end)
+    first = next((t for t in sorted(line) if line[t]), None)
+    times = {end}
+    if first is not None:
+        times |= {max(first - STEP, 0), first}
+    else:
+        times.add(min(int(alert.for_seconds), end))
+    return tuple(sorted(times))
+
+
+# --- derived scenarios ---------------------------------------------------------------------
+
+def _base_labels(contract: Contract, extra: dict[str, str] | None = None) -> Labels:
+    labels = dict(contract.grouping_key)
+    labels["instance"] = ""  # the gateway adds instance="" to every pushed series
+    labels.update(extra or {})
+    return tuple(sorted(labels.items()))
+
+
+def _steps(seconds: float) -> int:
+    return int(math.ceil(seconds / STEP))
+
+
+def derive(contract: Contract) -> tuple[list[Scenario], list[str]]:
+    """Scenarios for every derivable alert, and a line per alert that is not derivable."""
+    scenarios: list[Scenario] = []
+    not_derivable: list[str] = []
+    for alert in contract.alerts:
+        try:
+            made = _derive_alert(alert, contract)
+            for scenario in made:  # every expectation must be computable
+                expected(alert, contract, scenario)
+            scenarios += made
+        except NotDerivable as exc:
+            not_derivable.append(str(exc))
+    return scenarios, not_derivable
+
+
+def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
+    if alert.kind == "expr":
+        raise NotDerivable(f"alert {alert.name}: kind expr (raw expression) is not derivable; "
+                           "hand-written cases in the contract are run instead")
+    assert alert.metric is not None and alert.threshold is not None
+    metric = contract.metric(alert.metric)
+    hold = _steps(alert.for_seconds) + 10  # long enough to pass the for: boundary
+    lead = 10  # minutes before a time-driven threshold is crossed
+    out: list[Scenario] = []
+    base = _base_labels(contract)
+
+    def scenario(title: str, *series: Series) -> Scenario:
+        return Scenario(alert.name, title, tuple(series))
+
+    if alert.kind == "value_above":
+        delta = 1.0 if metric.domain.integral else max(abs(alert.threshold) * 0.01, 0.01)
+        for title, value in (("just below the threshold", alert.threshold - delta),
+                             ("at the threshold", alert.threshold),
+                             ("just above the threshold", alert.threshold + delta)):
+            if metric.domain.contains(value):
+                out.append(scenario(f"{title} ({_num(value)} {alert.comparison} "
+                                    f"{_num(alert.threshold)}?)",
+                                    Series(metric.name, base, (value,) * (hold + 1))))
+        above = alert.threshold + delta
+        gap = _steps(LOOKBACK) + 3
+        out.append(scenario("series missing after firing (gap longer than the 5m lookback): "
+                            "resolves", Series(metric.name, base,
+                                               (above,) * (hold + 1) + (None,) * gap)))
+        out.append(scenario("series goes stale after firing: resolves at once",
+                            Series(metric.name, base, (above,) * (hold + 1) + (STALE,) * 3)))
+        out.append(scenario("gap shorter than the lookback: keeps firing",
+                            Series(metric.name, base, (above,) * (hold + 1) + (None,) * 3
+                                   + (above,) * 2)))
+    elif alert.kind == "heartbeat_stale":
+        crossing = -(alert.threshold - lead * STEP)  # age crosses the threshold at `lead`m
+        span = lead + hold
+        out.append(scenario("heartbeat ages past the threshold",
+                            Series(metric.name, base, (crossing,) * (span + 1))))
+        out.append(scenario("fresh heartbeat: quiet",
+                            Series(metric.name, base, (0.0,) * (span + 1))))
+        other = _base_labels(contract, {"job": contract.job + "-other"})
+        title = "heartbeat absent (only another job's)" + (
+            ": fires" if alert.when_absent == "fire" else ": quiet (when_absent: silent)")
+        out.append(scenario(title, Series(metric.name, other, (0.0,) * (span + 1))))
+        out.append(scenario("heartbeat goes stale (gateway wiped): "
+                            + ("fires" if alert.when_absent == "fire" else "quiet"),
+                            Series(metric.name, base, (0.0,) * 10 + (STALE,) * (span - 9))))
+    elif alert.kind == "age_above":
+        crossing = -(alert.threshold - lead * STEP)
+        span = lead + hold
+        item = metric.labels[0] if metric.labels else None
+        old = _base_labels(contract, {item: "old"} if item else None)
+        young = _base_labels(contract, {item: "young"} if item else None)
+        out.append(scenario("one series ages past the threshold, one does not",
+                            Series(metric.name, old, (crossing,) * (span + 1)),
+                            Series(metric.name, young, (0.0,) * (span + 1))))
+        out.append(scenario("series cleared (clean run) after firing: resolves",
+                            Series(metric.name, old, (crossing,) * (span + 1) + (STALE,) * 3)))
+    return out
+
+
+# --- promtool test files -------------------------------------------------------------------
+
+def _group(scenarios: list[Scenario], contract: Contract, batch_label: str | None = None
+           ) -> dict:
+    """One promtool test group; several scenarios of one alert are told apart by a label."""
+    alert = _alert(contract, scenarios[0].alert)
+    # Every scenario is checked at every eval time of the group: promtool compares all the
+    # group's alerts at each time, so a time one scenario needs applies to all of them.
+    times = sorted({t for scenario in scenarios
+                    for t in (scenario.eval_times
+                              or choose_eval_times(alert, contract, scenario))})
+    input_series = []
+    expectations: dict[int, list[Firing]] = {t: [] for t in times}
+    for index, scenario in enumerate(scenarios):
+        tagged = dataclasses.replace(scenario, eval_times=tuple(times))
+        if batch_label is not None:
+            tagged = dataclasses.replace(tagged, series=tuple(
+                dataclasses.replace(s, labels=tuple(sorted(s.labels + ((batch_label,
+                                                                          str(index)),))))
+                for s in scenario.series))
+        for series in tagged.series:
+            input_series.append({"series": series.selector(), "values": series.notation()})
+        for t, firing in expected(alert, contract, tagged):
+            expectations[t].extend(firing)
+    tests = []
+    for t in sorted(expectations):
+        exp = [{"exp_labels": dict(f.labels), "exp_annotations": dict(f.annotations)}
+               for f in sorted(expectations[t], key=lambda f: f.labels)]
+        tests.append({"eval_time": format_duration(t), "alertname": alert.name,
+                      "exp_alerts": exp})
+    return {"interval": format_duration(STEP), "input_series": input_series,
+            "alert_rule_test": tests}
+
+
+def sequential(scenarios: list[Scenario], alert: Alert, contract: Contract) -> Scenario:
+    """Scenarios one after another in time, in one test group (for expressions that keep no
+    label to tell them apart, e.g. ``max by (job)``).
+
+    A series keeps its labels across scenarios (so the TSDB holds a handful of series, not
+    one per scenario); each scenario's samples are shifted to its start (unix-seconds values
+    shift too, so ages are unchanged) and followed by a stale marker, so nothing is seen
+    across the border. Between two scenarios one separator step with a fresh sample makes the
+    condition false, which resets pending/firing state as a new test group would. Eval times
+    shift likewise.
+    """
+    time_valued = alert.kind in ("heartbeat_stale", "age_above")
+    placed: list[tuple[int, int, Scenario]] = []  # (offset, length, scenario)
+    start = 0
+    for scenario in scenarios:
+        length = max(len(s.values) for s in scenario.series)
+        placed.append((start, length, scenario))
+        start += length + 2  # the scenario, a stale step, a separator step
+    total = start
+    rows: dict[tuple[str, Labels], list[Value]] = {}
+    times: set[int] = set()
+    for offset, length, scenario in placed:
+        shift = offset * STEP if time_valued else 0
+        for series in scenario.series:
+            row = rows.setdefault((series.metric, series.labels), [None] * total)
+            for i, value in enumerate(series.values):
+                row[offset + i] = value if value is None or value == STALE else \
+                    float(value) + shift
+            row[offset + length] = STALE
+        eval_times = scenario.eval_times or choose_eval_times(alert, contract, scenario)
+        times |= {offset * STEP + t for t in eval_times if t < length * STEP}
+    first = scenarios[0].series[0]
+    sep_labels = tuple(sorted({**dict(first.labels), "instance": "separator"}.items()))
+    sep = [None] * total
+    for offset, length, _ in placed[:-1]:
+        step = offset + length + 1
+        sep[step] = float(step * STEP) if time_valued else float("-inf")
+        if step + 1 < total:
+            sep[step + 1] = STALE
+    out = [Series(metric, labels, tuple(row)) for (metric, labels), row in rows.items()]
+    if len(placed) > 1:
+        out.append(Series(first.metric, sep_labels, tuple(sep)))
+    return Scenario(alert.name, f"{len(scenarios)} scenarios in sequence", tuple(out),
+                    tuple(sorted(times)))
+
+
+def _alert(contract: Contract, name: str) -> Alert:
+    return next(a for a in contract.alerts if a.name == name)
+
+
+def can_batch(alert: Alert) -> bool:
+    """Scenarios share a test group when the expression keeps a distinguishing label."""
+    return alert.kind in ("value_above", "age_above")
+
+
+def test_file(contract: Contract, rule_file: str, scenarios: list[Scenario],
+              header: str = "", batch: bool = False) -> str:
+    """A promtool test file (2.42 and 3.x compatible fields only)."""
+    lines = [header.rstrip("\n")] if header else []
+    lines += [f"rule_files:\n  - {rule_file}", f"evaluation_interval: {format_duration(STEP)}",
+              "tests:"]
+    groups: list[tuple[str, dict]] = []
+    if batch:
+        by_alert: dict[str, list[Scenario]] = {}
+        for scenario in scenarios:
+            by_alert.setdefault(scenario.alert, []).append(scenario)
+        for name, items in by_alert.items():
+            alert = _alert(contract, name)
+            if can_batch(alert):
+                groups.append((f"{name}: {len(items)} scenarios",
+                               _group(items, contract, "scenario")))
+            else:
+                groups.append((f"{name}: {len(items)} scenarios in sequence",
+                               _group([sequential(items, alert, contract)], contract)))
+    else:
+        groups = [(f"{s.alert}: {s.title}", _group([s], contract)) for s in scenarios]
+    for title, group in groups:
+        dumped = yaml.safe_dump([group], sort_keys=False, allow_unicode=True, width=1000,
+                                default_flow_style=False)
+        lines.append(f"  # {title}")
+        lines += ["  " + line for line in dumped.rstrip("\n").split("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def contract_test_file(contract: Contract, rule_file: str) -> tuple[str, list[str]]:
+    scenarios, not_derivable = derive(contract)
+    header = (f"# promtool unit tests derived from {contract.source.rsplit('/', 1)[-1]} by "
+              "promcontract (make rules).\n# Do not edit: change the contract and run make rules."
+              "\n# Each threshold and for: is pinned by scenarios on both sides of it.")
+    body = test_file(contract, rule_file, scenarios, header=header)
+    return body, not_derivable
+
+
+# --- mutation check --------------------------------------------------------------------------
+
+def _unit(text: str) -> float:
+    """The smallest unit a duration is written in: 26h -> 3600, 1h30m -> 60."""
+    from promcontract.durations import _UNITS
+
+    for unit, factor in reversed(_UNITS):
+        if text.endswith(unit) and not (unit == "s" and text.endswith("ms")):
+            return float(factor)
+    return 1.0
+
+
+def _like(seconds: float, written: str) -> str:
+    """``seconds`` in the unit ``written`` uses (25h rather than 1d1h)."""
+    unit = _unit(written)
+    names = {3600.0: "h", 60.0: "m", 1.0: "s", 86400.0: "d"}
+    if unit in names and seconds % unit == 0:
+        return f"{int(seconds // unit)}{names[unit]}"
+    return format_duration(seconds)
+
+
+def mutants(contract: Contract) -> list[tuple[str, Contract]]:
+    """Each threshold and each for: moved by one unit of how it is written, both ways."""
+    out = []
+    for index, alert in enumerate(contract.alerts):
+        if alert.kind == "expr":
+            continue
+        changes: list[tuple[str, Alert]] = []
+        if alert.threshold is not None:
+            unit = _unit(alert.threshold_text) if alert.kind != "value_above" else 1.0
+            for sign in (-1, 1):
+                value = alert.threshold + sign * unit
+                shown = _like(value, alert.threshold_text) if alert.kind != "value_above" \
+                    else _num(value)
+                changes.append((f"{alert.name}: threshold {alert.threshold_text} -> {shown}",
+                                dataclasses.replace(alert, threshold=value)))
+        unit = _unit(alert.for_)
+        for sign in (-1, 1):
+            seconds = alert.for_seconds + sign * unit
+            if seconds < 0:
+                continue
+            changes.append((f"{alert.name}: for {alert.for_} -> {_like(seconds, alert.for_)}",
+                            dataclasses.replace(alert, for_seconds=seconds,
+                                                for_=format_duration(seconds))))
+        for label, mutated in changes:
+            alerts = list(contract.alerts)
+            alerts[index] = mutated
+            out.append((label, dataclasses.replace(contract, alerts=tuple(alerts))))
+    return out
+
+
+def single_alert(contract: Contract, name: str) -> Contract:
+    """The contract with one alert: its rule file evaluates one rule per step, not all."""
+    return dataclasses.replace(contract, alerts=(_alert(contract, name),))
+
+
+def batch_files(contract: Contract, scenarios: list[Scenario]) -> dict[str, str]:
+    """Test file text per alert (rule file ``<alert>.rules.yml``), scenarios batched: one
+    test group per alert where the expression keeps a label to tell them apart."""
+    by_alert: dict[str, list[Scenario]] = {}
+    for scenario in scenarios:
+        by_alert.setdefault(scenario.alert, []).append(scenario)
+    return {name: test_file(single_alert(contract, name), f"{name}.rules.yml", items,
+                            batch=True)
+            for name, items in by_alert.items()}
+
+
+__all__ = ["derive", "expected", "test_file", "contract_test_file", "mutants", "Scenario",
+           "Series", "NotDerivable", "promql"]

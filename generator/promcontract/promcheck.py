@@ -1,0 +1,66 @@
+"""Oracle vs promtool: compile scenarios into test files, run one promtool process.
+
+Used by the property tests and the benchmark. Expected alerts in the files come from the
+oracle (derive.expected), so promtool passing means it agrees with the oracle at every
+checked time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+from promcontract import derive, promtool, render
+from promcontract.model import Contract
+
+
+@dataclass(frozen=True)
+class Verdict:
+    agrees: bool
+    output: str
+    files: dict[str, str]  # test file name -> text, for the report
+
+    def report(self) -> str:
+        parts = [f"--- {name}\n{text}" for name, text in self.files.items()]
+        return "\n".join(parts) + "\n--- promtool\n" + self.output
+
+
+class Workspace:
+    """A temp dir holding one rule file per alert, written once and reused."""
+
+    def __init__(self, contract: Contract):
+        self.contract = contract
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
+        self.dir = self._tmp.name
+        for alert in contract.alerts:
+            if alert.kind == "expr":
+                continue
+            path = os.path.join(self.dir, f"{alert.name}.rules.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(render.render_rule_file(derive.single_alert(contract,
+                                                                         alert.name)))
+        self._counter = 0
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def check(self, scenarios: list[derive.Scenario], *, batch: bool = True) -> Verdict:
+        """One promtool process for all ``scenarios``."""
+        if batch:
+            files = derive.batch_files(self.contract, scenarios)
+        else:
+            files = {f"{s.alert}-{i}": derive.test_file(
+                derive.single_alert(self.contract, s.alert), f"{s.alert}.rules.yml", [s])
+                for i, s in enumerate(scenarios)}
+        paths = []
+        self._counter += 1
+        for name, text in files.items():
+            path = os.path.join(self.dir, f"t{self._counter}-{name}.test.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            paths.append(path)
+        result = promtool.run(["test", "rules", *paths])
+        for path in paths:
+            os.unlink(path)
+        return Verdict(result.returncode == 0, result.output, files)

@@ -1,0 +1,143 @@
+"""Derived promtool tests, the oracle, and the mutation check."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from promcontract import derive, mutate, promtemplate, promtool
+from promcontract.derive import STALE, STEP, Scenario, Series
+
+GENERATED = ROOT / "rules" / "generated"
+
+
+def _alert(contract, name):
+    return next(a for a in contract.alerts if a.name == name)
+
+
+LABELS = (("instance", ""), ("job", "drift-detection"))
+
+
+# --- oracle, pure ---------------------------------------------------------------------------
+
+def test_instant_honours_lookback_and_stale() -> None:
+    s = Series("m", LABELS, (1.0, None, None, None, None, None, None, 2.0, STALE))
+    assert derive.instant(s, 0) == 1.0
+    assert derive.instant(s, 5 * STEP) == 1.0  # exactly 5m old still counts (promtool 2.42)
+    assert derive.instant(s, 6 * STEP) is None  # older than the lookback
+    assert derive.instant(s, 7 * STEP) == 2.0
+    assert derive.instant(s, 8 * STEP) is None  # stale marker
+    assert derive.instant(s, 20 * STEP) is None
+
+
+def test_for_boundary(drift_contract) -> None:
+    alert = _alert(drift_contract, "DriftStacksMany")  # > 10 for 30m
+    s = Scenario(alert.name, "t", (Series("drift_stack_count", LABELS, (11.0,) * 40),))
+    line = derive.timeline(alert, drift_contract, s, 39 * STEP)
+    assert line[29 * STEP] == {} and line[30 * STEP] != {}
+
+
+def test_value_at_threshold_does_not_fire(drift_contract) -> None:
+    alert = _alert(drift_contract, "DriftStacksMany")
+    s = Scenario(alert.name, "t", (Series("drift_stack_count", LABELS, (10.0,) * 40),))
+    assert all(not v for v in derive.timeline(alert, drift_contract, s, 39 * STEP).values())
+
+
+def test_heartbeat_absent_fires_with_job_label(drift_contract) -> None:
+    alert = _alert(drift_contract, "DriftDetectionStale")
+    s = Scenario(alert.name, "t", (Series("other", LABELS, (0.0,) * 40),))
+    line = derive.timeline(alert, drift_contract, s, 39 * STEP)
+    assert list(line[30 * STEP]) == [(("job", "drift-detection"),)]
+
+
+@pytest.mark.parametrize("value,text", [(95460, "1d 2h 31m 0s"), (3600, "1h 0m 0s"),
+                                        (61, "1m 1s"), (5.5, "5.5s"), (0.5, "500ms"),
+                                        (0, "0s")])
+def test_humanize_duration(value, text) -> None:
+    assert promtemplate.humanize_duration(value) == text
+
+
+def test_unsupported_template_is_not_derivable(drift_contract) -> None:
+    alert = dataclasses.replace(_alert(drift_contract, "DriftStacksMany"),
+                                summary="{{ $value | title }}")
+    contract = dataclasses.replace(drift_contract, alerts=(alert,))
+    scenarios, not_derivable = derive.derive(contract)
+    assert scenarios == []
+    assert not_derivable == ["alert DriftStacksMany: annotation: template function 'title' "
+                             "is not supported"]
+
+
+def test_raw_expression_alert_is_reported_not_derivable(drift_contract, cli, workspace) -> None:
+    contract = workspace / "rules" / "drift.contract.yaml"
+    text = contract.read_text().replace(
+        "    kind: value_above\n    metric: drift_stack_count\n    threshold: 10\n",
+        "    kind: expr\n    expr: sum(drift_stack_count) > 10\n", 1)
+    contract.write_text(text)
+    result = cli("render")
+    assert result.code == 0
+    assert ("rules/drift.contract.yaml: not derivable: alert DriftStacksMany: kind expr (raw "
+            "expression) is not derivable") in result.err
+    test_text = (workspace / "rules" / "generated" / "drift.test.yml").read_text()
+    assert "alertname: DriftStacksMany" not in test_text
+    assert "alertname: DriftStackErrored" in test_text
+
+
+# --- against promtool ---------------------------------------------------------------------------
+
+@pytest.mark.integration
+def test_derived_tests_pass_promtool(promtool_bin) -> None:
+    result = promtool.test_rules(str(GENERATED / "drift.test.yml"))
+    assert result.returncode == 0, result.output
+    text = (GENERATED / "drift.test.yml").read_text()
+    import yaml
+
+    data = yaml.safe_load(text)  # only fields promtool 2.42 knows (3.x knows them too)
+    assert set(data) <= {"rule_files", "evaluation_interval", "tests"}
+    for group in data["tests"]:
+        assert set(group) <= {"interval", "input_series", "alert_rule_test"}
+        for case in group["alert_rule_test"]:
+            assert set(case) <= {"eval_time", "alertname", "exp_alerts"}
+    for alert in ("DriftDetectionStale", "DriftUnaddressed", "DriftStacksMany",
+                  "DriftStackErrored"):
+        assert f"alertname: {alert}" in text
+    assert "stack: old" in text and "exp_annotations" in text
+
+
+@pytest.mark.integration
+def test_mutation_check_fails_when_a_boundary_is_not_pinned(drift_contract,
+                                                            promtool_bin) -> None:
+    """Drop the 'at the threshold' case: the mutant 10 -> 9 must then survive."""
+    scenarios, _ = derive.derive(drift_contract)
+    kept = [s for s in scenarios if not (s.alert == "DriftStacksMany"
+                                         and s.title.startswith("at the threshold"))]
+    assert len(kept) == len(scenarios) - 1
+    text = derive.test_file(drift_contract, "drift.rules.yml", kept)
+    results = {m.description: m.killed for m in mutate.run(drift_contract, text,
+                                                             "drift.rules.yml",
+                                                             only="DriftStacksMany")}
+    assert len(results) == 4
+    assert results["DriftStacksMany: threshold 10 -> 9"] is False
+    assert sum(not k for k in results.values()) == 1
+
+
+@pytest.mark.integration
+def test_every_mutant_is_killed(cli, monkeypatch, promtool_bin) -> None:
+    monkeypatch.chdir(ROOT)
+    result = cli("mutate")
+    assert result.code == 0, result.out
+    assert "SURVIVED" not in result.out
+    assert re.search(r"^mutants killed: 16/16$", result.out, re.M)
+    assert "killed: DriftDetectionStale: threshold 26h -> 25h" in result.out
+
+
+@pytest.mark.integration
+def test_stale_test_file_fails_check(workspace: Path, cli, promtool_bin) -> None:
+    path = workspace / "rules" / "generated" / "drift.test.yml"
+    path.write_text(path.read_text().replace("values: 11+0x40", "values: 12+0x40", 1))
+    result = cli("render", "--check")
+    assert result.code == 1
+    assert "rules/generated/drift.test.yml: out of date" in result.err

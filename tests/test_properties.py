@@ -1,0 +1,66 @@
+"""Property: at every checked time, promtool's verdict equals the oracle's.
+
+One hypothesis example is a list of scenarios checked by one promtool process; scenarios of
+alerts whose expression keeps a label are batched into one test group as label-distinguished
+series. A failing example shrinks to a single minimal scenario, shown as a promtool test.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from conftest import CONTRACT
+from promcontract import promcheck
+from promcontract.contract import load_contract
+from scenario_strategies import scenarios
+
+pytestmark = pytest.mark.integration
+CONTRACT_MODEL = load_contract(str(CONTRACT))
+EXAMPLES = int(os.environ.get("PROMCONTRACT_PROPERTY_EXAMPLES", "60"))
+
+
+@pytest.fixture(scope="module")
+def workspace(promtool_bin):
+    ws = promcheck.Workspace(CONTRACT_MODEL)
+    yield ws
+    ws.close()
+
+
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(batch=scenarios(CONTRACT_MODEL))
+def test_oracle_agrees_with_promtool(workspace, batch) -> None:
+    verdict = workspace.check(batch)
+    assert verdict.agrees, ("promtool disagrees with the oracle; the scenario as a promtool "
+                            "test:\n" + verdict.report())
+
+
+def test_a_wrong_oracle_is_caught() -> None:
+    """The check can fail: with the threshold moved in the oracle only, promtool disagrees,
+    and the report shows the scenario as a readable promtool test."""
+    import dataclasses
+
+    from promcontract.derive import STEP, Scenario, Series
+
+    alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")
+    wrong = dataclasses.replace(CONTRACT_MODEL, alerts=tuple(
+        dataclasses.replace(a, threshold=a.threshold + 1) if a.name == alert.name else a
+        for a in CONTRACT_MODEL.alerts))
+    labels = tuple(sorted({**dict(CONTRACT_MODEL.grouping_key), "instance": ""}.items()))
+    steps = int(alert.for_seconds // STEP) + 5
+    scenario = Scenario(alert.name, "just above the real threshold",
+                        (Series(alert.metric, labels, (alert.threshold + 1,) * steps),),
+                        ((steps - 1) * STEP,))
+    ws = promcheck.Workspace(CONTRACT_MODEL)  # rule files from the real contract
+    try:
+        assert ws.check([scenario]).agrees
+        ws.contract = wrong  # expectations from the wrong oracle
+        verdict = ws.check([scenario])
+    finally:
+        ws.close()
+    assert not verdict.agrees
+    assert "input_series:" in verdict.report() and alert.name in verdict.output
