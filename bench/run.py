@@ -151,7 +151,8 @@ def bench_oracle() -> None:
     from scenario_strategies import scenario_for
 
     contract = load_contract(str(ROOT / "rules" / "drift.contract.yaml"))
-    strategies = [scenario_for(a, contract) for a in contract.alerts if a.kind != "expr"]
+    strategies = [scenario_for(a, contract) for a in contract.alerts
+                  if a.kind not in ("expr", "invariant")]
     rng = random.Random(11)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NonInteractiveExampleWarning)

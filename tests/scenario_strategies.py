@@ -63,7 +63,7 @@ def scenario_for(alert: Alert, contract: Contract) -> st.SearchStrategy[Scenario
 
 
 def scenarios(contract: Contract, max_size: int = 8) -> st.SearchStrategy[list[Scenario]]:
-    alerts = [a for a in contract.alerts if a.kind != "expr"]
+    alerts = [a for a in contract.alerts if a.kind not in ("expr", "invariant")]
     return st.lists(st.one_of(*[scenario_for(a, contract) for a in alerts]), min_size=1,
                     max_size=max_size)
 

@@ -22,7 +22,7 @@ def test_rendered_group_passes_promtool(promtool_bin: str, tmp_path: Path) -> No
     path.write_text(render.render_rule_file(contract), encoding="utf-8")
     result = promtool.check_rules(str(path))
     assert result.returncode == 0, result.output
-    assert "SUCCESS: 4 rules found" in result.output
+    assert "SUCCESS: 9 rules found" in result.output
 
 
 def test_whole_template_rules_pass_promtool(promtool_bin: str) -> None:

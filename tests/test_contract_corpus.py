@@ -93,6 +93,12 @@ CASES = [
          "contract"),
     Case("tab-indentation", "  cadence: 24h", "\tcadence: 24h", r"YAML syntax error"),
     Case("top-level-list", "contract: drift", "- contract: drift", r"YAML syntax error"),
+    Case("invariant-alert-unsupported-kind", "    reference: drift_detection_last_run_timestamp\n"
+         "  - name: age_matches_first_seen",
+         "    reference: drift_detection_last_run_timestamp\n    alert: {name: X, for: 1m, "
+         "severity: info, summary: s}\n  - name: age_matches_first_seen",
+         r"invariant kind not_after cannot be rendered as an alert", "invariants[8].alert",
+         anchor="    alert: {name: X"),
     Case("missing-rationale", "    rationale: >-\n      Wide drift means a systemic cause "
          "(admission webhook, provider bump, CRD upgrade).\n", "",
          r"missing required field 'rationale'", "alerts[2]",
@@ -193,4 +199,4 @@ def test_bundled_contract_is_valid(cli, monkeypatch) -> None:
     monkeypatch.chdir(CONTRACT.parent.parent)
     result = cli("validate")
     assert result.code == 0, result.err
-    assert "4 alerts" in result.out
+    assert "9 alerts" in result.out  # 4 alerts + 5 invariant alerts

@@ -130,7 +130,11 @@ def test_every_mutant_is_killed(cli, monkeypatch, promtool_bin) -> None:
     result = cli("mutate")
     assert result.code == 0, result.out
     assert "SURVIVED" not in result.out
-    assert re.search(r"^mutants killed: 16/16$", result.out, re.M)
+    from promcontract.contract import load_contract
+
+    total = len(derive.mutants(load_contract(str(ROOT / "rules" / "drift.contract.yaml"))))
+    assert total == 26  # 4 threshold alerts x 4 + 5 invariant alerts x 2 (for: only)
+    assert re.search(rf"^mutants killed: {total}/{total}$", result.out, re.M)
     assert "killed: DriftDetectionStale: threshold 26h -> 25h" in result.out
 
 
@@ -141,3 +145,24 @@ def test_stale_test_file_fails_check(workspace: Path, cli, promtool_bin) -> None
     result = cli("render", "--check")
     assert result.code == 1
     assert "rules/generated/drift.test.yml: out of date" in result.err
+
+
+def test_invariant_alert_oracle_heartbeat_only(drift_contract) -> None:
+    alert = _alert(drift_contract, "DriftHeartbeatOnly")
+    only = Scenario(alert.name, "t", (Series("drift_detection_last_run_timestamp", LABELS,
+                                             (1000.0,) * 20),))
+    line = derive.timeline(alert, drift_contract, only, 19 * STEP)
+    assert line[9 * STEP] == {} and list(line[10 * STEP]) == [(("job", "drift-detection"),)]
+    both = dataclasses.replace(only, series=only.series + (
+        Series("drift_stack_count", LABELS, (0.0,) * 20),))
+    assert all(not v for v in derive.timeline(alert, drift_contract, both, 19 * STEP).values())
+
+
+def test_invariant_alert_oracle_names_the_stack(drift_contract) -> None:
+    alert = _alert(drift_contract, "DriftFirstSeenMissing")
+    a = LABELS + (("stack", "a"),)
+    b = LABELS + (("stack", "b"),)
+    s = Scenario(alert.name, "t", (Series("drift_stack_state", a, (1.0,) * 15),
+                                   Series("drift_stack_state", b, (1.0,) * 15),
+                                   Series("drift_stack_first_seen", a, (5.0,) * 15)))
+    assert list(derive.timeline(alert, drift_contract, s, 14 * STEP)[10 * STEP]) == [b]

@@ -78,6 +78,8 @@ DEFECTS = [
     ("orphan-series", 'drift_stack_age_hours{stack="c"} 0\n',
      'drift_stack_age_hours{stack="c"} 0\ndrift_stack_age_hours{stack="gone"} 0\n',
      "orphan-series"),
+    ("heartbeat-only-invariant", GOOD, f"# TYPE drift_detection_last_run_timestamp gauge\n"
+     f"drift_detection_last_run_timestamp {NOW}\n", "counts_present_with_heartbeat"),
     ("heartbeat-only", GOOD, f"# TYPE drift_detection_last_run_timestamp gauge\n"
      f"drift_detection_last_run_timestamp {NOW}\n", "missing-metric"),
 ]

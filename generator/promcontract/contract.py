@@ -179,7 +179,8 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
         return metrics[name]
 
     for index, inv in enumerate(data.get("invariants", [])):
-        for field_name in ("count", "state_metric", "series", "metric", "since", "reference"):
+        for field_name in ("count", "state_metric", "series", "metric", "since", "reference",
+                           "with"):
             if field_name in inv:
                 need_metric(("invariants", index, field_name), inv[field_name])
         for sub, name in enumerate(inv.get("counts", [])):
@@ -191,17 +192,29 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
             except ValueError as exc:
                 add(("invariants", index, "unit"), str(exc))
     inv_names: set[str] = set()
+    alert_names: dict[str, int] = {}
     for index, inv in enumerate(data.get("invariants", [])):
         if inv["name"] in inv_names:
             add(("invariants", index, "name"), f"duplicate invariant '{inv['name']}'")
         inv_names.add(inv["name"])
+        if "alert" in inv:
+            if inv["kind"] not in promql.INVARIANT_ALERT_KINDS:
+                add(("invariants", index, "alert"), f"invariant kind {inv['kind']} cannot be "
+                    f"rendered as an alert (supported: "
+                    f"{', '.join(promql.INVARIANT_ALERT_KINDS)})", key=True)
+            try:
+                parse_duration(inv["alert"]["for"])
+            except ValueError as exc:
+                add(("invariants", index, "alert", "for"), str(exc))
+            alert_names[inv["alert"]["name"]] = -1 - index
 
-    alert_names: dict[str, int] = {}
     for index, alert in enumerate(data["alerts"]):
         base: Path = ("alerts", index)
         name = alert["name"]
         if name in alert_names:
-            add(base + ("name",), f"duplicate alert '{name}' (also alerts[{alert_names[name]}])")
+            other = alert_names[name]
+            where = f"alerts[{other}]" if other >= 0 else f"invariants[{-1 - other}].alert"
+            add(base + ("name",), f"duplicate alert '{name}' (also {where})")
         else:
             alert_names[name] = index
         try:
@@ -317,20 +330,37 @@ def _alert(raw: dict[str, Any], smap: SourceMap | None, index: int = 0) -> Alert
     )
 
 
+def _invariant_alert(raw: dict[str, Any], inv: Invariant, smap: SourceMap, index: int
+                     ) -> Alert:
+    spec = raw["alert"]
+    return Alert(
+        name=spec["name"], kind="invariant", for_=spec["for"],
+        for_seconds=parse_duration(spec["for"]), severity=spec["severity"],
+        summary=spec["summary"], description=spec.get("description", ""),
+        rationale=f"Invariant {inv.name}: {' '.join(inv.description.split())}",
+        invariant=inv, location=smap.locate(("invariants", index, "alert")))
+
+
 def build(data: dict[str, Any], file: str, smap: SourceMap) -> Contract:
     invariants = tuple(
         Invariant(name=raw["name"], kind=raw["kind"], description=raw["description"],
                   params=tuple((k, tuple(v) if isinstance(v, list) else v)
                                for k, v in sorted(raw.items())
-                               if k not in ("name", "kind", "description")))
+                               if k not in ("name", "kind", "description", "alert")))
         for raw in data.get("invariants", [])
     )
+    invariant_alerts = tuple(
+        _invariant_alert(raw, inv, smap, index)
+        for index, (raw, inv) in enumerate(zip(data.get("invariants", []), invariants,
+                                               strict=True))
+        if "alert" in raw)
     return Contract(
         name=data["contract"], group=data["group"], source=file,
         grouping_key=tuple(data["push"]["grouping_key"].items()),
         cadence=data["push"]["cadence"], cadence_seconds=parse_duration(data["push"]["cadence"]),
         metrics=tuple(_metric(m) for m in data["metrics"]),
-        alerts=tuple(_alert(a, smap, i) for i, a in enumerate(data["alerts"])),
+        alerts=tuple(_alert(a, smap, i) for i, a in enumerate(data["alerts"]))
+        + invariant_alerts,
         invariants=invariants, description=data.get("description", ""),
     )
 

@@ -10,6 +10,7 @@ come from the oracle, never from hand-written numbers, and promtool must agree.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 
@@ -117,6 +118,9 @@ def condition(alert: Alert, contract: Contract, series: tuple[Series, ...], t: i
     """Output series of the alert's expression at ``t`` (labels -> value) that hold."""
     if alert.kind == "expr":
         raise NotDerivable(f"alert {alert.name}: kind expr (raw expression) is not derivable")
+    if alert.kind == "invariant":
+        assert alert.invariant is not None
+        return _invariant_condition(alert.invariant, contract, series, t)
     assert alert.threshold is not None
     chosen = [s for s in series if _matches(s, contract, alert.metric)]
     out: dict[Labels, float] = {}
@@ -142,6 +146,57 @@ def condition(alert: Alert, contract: Contract, series: tuple[Series, ...], t: i
                 value >= alert.threshold
             if holds:
                 out[s.labels] = value
+    return out
+
+
+def _present(contract: Contract, series: tuple[Series, ...], metric: str, t: int
+             ) -> list[tuple[Labels, float]]:
+    out = []
+    for s in series:
+        if _matches(s, contract, metric):
+            value = instant(s, t)
+            if value is not None:
+                out.append((s.labels, value))
+    return out
+
+
+def _key(labels: Labels, names: tuple[str, ...]) -> tuple[str | None, ...]:
+    d = dict(labels)
+    return tuple(d.get(n) for n in names)
+
+
+def _invariant_condition(inv, contract: Contract, series: tuple[Series, ...], t: int
+                         ) -> dict[Labels, float]:
+    """The oracle of promql.invariant_expr: series returned when the invariant is broken."""
+    got = functools.partial(_present, contract, series, t=t)
+    out: dict[Labels, float] = {}
+    if inv.kind == "count_equals_state":
+        states = got(metric=inv.get("state_metric"))
+        n = sum(1 for _, v in states if v == inv.get("state"))
+        for labels, count in got(metric=inv.get("count")):
+            if count != n:
+                out[labels] = count
+    elif inv.kind == "counts_sum_to_series":
+        per_metric = [dict(got(metric=m)) for m in inv.get("counts")]
+        n = len(got(metric=inv.get("series")))
+        for labels in set(per_metric[0]).intersection(*per_metric[1:]):
+            total = sum(values[labels] for values in per_metric)
+            if total != n:
+                out[labels] = total
+    elif inv.kind in ("present_for_states", "absent_for_states"):
+        names = ("job",) + contract.metric(inv.get("state_metric")).labels
+        in_state = {_key(labels, names): (labels, v)
+                    for labels, v in got(metric=inv.get("state_metric"))
+                    if v in inv.get("states")}
+        present = {_key(labels, names): (labels, v) for labels, v in got(metric=inv.get("metric"))}
+        if inv.kind == "present_for_states":
+            out.update({labels: v for key, (labels, v) in in_state.items() if key not in present})
+        else:
+            out.update({labels: v for key, (labels, v) in present.items() if key in in_state})
+    elif inv.kind == "present_with":
+        anchor = got(metric=inv.get("with"))
+        if anchor and not got(metric=inv.get("metric")):
+            out[(("job", contract.job),)] = max(v for _, v in anchor)
     return out
 
 
@@ -232,10 +287,63 @@ def derive(contract: Contract) -> tuple[list[Scenario], list[str]]:
     return scenarios, not_derivable
 
 
+def _derive_invariant(alert: Alert, contract: Contract) -> list[Scenario]:
+    """A consistent payload (quiet) and one that breaks the invariant (fires), held long
+    enough to cross for:."""
+    inv = alert.invariant
+    assert inv is not None
+    span = _steps(alert.for_seconds) + 10
+
+    def snap(title: str, **metrics: list[tuple[str | None, float]]) -> Scenario:
+        out = []
+        for metric, items in metrics.items():
+            spec = contract.metric(metric)
+            for item, value in items:
+                extra = {spec.labels[0]: item} if spec.labels and item is not None else None
+                out.append(Series(metric, _base_labels(contract, extra), (value,) * span))
+        return Scenario(alert.name, title, tuple(out))
+
+    kind = inv.kind
+    if kind == "count_equals_state":
+        count, state, v = inv.get("count"), inv.get("state_metric"), float(inv.get("state"))
+        other = next(float(x) for x, _ in contract.metric(state).domain.states if x != v)
+        return [snap("count matches the per-stack series: quiet",
+                     **{count: [(None, 1.0)], state: [("a", v), ("b", other)]}),
+                snap("count disagrees with the per-stack series: fires",
+                     **{count: [(None, 2.0)], state: [("a", v), ("b", other)]}),
+                snap("no stacks and a count of 0: quiet", **{count: [(None, 0.0)]})]
+    if kind == "counts_sum_to_series":
+        counts, state = inv.get("counts"), inv.get("series")
+        ones = {m: [(None, 1.0 if i == 0 else 0.0)] for i, m in enumerate(counts)}
+        return [snap("counts add up to the per-stack series: quiet",
+                     **ones, **{state: [("a", 1.0)]}),
+                snap("a stack's series is missing: fires", **ones)]
+    if kind in ("present_for_states", "absent_for_states"):
+        state, metric = inv.get("state_metric"), inv.get("metric")
+        v = float(inv.get("states")[0])
+        if kind == "present_for_states":
+            return [snap("every such stack has the series: quiet",
+                         **{state: [("a", v)], metric: [("a", 1000.0)]}),
+                    snap("a stack without the series: fires",
+                         **{state: [("a", v), ("b", v)], metric: [("a", 1000.0)]})]
+        return [snap("no such stack has the series: quiet",
+                     **{state: [("a", v)]}),
+                snap("a stack in that state still has the series: fires",
+                     **{state: [("a", v)], metric: [("a", 1000.0)]})]
+    if kind == "present_with":
+        return [snap("both present: quiet",
+                     **{inv.get("with"): [(None, 1000.0)], inv.get("metric"): [(None, 0.0)]}),
+                snap("only the anchor (heartbeat-only push): fires",
+                     **{inv.get("with"): [(None, 1000.0)]})]
+    raise NotDerivable(f"alert {alert.name}: invariant kind {kind} is not derivable")
+
+
 def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
     if alert.kind == "expr":
         raise NotDerivable(f"alert {alert.name}: kind expr (raw expression) is not derivable; "
                            "hand-written cases in the contract are run instead")
+    if alert.kind == "invariant":
+        return _derive_invariant(alert, contract)
     assert alert.metric is not None and alert.threshold is not None
     metric = contract.metric(alert.metric)
     hold = _steps(alert.for_seconds) + 10  # long enough to pass the for: boundary
@@ -339,6 +447,8 @@ def sequential(scenarios: list[Scenario], alert: Alert, contract: Contract) -> S
     shift likewise.
     """
     time_valued = alert.kind in ("heartbeat_stale", "age_above")
+    if alert.kind == "invariant":
+        raise NotDerivable(f"alert {alert.name}: invariant scenarios are not batched in time")
     placed: list[tuple[int, int, Scenario]] = []  # (offset, length, scenario)
     start = 0
     for scenario in scenarios:
@@ -379,7 +489,7 @@ def _alert(contract: Contract, name: str) -> Alert:
 
 def can_batch(alert: Alert) -> bool:
     """Scenarios share a test group when the expression keeps a distinguishing label."""
-    return alert.kind in ("value_above", "age_above")
+    return alert.kind in ("value_above", "age_above")  # invariants match on(job): in sequence
 
 
 def test_file(contract: Contract, rule_file: str, scenarios: list[Scenario],

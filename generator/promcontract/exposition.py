@@ -488,6 +488,12 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
                 add(Finding(metric[key].line, label, f"{format_series(inv.get('metric'), key)} "
                             f"is present although {format_series(state.name, key)} is "
                             f"{_num(state.value)} ({inv.description})"))
+    elif kind == "present_with":
+        anchor = keyed.get(inv.get("with"), {})
+        if anchor and not keyed.get(inv.get("metric")):
+            first = next(iter(anchor.values()))
+            add(Finding(first.line, label, f"{inv.get('with')} is present but "
+                        f"{inv.get('metric')} is missing ({inv.description})"))
     elif kind == "not_after":
         reference = _single(keyed, inv.get("reference"))
         if reference is None:

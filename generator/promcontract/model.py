@@ -115,6 +115,7 @@ class Alert:
     expr: str | None = None  # raw expression (kind expr only)
     output_labels: tuple[str, ...] | None = None  # kind expr: labels the expression keeps
     labels: tuple[tuple[str, str], ...] = ()
+    invariant: Invariant | None = None  # kind invariant: the contract invariant it watches
     location: Location | None = field(default=None, compare=False)
 
 

@@ -34,7 +34,7 @@ class Workspace:
         self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
         self.dir = self._tmp.name
         for alert in contract.alerts:
-            if alert.kind == "expr":
+            if alert.kind in ("expr", "invariant"):
                 continue
             path = os.path.join(self.dir, f"{alert.name}.rules.yml")
             with open(path, "w", encoding="utf-8") as handle:

@@ -6,7 +6,9 @@ One place decides what an alert kind means as PromQL, so the renderer, the seman
 
 from __future__ import annotations
 
-from promcontract.model import GATEWAY_LABELS, Alert, Contract
+import functools
+
+from promcontract.model import GATEWAY_LABELS, Alert, Contract, Invariant
 
 
 def selector(contract: Contract, metric: str) -> str:
@@ -33,7 +35,48 @@ def number_literal(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+# Invariant kinds that render as alerts (the others are checked by `verify` only).
+INVARIANT_ALERT_KINDS = ("count_equals_state", "counts_sum_to_series", "present_for_states",
+                         "absent_for_states", "present_with")
+
+
+def _states(sel: str, states: tuple[int, ...]) -> str:
+    return " or ".join(f"{sel} == {v}" for v in states)
+
+
+def invariant_expr(inv: Invariant, contract: Contract) -> str:
+    """PromQL that returns a series exactly when the invariant is broken."""
+    sel = functools.partial(selector, contract)
+    kind = inv.kind
+    if kind == "count_equals_state":
+        count, state = sel(inv.get("count")), sel(inv.get("state_metric"))
+        # count by (job) of nothing is nothing: fall back to 0 for the job.
+        return (f"{count} != on(job) (count by (job) ({state} == {inv.get('state')}) "
+                f"or on(job) 0 * max by (job) ({count}))")
+    if kind == "counts_sum_to_series":
+        counts = [sel(m) for m in inv.get("counts")]
+        total = " + ".join(counts)
+        series = sel(inv.get("series"))
+        return (f"({total}) != on(job) (count by (job) ({series}) "
+                f"or on(job) 0 * max by (job) ({counts[0]}))")
+    if kind in ("present_for_states", "absent_for_states"):
+        state_metric = contract.metric(inv.get("state_metric"))
+        on = ", ".join(("job",) + state_metric.labels)
+        states = _states(sel(state_metric.name), inv.get("states"))
+        metric = sel(inv.get("metric"))
+        if kind == "present_for_states":
+            return f"({states}) unless on({on}) {metric}"
+        return f"{metric} and on({on}) ({states})"
+    if kind == "present_with":
+        return (f"max by (job) ({sel(inv.get('with'))}) unless on(job) "
+                f"max by (job) ({sel(inv.get('metric'))})")
+    raise ValueError(f"invariant kind {kind} has no alert form")
+
+
 def alert_expr(alert: Alert, contract: Contract) -> str:
+    if alert.kind == "invariant":
+        assert alert.invariant is not None
+        return invariant_expr(alert.invariant, contract)
     if alert.kind == "expr":
         assert alert.expr is not None
         return alert.expr
@@ -55,6 +98,15 @@ def alert_expr(alert: Alert, contract: Contract) -> str:
 
 def output_labels(alert: Alert, contract: Contract) -> frozenset[str] | None:
     """Labels present on every series the alert's expression returns (None: unknown)."""
+    if alert.kind == "invariant":
+        inv = alert.invariant
+        assert inv is not None
+        if inv.kind == "present_with":
+            return frozenset({"job"})
+        name = inv.get("metric") if inv.kind == "absent_for_states" else (
+            inv.get("state_metric") if inv.kind == "present_for_states" else inv.get("count")
+            if inv.kind == "count_equals_state" else inv.get("counts")[0])
+        return frozenset(contract.metric(name).labels) | frozenset(GATEWAY_LABELS)
     if alert.kind == "expr":
         return None if alert.output_labels is None else frozenset(alert.output_labels)
     if alert.kind == "heartbeat_stale":

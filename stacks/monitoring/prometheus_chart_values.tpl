@@ -216,6 +216,57 @@ serverFiles:
             annotations:
               summary: "{{ $value | printf \"%.0f\" }} stacks failed to plan"
               description: terraform plan failed for {{ $value | printf "%.0f" }} stacks; their drift is unknown. See drift_stack_state == 2 for which.
+          # DriftCountMismatch (for 10m): Invariant drift_count_matches_states: drift_stack_count
+          # equals the number of stacks in state 1 (drift).
+          - alert: DriftCountMismatch
+            expr: drift_stack_count{job="drift-detection"} != on(job) (count by (job) (drift_stack_state{job="drift-detection"} == 1) or on(job) 0 * max by (job) (drift_stack_count{job="drift-detection"}))
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: drift_stack_count says {{ $value | printf "%.0f" }} but the per-stack series disagree
+              description: "The pusher's count of drifted stacks does not match its drift_stack_state series: the payload is inconsistent, so the drift alerts cannot be trusted."
+          # DriftStackSeriesMissing (for 10m): Invariant counts_cover_all_stacks: The three counts
+          # sum to the number of drift_stack_state series.
+          - alert: DriftStackSeriesMissing
+            expr: (drift_stack_count{job="drift-detection"} + drift_error_count{job="drift-detection"} + drift_clean_count{job="drift-detection"}) != on(job) (count by (job) (drift_stack_state{job="drift-detection"}) or on(job) 0 * max by (job) (drift_stack_count{job="drift-detection"}))
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: The counts add up to {{ $value | printf "%.0f" }} stacks but the per-stack series do not
+              description: "Per-stack drift_stack_state series are missing (or extra) for the counts pushed: DriftUnaddressed cannot see stacks that have no series."
+          # DriftFirstSeenMissing (for 10m): Invariant drifted_stack_has_first_seen: Every drifted
+          # stack has a drift_stack_first_seen series.
+          - alert: DriftFirstSeenMissing
+            expr: (drift_stack_state{job="drift-detection"} == 1) unless on(job, stack) drift_stack_first_seen{job="drift-detection"}
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: Stack {{ $labels.stack }} drifts but has no drift_stack_first_seen
+              description: Without first_seen the age of the drift of stack {{ $labels.stack }} is unknown and DriftUnaddressed cannot fire for it.
+          # DriftStaleFirstSeen (for 10m): Invariant clean_stack_has_no_first_seen: A clean run
+          # ends the streak, so a clean stack has no first_seen.
+          - alert: DriftStaleFirstSeen
+            expr: drift_stack_first_seen{job="drift-detection"} and on(job, stack) (drift_stack_state{job="drift-detection"} == 0)
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: Clean stack {{ $labels.stack }} still has a drift_stack_first_seen
+              description: "A first_seen survived a clean run (a push that does not replace the whole group, e.g. POST): the next drift of {{ $labels.stack }} would inherit an old streak start."
+          # DriftHeartbeatOnly (for 10m): Invariant counts_present_with_heartbeat: A push that
+          # carries the heartbeat also carries the counts (a heartbeat-only push hides every
+          # per-stack problem while the staleness alert stays quiet).
+          - alert: DriftHeartbeatOnly
+            expr: max by (job) (drift_detection_last_run_timestamp{job="drift-detection"}) unless on(job) max by (job) (drift_stack_count{job="drift-detection"})
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: Drift detection pushes its heartbeat but no drift counts
+              description: "The last push carried drift_detection_last_run_timestamp without drift_stack_count: per-stack series are missing, so no drift alert can fire."
       # END promcontract group: Infrastructure Drift
 
       # Certificates issued by cert-manager.
