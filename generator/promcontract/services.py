@@ -119,3 +119,36 @@ class Pushgateway(Server):
     def __exit__(self, *exc: object) -> None:
         self.stop()
         self._tmp.cleanup()
+
+
+class Prometheus(Server):
+    """Prometheus with the given rule file, scraping ``targets`` every second with
+    honor_labels (as the Pushgateway must be scraped), evaluating rules every second."""
+
+    def __init__(self, rules_text: str, gateway_url: str, port: int | None = None,
+                 binary: str | None = None):
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-prom-")
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        rules = os.path.join(self._tmp.name, "rules.yml")
+        with open(rules, "w", encoding="utf-8") as handle:
+            handle.write(rules_text)
+        target = gateway_url.split("://", 1)[-1].rstrip("/")
+        config = os.path.join(self._tmp.name, "prometheus.yml")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                f"rule_files:\n  - {rules}\n"
+                "scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
+                f"    static_configs:\n      - targets: ['{target}']\n")
+        exe = binary or find_binary(("prometheus",), "PROMETHEUS", "prometheus")
+        argv = [exe, f"--config.file={config}",
+                # own TSDB: Debian's default is shared /var/lib/prometheus/metrics2
+                f"--storage.tsdb.path={os.path.join(self._tmp.name, 'data')}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"]
+        super().__init__("prometheus", argv, self.url + "/-/ready", self._tmp.name,
+                         timeout_s=30.0)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._tmp.cleanup()
