@@ -28,6 +28,7 @@ rules: $(STAMP)
 ## check: CI lint step; fails when generated files are stale or promtool rejects the rules
 check: $(STAMP) tools
 	$(PC) check
+	$(PC) lint
 	$(PC) mutate
 	$(BIN)/ruff check generator tests bench
 

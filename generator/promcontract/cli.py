@@ -232,6 +232,24 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     return EXIT_OK if killed == total else EXIT_CHECK_FAILED
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    from promcontract import lint
+
+    if args.list:
+        for check in lint.CHECKS:
+            print(f"{check.NAME}: {check.DOC}")
+        return EXIT_OK
+    text = read_text(args.tpl)
+    findings = lint.run(args.tpl, text)
+    for finding in findings:
+        print(finding)
+    if findings:
+        _say(f"{args.tpl}: {len(findings)} finding(s)")
+        return EXIT_CHECK_FAILED
+    _say(f"{args.tpl}: lint ok ({len(lint.CHECKS)} checks)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promcontract",
@@ -315,6 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
             "Mutation check: move each threshold and for: of the rule file by one unit either "
             "way and run the derived tests on each mutant; exit 1 unless all are killed.")
     contract_opts(p)
+
+    p = add("lint", cmd_lint,
+            "Lint every alert group of a values template (not only the rendered ones). "
+            "Findings: 'file:line: check: message'. Disable a check for one rule with "
+            "'# promcontract-lint: disable=CHECK -- reason' on or above its '- alert:' line.")
+    p.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
+                   help=f"values template (default: {DEFAULT_TPL})")
+    p.add_argument("--list", action="store_true", help="list the checks and exit")
 
     p = add("check", cmd_check,
             "CI lint step: validate, render --check, and promtool check rules on the rendered "

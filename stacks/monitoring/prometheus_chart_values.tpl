@@ -272,6 +272,7 @@ serverFiles:
       # Certificates issued by cert-manager.
       - name: Certificates
         rules:
+          # promcontract-lint: disable=absent-coverage -- a missing cert-manager exporter is caught by the cluster's up == 0 alerting
           - alert: CertificateExpiringSoon
             expr: certmanager_certificate_expiration_timestamp_seconds - time() < 14 * 86400
             for: 1h
@@ -297,6 +298,13 @@ serverFiles:
               severity: critical
             annotations:
               summary: "Backup {{ $labels.backup }} is {{ $value | humanizeDuration }} old"
+          - alert: BackupNeverSucceeded
+            expr: absent(backup_last_success_timestamp_seconds)
+            for: 1h
+            labels:
+              severity: critical
+            annotations:
+              summary: "No backup has reported a success timestamp"
 %{ endif ~}
 
   prometheus.yml:

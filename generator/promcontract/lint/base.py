@@ -1,0 +1,186 @@
+"""Shared plumbing of the template lint: the template read as rule groups with line numbers,
+findings, and inline disable comments. Each check lives in its own module beside this one.
+
+Disable one check for one rule with a comment on the rule's ``- alert:`` line or on the
+comment lines directly above it, giving a reason:
+
+    # promcontract-lint: disable=absent-coverage -- covered by BackupJobMissing
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from promcontract import splice, tfescape
+from promcontract.durations import parse_duration
+from promcontract.errors import Location, Problem, UserError
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+DISABLE_RE = re.compile(r"#\s*promcontract-lint:\s*disable=([a-z0-9,-]+)\s*(?:--\s*(.*\S))?")
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.check}: {self.message}"
+
+
+@dataclass
+class Rule:
+    name: str  # alert or record name
+    kind: str  # alert | record
+    expr: str
+    line: int  # template line of the rule's first key
+    for_seconds: float | None
+    annotations: dict[str, str]
+    labels: dict[str, str]
+    group: str
+    disabled: dict[str, str] = field(default_factory=dict)  # check -> reason
+
+
+@dataclass
+class Group:
+    name: str
+    line: int
+    rules: list[Rule]
+    rules_missing: bool  # `rules:` with nothing under it
+
+
+@dataclass
+class Template:
+    path: str
+    text: str
+    groups: list[Group]
+    scrape_interval: float  # global, seconds
+    job_intervals: dict[str, float]  # scrape_configs[].job_name -> scrape_interval
+    rules_text: str  # alerting_rules.yml neutralised, for promtool
+    rules_offset: int
+    bad_disables: list[Finding]
+
+
+def _compose(text: str, path: str, offset: int = 0) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 + offset) if mark else None
+        what = exc.problem or exc.context or "invalid YAML"
+        raise UserError(Problem(Location(path, line), "not valid YAML after neutralising "
+                                f"Terraform syntax: {what}")) from None
+
+
+def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def _scalar(node: yaml.Node | None) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    return None
+
+
+def _duration(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(str(value))
+    except ValueError:
+        return None
+
+
+def _disables(lines: list[str], index: int, path: str, bad: list[Finding]) -> dict[str, str]:
+    """Disable comments on line ``index`` (0-based) and the comment lines right above it."""
+    found: dict[str, str] = {}
+    candidates = [lines[index]]
+    j = index - 1
+    while j >= 0 and lines[j].strip().startswith("#"):
+        candidates.append(lines[j])
+        j -= 1
+    for number, text in zip([index] + list(range(index - 1, j, -1)), candidates, strict=True):
+        match = DISABLE_RE.search(text)
+        if not match:
+            continue
+        if not match.group(2):
+            bad.append(Finding(path, number + 1, "disable-without-reason",
+                               "a disable comment needs a reason: "
+                               "# promcontract-lint: disable=CHECK -- why"))
+            continue
+        for check in match.group(1).split(","):
+            found[check] = match.group(2)
+    return found
+
+
+def read_template(path: str, text: str) -> Template:
+    """The template's rule groups with line numbers, and its scrape intervals."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    try:
+        plain = tfescape.neutralise(body)
+    except tfescape.TemplateSyntaxError as exc:
+        line = body.count("\n", 0, max(exc.offset, 0)) + 1
+        raise UserError(Problem(Location(path, line), str(exc))) from None
+    root = _compose(plain, path)
+    server = _get(root, "server")
+    interval = _duration(_scalar(_get(_get(server, "global"), "scrape_interval"))) or 60.0
+    files = _get(root, "serverFiles")
+    jobs: dict[str, float] = {}
+    prom = _get(files, "prometheus.yml")
+    configs = _get(prom, "scrape_configs")
+    if isinstance(configs, yaml.SequenceNode):
+        for item in configs.value:
+            name = _scalar(_get(item, "job_name"))
+            own = _duration(_scalar(_get(item, "scrape_interval")))
+            if name and own:
+                jobs[str(name)] = own
+    rules_text, offset = splice.extract_alerting_rules(body, path)
+    rules_text = tfescape.neutralise(rules_text)
+    lines = body.split("\n")
+    groups: list[Group] = []
+    bad: list[Finding] = []
+    group_list = _get(_get(files, "alerting_rules.yml"), "groups")
+    if isinstance(group_list, yaml.SequenceNode):
+        for gnode in group_list.value:
+            name = str(_scalar(_get(gnode, "name")) or "?")
+            rules_node = _get(gnode, "rules")
+            rules: list[Rule] = []
+            missing = rules_node is None or (
+                isinstance(rules_node, yaml.ScalarNode) and rules_node.value in ("", "~", "null")
+            ) or (isinstance(rules_node, yaml.SequenceNode) and not rules_node.value)
+            if isinstance(rules_node, yaml.SequenceNode):
+                for rnode in rules_node.value:
+                    line = rnode.start_mark.line
+                    alert = _scalar(_get(rnode, "alert"))
+                    record = _scalar(_get(rnode, "record"))
+                    rules.append(Rule(
+                        name=str(alert or record or "?"),
+                        kind="alert" if alert else "record",
+                        expr=str(_scalar(_get(rnode, "expr")) or ""),
+                        line=line + 1,
+                        for_seconds=_duration(_scalar(_get(rnode, "for"))),
+                        annotations=_str_map(_get(rnode, "annotations")),
+                        labels=_str_map(_get(rnode, "labels")),
+                        group=name,
+                        disabled=_disables(lines, line, path, bad)))
+            groups.append(Group(name, gnode.start_mark.line + 1, rules, missing))
+    return Template(path, text, groups, interval, jobs, rules_text, offset, bad)
+
+
+def _str_map(node: yaml.Node | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
+                out[str(k.value)] = str(v.value)
+    return out

@@ -1,0 +1,24 @@
+"""duplicate-alert: two alerts of one name in one group; the second one is usually a
+copy-paste left with the first one's name, and silences and routes cannot tell them apart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from promcontract.lint.base import Finding, Template
+
+NAME = "duplicate-alert"
+DOC = "The same alert name twice in one group."
+
+
+def check(template: Template) -> Iterator[Finding]:
+    for group in template.groups:
+        seen: dict[str, int] = {}
+        for rule in group.rules:
+            if rule.kind != "alert":
+                continue
+            if rule.name in seen and NAME not in rule.disabled:
+                yield Finding(template.path, rule.line, NAME,
+                              f"alert '{rule.name}' is defined twice in group '{group.name}' "
+                              f"(first on line {seen[rule.name]})")
+            seen.setdefault(rule.name, rule.line)
