@@ -27,18 +27,20 @@ rules: $(STAMP)
 
 ## check: CI lint step; fails when generated files are stale or promtool rejects the rules
 check: $(STAMP) tools
-	$(PC) check
+	@mkdir -p build/junit
+	$(PC) check --junit build/junit/promcontract-check.xml
 	$(PC) lint
 	$(PC) mutate
 	$(BIN)/ruff check generator tests bench
 
-## test: unit + integration tests (real promtool)
+## test: unit + integration tests (real promtool); JUnit XML in build/junit/
 test: $(STAMP) tools
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	@mkdir -p build/junit
+	$(BIN)/python -m pytest -q --junitxml=build/junit/pytest.xml $(PYTEST_ARGS)
 
 ## bench: speed figures (printed, never asserted)
 bench: $(STAMP) tools
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build

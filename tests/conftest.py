@@ -75,6 +75,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(CONTRACT, tmp_path / "rules" / CONTRACT.name)
     shutil.copy(TEMPLATE, tmp_path / "stacks" / "monitoring" / TEMPLATE.name)
     shutil.copytree(ROOT / "rules" / "generated", tmp_path / "rules" / "generated")
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

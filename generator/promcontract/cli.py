@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from promcontract import __version__, pipeline
 from promcontract.errors import EXIT_CHECK_FAILED, EXIT_OK, UserError
-from promcontract.fileio import read_text
+from promcontract.fileio import check_writable, read_text, write_atomic
 
 if TYPE_CHECKING:
     from promcontract.model import Contract
@@ -56,7 +56,61 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _labels(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--label expects k=v, got {item!r}")
+        out.append((key, value))
+    return tuple(out)
+
+
+def cmd_render_format(args: argparse.Namespace) -> int:
+    from promcontract import outputs
+
+    fmt = outputs.FORMATS.get(args.format)
+    if fmt is None:
+        raise UserError(f"unknown format {args.format!r} (choose from template, "
+                        f"{', '.join(outputs.FORMATS)})")
+    if fmt.needs_namespace and not args.namespace:
+        raise UserError(f"--format {args.format} needs --namespace")
+    if args.output:
+        check_writable(args.output)
+    contracts = load_contracts(_contract_paths(args.contract))
+    text = fmt.render(contracts, outputs.Options(args.namespace, args.name,
+                                                 _labels(args.label)))
+    if args.output:
+        write_atomic(args.output, text)
+        _say(f"wrote: {args.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from promcontract import docs
+
+    if args.output:
+        check_writable(args.output)
+    contracts = load_contracts(_contract_paths(args.contract))
+    text = "\n".join(docs.render_docs(c) for c in contracts)
+    if args.output:
+        write_atomic(args.output, text)
+        _say(f"wrote: {args.output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    if args.format != "template":
+        if args.check:
+            raise UserError("--check applies to --format template only")
+        return cmd_render_format(args)
+    if args.output or args.namespace or args.name or args.label:
+        raise UserError("-o/--namespace/--name/--label apply to --format prometheusrule, "
+                        "rulefile or mimir")
     contracts = load_contracts(_contract_paths(args.contract))
     notes: list[str] = []
     outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir, notes=notes)
@@ -82,18 +136,25 @@ def _report_stale(outputs: list[pipeline.Output]) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import time
+
+    from promcontract import junit
+
+    if args.junit:
+        check_writable(args.junit)
+    started = time.monotonic()
     # One promtool process checks the template's whole alerting_rules.yml and the generated
     # rule files on disk; it starts first and runs on the other core while contracts are
     # validated and rendered. (A generated file that differs from its contract is reported
     # stale below, so checking the file on disk loses nothing.)
     tpl_text = read_text(args.tpl)
     rules_text, offset = pipeline.template_rules_text(tpl_text, args.tpl)
-    to_check = [(rules_text, args.tpl, 0 + offset)]
+    to_check = [(rules_text, args.tpl, offset)]
     for path in sorted(glob.glob(os.path.join(args.generated_dir, "*.rules.yml"))):
         to_check.append((read_text(path), path, 0))
     promtool_check = pipeline.RuleCheck(to_check)
-    unit_tests = pipeline.UnitTests(sorted(glob.glob(os.path.join(args.generated_dir,
-                                                                   "*.test.yml"))))
+    test_files = sorted(glob.glob(os.path.join(args.generated_dir, "*.test.yml")))
+    unit_tests = pipeline.UnitTests(test_files)
     contracts = load_contracts(_contract_paths(args.contract))
     _say(f"validated {len(contracts)} contract(s)")
     notes: list[str] = []
@@ -102,29 +163,69 @@ def cmd_check(args: argparse.Namespace) -> int:
     for note in notes:
         _say(note)
     status = _report_stale(outputs)
-    problems = promtool_check.problems() + unit_tests.problems()
-    for problem in problems:
+    rule_problems = promtool_check.problems()
+    test_problems = unit_tests.problems()
+    for problem in rule_problems + test_problems:
         _say(str(problem))
-    if problems:
+    if rule_problems or test_problems:
         status = EXIT_CHECK_FAILED
+    if args.junit:
+        elapsed = time.monotonic() - started
+        cases = [junit.Case("render", o.path, None if not o.stale else
+                            f"{o.path}: out of date with its contract; run make rules\n"
+                            + o.diff()) for o in outputs]
+        for _, shown, _ in to_check:
+            found = [str(p) for p in rule_problems if p.location.file in (shown, "promtool")]
+            cases.append(junit.Case("promtool check rules", shown,
+                                    "\n".join(found) if found else None))
+        for path in test_files:
+            cases.append(junit.Case("promtool test rules", path,
+                                    "\n".join(str(p) for p in test_problems) or None,
+                                    elapsed))
+        junit.write(args.junit, "promcontract check", cases)
     if status == EXIT_OK:
         print(f"ok: {len(contracts)} contract(s); {args.tpl} and {args.generated_dir} are up "
               "to date, pass promtool check rules, and the derived unit tests pass")
     return status
 
 
-def _one_contract(given: Sequence[str] | None) -> Contract:
+def _one_contract(given: Sequence[str] | None, usable=None) -> Contract:  # noqa: ANN001
+    """The contract a command works on: the one given, or the only one that ``usable``
+    accepts among the bundled ones."""
     contracts = load_contracts(_contract_paths(given))
+    if len(contracts) > 1 and usable is not None:
+        contracts = [c for c in contracts if usable(c)] or contracts
     if len(contracts) != 1:
-        raise UserError(f"{len(contracts)} contracts found; choose one with --contract")
+        names = ", ".join(c.source for c in contracts)
+        raise UserError(f"{len(contracts)} contracts fit ({names}); choose one with --contract")
     return contracts[0]
+
+
+def _pushable(contract: Contract) -> bool:
+    from promcontract import pusher
+
+    try:
+        pusher.roles(contract)
+    except UserError:
+        return False
+    return True
+
+
+def _declares(text: str):  # noqa: ANN202 - returns a predicate
+    """Contracts declaring the first metric the payload mentions."""
+    import re
+
+    match = re.search(r"^(?:# (?:HELP|TYPE) )?([a-zA-Z_:][a-zA-Z0-9_:]*)", text, re.M)
+    first = match.group(1) if match else ""
+    return lambda c: any(m.name == first for m in c.metrics)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from promcontract import verify
 
-    contract = _one_contract(args.contract)
     if args.gateway:
+        contract = _one_contract(args.contract, (lambda c: c.job == args.job) if args.job
+                                 else _pushable)
         if args.payload:
             raise UserError("give a payload file or --gateway, not both")
         if args.job:
@@ -146,6 +247,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 raise UserError(f"-: payload is not valid UTF-8 (byte {exc.start})") from None
         else:
             text = read_text(source)
+        contract = _one_contract(args.contract, _declares(text))
         report = verify.verify_payload(contract, text, "payload" if source == "-" else source,
                                        lint=not args.no_lint)
     for line in report.lines():
@@ -168,7 +270,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     from promcontract import gateway, pusher
 
-    contract = _one_contract(args.contract)
+    contract = _one_contract(args.contract, _pushable)
     if args.job:
         contract = dataclasses.replace(contract, grouping_key=tuple(
             (k, args.job if k == "job" else v) for k, v in contract.grouping_key))
@@ -192,7 +294,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 def cmd_pusher_test(args: argparse.Namespace) -> int:
     from promcontract import harness, services
 
-    contract = _one_contract(args.contract)
+    contract = _one_contract(args.contract, _pushable)
     cmd = list(args.cmd)
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
@@ -285,6 +387,23 @@ def build_parser() -> argparse.ArgumentParser:
     contract_opts(p)
     p.add_argument("--check", action="store_true",
                    help="write nothing; print a unified diff and exit 1 when anything is stale")
+    p.add_argument("--format", default="template", metavar="F",
+                   help="template (default: splice into --tpl and write rules/generated, "
+                        "docs/), or to stdout/-o: prometheusrule (monitoring.coreos.com/v1), "
+                        "rulefile (plain rule file, e.g. Thanos Ruler), mimir (mimirtool rules "
+                        "load namespace file)")
+    p.add_argument("--namespace", metavar="NS",
+                   help="namespace of the PrometheusRule / Mimir ruler namespace (required)")
+    p.add_argument("--name", metavar="N", help="PrometheusRule name (default: <contracts>-rules)")
+    p.add_argument("--label", action="append", metavar="K=V",
+                   help="PrometheusRule label (repeatable), e.g. release=prometheus")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+
+    p = add("docs", cmd_docs,
+            "Markdown for people: the metric table and the alert table of each contract "
+            "(make rules also writes docs/<contract>.md).")
+    p.add_argument("--contract", action="append", metavar="C", help="contract file")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
     p = add("verify", cmd_verify,
             "Check a payload (file or - for stdin) or a live Pushgateway group against the "
@@ -343,9 +462,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the checks and exit")
 
     p = add("check", cmd_check,
-            "CI lint step: validate, render --check, and promtool check rules on the rendered "
-            "groups and on the whole alerting_rules.yml of the template.")
+            "CI lint step: validate, render --check, promtool check rules on the rendered "
+            "groups and on the whole alerting_rules.yml of the template, and promtool test "
+            "rules on the derived tests.")
     contract_opts(p)
+    p.add_argument("--junit", metavar="FILE",
+                   help="also write the results as JUnit XML (for CI test views)")
     return parser
 
 

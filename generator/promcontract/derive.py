@@ -349,7 +349,8 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
     hold = _steps(alert.for_seconds) + 10  # long enough to pass the for: boundary
     lead = 10  # minutes before a time-driven threshold is crossed
     out: list[Scenario] = []
-    base = _base_labels(contract)
+    # A per-item metric gets an item, so the alert's labels (and $labels.<item>) show it.
+    base = _base_labels(contract, {metric.labels[0]: "item-1"} if metric.labels else None)
 
     def scenario(title: str, *series: Series) -> Scenario:
         return Scenario(alert.name, title, tuple(series))

@@ -18,6 +18,7 @@ from promcontract.fileio import check_writable, read_text, write_atomic
 from promcontract.model import Contract
 
 GENERATED_DIR = "rules/generated"
+DOCS_DIR = "docs"
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,12 @@ def test_file_path(contract: Contract, generated_dir: str = GENERATED_DIR) -> st
 
 def plan_outputs(contracts: list[Contract], tpl_path: str,
                  generated_dir: str = GENERATED_DIR, tpl_text: str | None = None,
-                 notes: list[str] | None = None) -> list[Output]:
+                 notes: list[str] | None = None, docs_dir: str = DOCS_DIR) -> list[Output]:
     """All files ``render`` owns, with their current and intended text.
 
     ``notes`` collects alerts whose tests could not be derived (named, never skipped).
     """
-    from promcontract import derive, render
+    from promcontract import derive, docs, render
 
     tpl_old = read_text(tpl_path) if tpl_text is None else tpl_text
     outputs = [Output(tpl_path, tpl_old, splice_all(contracts, tpl_old, tpl_path))]
@@ -73,6 +74,8 @@ def plan_outputs(contracts: list[Contract], tpl_path: str,
         outputs.append(Output(test_path, _read_optional(test_path), text))
         if notes is not None:
             notes += [f"{contract.source}: not derivable: {line}" for line in not_derivable]
+        doc_path = os.path.join(docs_dir, f"{contract.name}.md")
+        outputs.append(Output(doc_path, _read_optional(doc_path), docs.render_docs(contract)))
     return outputs
 
 

@@ -124,7 +124,8 @@ def render(template: str, value: float, labels: dict[str, str]) -> str:
         expr = match.group(1).strip()
         m = re.fullmatch(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)", expr)
         if m:
-            return labels.get(m.group(1), "<no value>")
+            # $labels is a map[string]string: a missing key renders as "".
+            return labels.get(m.group(1), "")
         m = re.fullmatch(r'printf\s+"([^"]*)"\s+\$value', expr)
         if m:
             return _printf(m.group(1), value)

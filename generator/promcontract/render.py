@@ -84,5 +84,15 @@ def render_group(contract: Contract) -> str:
 
 def render_rule_file(contract: Contract) -> str:
     """A standalone Prometheus rule file (``groups: [...]``) holding just this group."""
-    body = "\n".join("  " + line if line else line for line in render_group(contract).split("\n"))
+    return render_rules([contract])
+
+
+def render_rules(contracts: list[Contract]) -> str:
+    """A Prometheus rule file with the groups of ``contracts``."""
+    text = "\n".join(render_group(c) for c in contracts)
+    body = "\n".join("  " + line if line else line for line in text.split("\n"))
     return f"groups:\n{body}\n"
+
+
+def template(name: str) -> jinja2.Template:
+    return _env().get_template(name)

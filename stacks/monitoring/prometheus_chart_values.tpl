@@ -305,6 +305,30 @@ serverFiles:
               severity: critical
             annotations:
               summary: "No backup has reported a success timestamp"
+      # BEGIN promcontract group: Image Scanning
+      - name: Image Scanning
+        # Generated from image-scan.contract.yaml by promcontract (make rules). Do not edit here:
+        # change the contract, then run make rules.
+        rules:
+          # ImageScanStale (for 30m): 24 h cron + 2 h grace, as for drift detection: a dead scan
+          # looks exactly like a clean one.
+          - alert: ImageScanStale
+            expr: (time() - max by (job) (image_scan_last_run_timestamp{job="image-scan"}) > 26 * 3600) or absent(image_scan_last_run_timestamp{job="image-scan"})
+            for: 30m
+            labels:
+              severity: warning
+            annotations:
+              summary: The image scan has not reported for {{ $value | humanizeDuration }}
+          # ImageCriticalVulnerabilities (for 1h): Any critical finding needs an owner; 1h lets a
+          # same-day rebuild land before paging.
+          - alert: ImageCriticalVulnerabilities
+            expr: image_scan_critical_vulnerabilities{job="image-scan"} > 0
+            for: 1h
+            labels:
+              severity: warning
+            annotations:
+              summary: Image {{ $labels.image }} has {{ $value | printf "%.0f" }} critical vulnerabilities
+      # END promcontract group: Image Scanning
 %{ endif ~}
 
   prometheus.yml:

@@ -1,0 +1,166 @@
+"""Outputs beyond the template: PrometheusRule, rule file, Mimir, docs, JUnit, several
+contracts."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from promcontract import promtool
+
+CONTRACTS = sorted((ROOT / "rules").glob("*.contract.yaml"))
+
+
+@pytest.fixture
+def at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def _promtool_ok(tmp_path: Path, data: dict) -> None:
+    path = tmp_path / "unwrapped.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = promtool.check_rules(str(path))
+    assert result.returncode == 0, result.output
+
+
+@pytest.mark.integration
+def test_prometheusrule(at_root, cli, tmp_path, promtool_bin) -> None:
+    result = cli("render", "--format", "prometheusrule", "--namespace", "monitoring",
+                 "--name", "drift", "--label", "release=prometheus", "--label", "team=infra")
+    assert result.code == 0, result.err
+    doc = yaml.safe_load(result.out)
+    assert doc["apiVersion"] == "monitoring.coreos.com/v1" and doc["kind"] == "PrometheusRule"
+    assert doc["metadata"] == {"name": "drift", "namespace": "monitoring",
+                               "labels": {"release": "prometheus", "team": "infra"}}
+    assert {g["name"] for g in doc["spec"]["groups"]} == {"Infrastructure Drift",
+                                                          "Image Scanning"}
+    _promtool_ok(tmp_path, doc["spec"])
+
+
+@pytest.mark.integration
+def test_rulefile_and_mimir(at_root, cli, tmp_path, promtool_bin) -> None:
+    out = tmp_path / "rules.yml"
+    assert cli("render", "--format", "rulefile", "-o", str(out)).code == 0
+    assert promtool.check_rules(str(out)).returncode == 0
+    result = cli("render", "--format", "mimir", "--namespace", "infra")
+    assert result.code == 0
+    doc = yaml.safe_load(result.out)
+    assert doc["namespace"] == "infra" and len(doc["groups"]) == 2
+    _promtool_ok(tmp_path, {"groups": doc["groups"]})
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--format", "helm"], "promcontract: unknown format 'helm' (choose from template, "
+     "prometheusrule, rulefile, mimir)"),
+    (["--format", "prometheusrule"], "promcontract: --format prometheusrule needs --namespace"),
+    (["--format", "rulefile", "-o", "/nonexistent-dir/out.yml"],
+     "/nonexistent-dir/out.yml: directory /nonexistent-dir is not writable"),
+    (["--format", "prometheusrule", "--namespace", "m", "--label", "oops"],
+     "promcontract: --label expects k=v, got 'oops'"),
+])
+def test_bad_output_options(args, message, at_root, cli) -> None:
+    result = cli("render", *args)
+    assert result.code == 2
+    assert result.err_lines == [message]
+
+
+def test_read_only_output_is_not_touched(at_root, cli, tmp_path) -> None:
+    out = tmp_path / "rules.yml"
+    out.write_text("keep me\n")
+    out.chmod(0o444)
+    try:
+        result = cli("render", "--format", "rulefile", "-o", str(out))
+    finally:
+        out.chmod(0o644)
+    assert result.code == 2 and "read-only" in result.err
+    assert out.read_text() == "keep me\n"
+
+
+def test_docs(at_root, cli) -> None:
+    result = cli("docs", "--contract", "rules/drift.contract.yaml")
+    assert result.code == 0
+    text = result.out
+    from promcontract.contract import load_contract
+
+    contract = load_contract("rules/drift.contract.yaml")
+    for metric in contract.metrics:
+        assert re.search(rf"^\| `{metric.name}` \| {metric.type} \|", text, re.M)
+    for alert in contract.alerts:
+        assert re.search(rf"^\| {alert.name} \| `.+` \| {alert.for_} \| {alert.severity} \|",
+                         text, re.M)
+    assert (ROOT / "docs" / "drift.md").read_text() == text  # kept fresh by make rules
+
+
+def test_stale_docs_fail_render_check(workspace, cli) -> None:
+    doc = workspace / "docs" / "drift.md"
+    doc.write_text(doc.read_text().replace("| 30m |", "| 31m |", 1))
+    result = cli("render", "--check")
+    assert result.code == 1 and "docs/drift.md: out of date" in result.err
+
+
+@pytest.mark.integration
+def test_check_junit(workspace, cli, promtool_bin) -> None:
+    contract = workspace / "rules" / "drift.contract.yaml"
+    contract.write_text(contract.read_text().replace("threshold: 10\n", "threshold: 11\n"))
+    junit = workspace / "check.xml"
+    result = cli("check", "--junit", str(junit))
+    assert result.code == 1
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(junit).getroot()
+    suite = root.find("testsuite")
+    cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
+    tpl = ("render", "stacks/monitoring/prometheus_chart_values.tpl")
+    assert cases[tpl].find("failure") is not None
+    assert "out of date" in cases[tpl].find("failure").get("message")
+    assert cases[("promtool test rules", "rules/generated/drift.test.yml")].find(
+        "failure") is None
+    assert int(suite.get("failures")) >= 1
+
+
+def test_every_contract_renders_its_own_group(at_root) -> None:
+    text = (ROOT / "stacks" / "monitoring" / "prometheus_chart_values.tpl").read_text()
+    from promcontract.contract import load_contracts
+
+    for contract in load_contracts([str(p) for p in CONTRACTS]):
+        assert f"# BEGIN promcontract group: {contract.group}" in text
+        assert (ROOT / "rules" / "generated" / f"{contract.name}.rules.yml").exists()
+        assert (ROOT / "rules" / "generated" / f"{contract.name}.test.yml").exists()
+        assert (ROOT / "docs" / f"{contract.name}.md").exists()
+    assert len(CONTRACTS) >= 2
+
+
+@pytest.mark.parametrize("change,message", [
+    (("group: Image Scanning", "group: Infrastructure Drift"),
+     "group 'Infrastructure Drift' is also rendered by rules/drift.contract.yaml"),
+    (("- name: image_scan_last_run_timestamp", "- name: drift_detection_last_run_timestamp"),
+     "metric 'drift_detection_last_run_timestamp' is also declared by "
+     "rules/drift.contract.yaml"),
+])
+def test_duplicates_across_contracts(change, message, workspace, cli) -> None:
+    other = workspace / "rules" / "image-scan.contract.yaml"
+    shutil.copy(ROOT / "rules" / "image-scan.contract.yaml", other)
+    text = other.read_text()
+    assert change[0] in text
+    other.write_text(text.replace(change[0], change[1]).replace(
+        "metric: image_scan_last_run_timestamp", f"metric: {change[1].split()[-1]}")
+        if "metric" in message else text.replace(*change))
+    tpl = workspace / "stacks" / "monitoring" / "prometheus_chart_values.tpl"
+    before = tpl.read_bytes()
+    result = cli("render")
+    assert result.code == 2
+    assert any(line.startswith("rules/image-scan.contract.yaml:") and message in line
+               for line in result.err_lines), result.err
+    assert tpl.read_bytes() == before
+
+
+def test_pre_commit_hooks() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert {h["id"]: h["entry"] for h in hooks} == {"promcontract-check": "promcontract check",
+                                                    "promcontract-lint": "promcontract lint"}
+    assert all(h["pass_filenames"] is False and h["language"] == "python" for h in hooks)
