@@ -75,14 +75,18 @@ def cmd_render_format(args: argparse.Namespace) -> int:
                         f"{', '.join(outputs.FORMATS)})")
     if fmt.needs_namespace and not args.namespace:
         raise UserError(f"--format {args.format} needs --namespace")
+    options = outputs.Options(args.namespace, args.name, _labels(args.label))
     if args.output:
         check_writable(args.output)
     contracts = load_contracts(_contract_paths(args.contract))
-    text = fmt.render(contracts, outputs.Options(args.namespace, args.name,
-                                                 _labels(args.label)))
-    if args.output:
-        write_atomic(args.output, text)
-        _say(f"wrote: {args.output}")
+    return _emit(args.output, fmt.render(contracts, options))
+
+
+def _emit(output: str | None, text: str) -> int:
+    """Write ``text`` to ``output`` atomically, or to stdout."""
+    if output:
+        write_atomic(output, text)
+        _say(f"wrote: {output}")
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -94,13 +98,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if args.output:
         check_writable(args.output)
     contracts = load_contracts(_contract_paths(args.contract))
-    text = "\n".join(docs.render_docs(c) for c in contracts)
-    if args.output:
-        write_atomic(args.output, text)
-        _say(f"wrote: {args.output}")
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
+    return _emit(args.output, "\n".join(docs.render_docs(c) for c in contracts))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
