@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Validation markers go to a fresh dir per test session, not the user's ~/.cache.
+import tempfile  # noqa: E402
+
+os.environ["PROMCONTRACT_CACHE_DIR"] = tempfile.mkdtemp(prefix="promcontract-test-cache-")
 sys.path.insert(0, str(ROOT / "generator"))
 
 from promcontract.cli import main  # noqa: E402

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CONTRACT, TEMPLATE
+from promcontract.errors import UserError
 
 GOOD = CONTRACT.read_text(encoding="utf-8")
 
@@ -200,3 +201,19 @@ def test_bundled_contract_is_valid(cli, monkeypatch) -> None:
     result = cli("validate")
     assert result.code == 0, result.err
     assert "9 alerts" in result.out  # 4 alerts + 5 invariant alerts
+
+
+def test_validation_marker_skips_the_schema_only_for_the_same_text(tmp_path, monkeypatch
+                                                                   ) -> None:
+    from promcontract import contract as contract_module
+
+    monkeypatch.setenv("PROMCONTRACT_CACHE_DIR", str(tmp_path))
+    contract_module.parse_contract(GOOD, "c.yaml")
+    markers = list(tmp_path.iterdir())
+    assert len(markers) == 1 and markers[0].name.startswith("schema-ok-")
+    # A different text is validated afresh: a schema error is still found.
+    bad = GOOD.replace("threshold: 10\n", "threshold: ten\n")
+    with pytest.raises(UserError):
+        contract_module.parse_contract(bad, "c.yaml")
+    monkeypatch.setenv("PROMCONTRACT_CACHE_DIR", "")
+    contract_module.parse_contract(GOOD, "c.yaml")  # caching off: still loads

@@ -15,15 +15,17 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from promcontract import __version__, pipeline
+from promcontract import __version__
 from promcontract.errors import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.fileio import check_writable, read_text, write_atomic
 
 if TYPE_CHECKING:
+    from promcontract import pipeline
     from promcontract.model import Contract
 
 DEFAULT_CONTRACTS = "rules/*.contract.yaml"
 DEFAULT_TPL = "stacks/monitoring/prometheus_chart_values.tpl"
+GENERATED_DIR = "rules/generated"  # same as pipeline.GENERATED_DIR (kept lazy: see below)
 
 
 def _say(message: str) -> None:
@@ -102,6 +104,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from promcontract import pipeline  # imports are lazy: verify/push start faster
+
     if args.format != "template":
         if args.check:
             raise UserError("--check applies to --format template only")
@@ -136,7 +140,10 @@ def _report_stale(outputs: list[pipeline.Output]) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     import time
 
-    from promcontract import junit
+    from promcontract import (
+        junit,
+        pipeline,  # imports are lazy: verify/push start faster
+    )
 
     if args.junit:
         check_writable(args.junit)
@@ -219,7 +226,7 @@ def _declares(text: str):  # noqa: ANN202 - returns a predicate
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from promcontract import verify
+    from promcontract import promtool, verify
 
     if args.gateway:
         contract = _one_contract(args.contract, (lambda c: c.job == args.job) if args.job
@@ -245,9 +252,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 raise UserError(f"-: payload is not valid UTF-8 (byte {exc.start})") from None
         else:
             text = read_text(source)
+        # promtool's lint needs only the text: start it before loading the contract.
+        running = None if args.no_lint else promtool.start_check_metrics(text)
         contract = _one_contract(args.contract, _declares(text))
         report = verify.verify_payload(contract, text, "payload" if source == "-" else source,
-                                       lint=not args.no_lint)
+                                       lint=not args.no_lint, running=running)
     for line in report.lines():
         print(line)
     if args.verbose:
@@ -314,7 +323,10 @@ def cmd_pusher_test(args: argparse.Namespace) -> int:
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
-    from promcontract import mutate
+    from promcontract import (
+        mutate,
+        pipeline,  # imports are lazy: verify/push start faster
+    )
 
     contracts = load_contracts(_contract_paths(args.contract))
     killed = total = 0
@@ -372,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"contract file (repeatable; default: {DEFAULT_CONTRACTS})")
         p.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
                        help=f"Helm values template to splice into (default: {DEFAULT_TPL})")
-        p.add_argument("--generated-dir", default=pipeline.GENERATED_DIR, metavar="DIR",
+        p.add_argument("--generated-dir", default=GENERATED_DIR, metavar="DIR",
                        help="where standalone rule files go (default: %(default)s)")
 
     p = add("validate", cmd_validate, "Validate contracts against the schema and semantic rules.")

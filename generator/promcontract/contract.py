@@ -7,18 +7,22 @@ when there are none, so generators never see an invalid contract.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
+import os
 import re
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
-from promcontract import promql
+from promcontract import __version__, promql
 from promcontract.durations import parse_duration
 from promcontract.errors import Location, Problem, UserError
 from promcontract.model import Alert, Contract, Domain, Invariant, LintException, Metric
+
+if TYPE_CHECKING:
+    import jsonschema
+
 from promcontract.yamlsource import Path, SourceMap, format_path, load_yaml_text, read_text
 
 METRIC_NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -28,17 +32,55 @@ _LABEL_REF_RE = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)|index\s+\$labels
 
 
 @functools.lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("promcontract").joinpath("metric-contract.schema.json").read_text(
+        encoding="utf-8")
+
+
 def schema() -> dict[str, Any]:
-    text = resources.files("promcontract").joinpath("metric-contract.schema.json").read_text(
-        encoding="utf-8"
-    )
-    return json.loads(text)
+    return json.loads(_schema_text())
 
 
 @functools.lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
+def _validator():  # noqa: ANN202 - a jsonschema Validator
+    # jsonschema takes ~0.1 s to import: only pay for it when a contract needs validating.
+    import jsonschema
+
     cls = jsonschema.validators.validator_for(schema())
     return cls(schema())
+
+
+def _cache_dir() -> str | None:
+    """Where markers of already-validated contract texts live (None: caching off)."""
+    explicit = os.environ.get("PROMCONTRACT_CACHE_DIR")
+    if explicit is not None:
+        return explicit or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "promcontract")
+
+
+def _marker(text: str) -> str | None:
+    """A marker file named by the hash of schema, version and contract text: its presence
+    means this exact text passed the schema before. It holds nothing that is read back."""
+    directory = _cache_dir()
+    if directory is None:
+        return None
+    digest = hashlib.sha256()
+    for part in (__version__, _schema_text(), text):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return os.path.join(directory, "schema-ok-" + digest.hexdigest())
+
+
+def _remember(marker: str | None) -> None:
+    if marker is None:
+        return
+    try:
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        with open(marker, "a", encoding="utf-8"):
+            pass
+    except OSError:
+        pass  # a cache that cannot be written only costs time
 
 
 def load_contract(path: str) -> Contract:
@@ -51,9 +93,12 @@ def parse_contract(text: str, file: str) -> Contract:
     if text.startswith("\ufeff"):
         text = text[1:]
     data, smap = load_yaml_text(text, file)
-    problems = schema_problems(data, smap)
-    if problems:
-        raise UserError(problems)
+    marker = _marker(text)
+    if marker is None or not os.path.exists(marker):
+        problems = schema_problems(data, smap)
+        if problems:
+            raise UserError(problems)
+        _remember(marker)
     problems = semantic_problems(data, smap)
     if problems:
         raise UserError(problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import NamedTuple
 
 from promcontract.model import GATEWAY_LABELS, Contract, Metric
@@ -401,9 +402,10 @@ def _check_series(metric: Metric, fam: Family, extra: set[str], add) -> dict[Lab
     keep = frozenset(metric.labels)
     contains = _domain_check(metric)
     by_key: dict[Labels, Sample] = {}
+    first = itemgetter(0)
     for sample in fam.samples:
         labels = sample.labels
-        names = tuple(k for k, _ in labels)  # labels are sorted by name
+        names = tuple(map(first, labels))  # labels are sorted by name
         if names != expected:
             have = set(names)
             missing, unexpected = sorted(set(expected) - have), sorted(have - set(expected))
@@ -460,7 +462,8 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
         if count is None:
             return  # reported as missing-metric
         states = keyed.get(inv.get("state_metric"), {})
-        n = sum(1 for s in states.values() if s.value == inv.get("state"))
+        wanted = inv.get("state")
+        n = sum(1 for s in states.values() if s.value == wanted)
         if count.value != n:
             add(Finding(count.line, label, f"{count.name} is {_num(count.value)} but "
                         f"{n} {inv.get('state_metric')} series have value {inv.get('state')} "
@@ -476,8 +479,9 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
                         f"{inv.get('series')} series ({inv.description})"))
     elif kind in ("present_for_states", "absent_for_states"):
         metric = keyed.get(inv.get("metric"), {})
+        wanted_states = frozenset(inv.get("states"))
         for key, state in keyed.get(inv.get("state_metric"), {}).items():
-            if state.value not in inv.get("states"):
+            if state.value not in wanted_states:
                 continue
             present = key in metric
             if kind == "present_for_states" and not present:

@@ -5,6 +5,7 @@ Generators (render, derive, verify, push) only ever see these values, never raw 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,8 +94,12 @@ class Invariant:
     description: str
     params: tuple[tuple[str, Any], ...]  # kind-specific fields, frozen
 
+    @functools.cached_property
+    def _params(self) -> dict[str, Any]:
+        return dict(self.params)
+
     def get(self, key: str) -> Any:
-        return dict(self.params)[key]
+        return self._params[key]
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,10 @@ def lint_findings(contract: Contract, parsed: Parsed, result: promtool.Result
 
 
 def verify_payload(contract: Contract, text: str, source: str = "payload", *,
-                   lint: bool = True) -> Report:
-    running = promtool.start_check_metrics(text) if lint else None
+                   lint: bool = True, running: promtool.Running | None = None) -> Report:
+    """``running``: a ``promtool check metrics`` the caller already started on ``text``."""
+    if running is None and lint:
+        running = promtool.start_check_metrics(text)
     parsed = exposition.parse(text)
     findings = list(parsed.findings)
     findings += exposition.verify(contract, parsed)
