@@ -24,17 +24,36 @@ EXAMPLES = int(os.environ.get("PROMCONTRACT_PROPERTY_EXAMPLES", "60"))
 
 @pytest.fixture(scope="module")
 def workspace(promtool_bin):
+    ws = promcheck.Workspace(CONTRACT_MODEL, annotations=False)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def workspace_annotated(promtool_bin):
     ws = promcheck.Workspace(CONTRACT_MODEL)
     yield ws
     ws.close()
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+SETTINGS = dict(deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+
+
+@settings(max_examples=EXAMPLES, **SETTINGS)
 @given(batch=scenarios(CONTRACT_MODEL))
 def test_oracle_agrees_with_promtool(workspace, batch) -> None:
+    """Firing semantics: labels, thresholds, for:, gaps, stale markers."""
     verdict = workspace.check(batch)
+    assert verdict.agrees, ("promtool disagrees with the oracle; the scenario as a promtool "
+                            "test:\n" + verdict.report())
+
+
+@settings(max_examples=max(EXAMPLES // 4, 5), **SETTINGS)
+@given(batch=scenarios(CONTRACT_MODEL, max_size=3))
+def test_oracle_annotations_agree_with_promtool(workspace_annotated, batch) -> None:
+    """The same with the real annotations: humanizeDuration and printf on random values."""
+    verdict = workspace_annotated.check(batch)
     assert verdict.agrees, ("promtool disagrees with the oracle; the scenario as a promtool "
                             "test:\n" + verdict.report())
 

@@ -27,10 +27,16 @@ class Verdict:
 
 
 class Workspace:
-    """A temp dir holding one rule file per alert, written once and reused."""
+    """A temp dir holding one rule file per alert, written once and reused.
 
-    def __init__(self, contract: Contract):
+    With ``annotations=False`` the rules carry no annotations and the checks are about
+    firing semantics only (labels, thresholds, for:, gaps, staleness), which is much faster
+    through promtool; annotation text is pinned by the derived tests and the e2e test.
+    """
+
+    def __init__(self, contract: Contract, annotations: bool = True):
         self.contract = contract
+        self.annotations = annotations
         self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
         self.dir = self._tmp.name
         for alert in contract.alerts:
@@ -38,8 +44,8 @@ class Workspace:
                 continue
             path = os.path.join(self.dir, f"{alert.name}.rules.yml")
             with open(path, "w", encoding="utf-8") as handle:
-                handle.write(render.render_rule_file(derive.single_alert(contract,
-                                                                         alert.name)))
+                handle.write(render.render_rule_file(
+                    derive.single_alert(contract, alert.name, annotations)))
         self._counter = 0
 
     def close(self) -> None:
@@ -48,11 +54,11 @@ class Workspace:
     def check(self, scenarios: list[derive.Scenario], *, batch: bool = True) -> Verdict:
         """One promtool process for all ``scenarios``."""
         if batch:
-            files = derive.batch_files(self.contract, scenarios)
+            files = derive.batch_files(self.contract, scenarios, self.annotations)
         else:
             files = {f"{s.alert}-{i}": derive.test_file(
-                derive.single_alert(self.contract, s.alert), f"{s.alert}.rules.yml", [s])
-                for i, s in enumerate(scenarios)}
+                derive.single_alert(self.contract, s.alert, self.annotations),
+                f"{s.alert}.rules.yml", [s]) for i, s in enumerate(scenarios)}
         paths = []
         self._counter += 1
         for name, text in files.items():
