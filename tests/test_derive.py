@@ -168,3 +168,40 @@ def test_invariant_alert_oracle_names_the_stack(drift_contract) -> None:
                                    Series("drift_stack_state", b, (1.0,) * 15),
                                    Series("drift_stack_first_seen", a, (5.0,) * 15)))
     assert list(derive.timeline(alert, drift_contract, s, 14 * STEP)[10 * STEP]) == [b]
+
+
+@pytest.mark.integration
+def test_hand_written_cases_of_a_raw_expression_are_run(workspace, cli, promtool_bin) -> None:
+    contract = workspace / "rules" / "drift.contract.yaml"
+    raw = ("    kind: expr\n    expr: sum by (job) (drift_stack_count) > 10\n"
+           "    output_labels: [job]\n"
+           "    cases:\n"
+           "      - input_series:\n"
+           "          - series: 'drift_stack_count{job=\"drift-detection\"}'\n"
+           "            values: '12+0x40'\n"
+           "        alert_rule_test:\n"
+           "          - eval_time: 29m\n"
+           "          - eval_time: 30m\n"
+           "            exp_alerts:\n"
+           "              - exp_labels: {job: drift-detection, severity: warning}\n"
+           "                exp_annotations:\n"
+           "                  summary: \"12 stacks drifted in the last run\"\n"
+           "                  description: \"%s\"\n")
+    text = contract.read_text()
+    description = ("Drift in this many stacks at once (12). Look for a systemic cause before "
+                   "fixing stacks one by one.")
+    text = text.replace("    kind: value_above\n    metric: drift_stack_count\n"
+                        "    threshold: 10\n", raw % description, 1)
+    contract.write_text(text)
+    result = cli("render")
+    assert result.code == 0, result.err
+    assert "not derivable: alert DriftStacksMany" in result.err
+    test_text = (workspace / "rules" / "generated" / "drift.test.yml").read_text()
+    assert "# DriftStacksMany: hand-written case 1 (from the contract)" in test_text
+    assert promtool.test_rules(str(workspace / "rules" / "generated" / "drift.test.yml")
+                               ).returncode == 0
+    # A wrong hand-written expectation fails like any other test.
+    contract.write_text(text.replace("12 stacks drifted", "13 stacks drifted"))
+    assert cli("render").code == 0
+    assert promtool.test_rules(str(workspace / "rules" / "generated" / "drift.test.yml")
+                               ).returncode != 0

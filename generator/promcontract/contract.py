@@ -371,6 +371,7 @@ def _alert(raw: dict[str, Any], smap: SourceMap | None, index: int = 0) -> Alert
         when_absent=raw.get("when_absent", "silent"), expr=raw.get("expr"),
         output_labels=tuple(raw["output_labels"]) if "output_labels" in raw else None,
         labels=tuple(sorted(raw.get("labels", {}).items())),
+        cases=tuple(json.dumps(case, sort_keys=False) for case in raw.get("cases", [])),
         location=smap.locate(("alerts", index)) if smap else None,
     )
 

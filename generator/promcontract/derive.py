@@ -531,7 +531,26 @@ def contract_test_file(contract: Contract, rule_file: str) -> tuple[str, list[st
               "promcontract (make rules).\n# Do not edit: change the contract and run make rules."
               "\n# Each threshold and for: is pinned by scenarios on both sides of it.")
     body = test_file(contract, rule_file, scenarios, header=header)
+    body += hand_written_cases(contract)
     return body, not_derivable
+
+
+def hand_written_cases(contract: Contract) -> str:
+    """The contract's own test groups for alerts that cannot be derived, run with the rest."""
+    import json
+
+    lines: list[str] = []
+    for alert in contract.alerts:
+        for index, raw in enumerate(alert.cases, start=1):
+            group = json.loads(raw)
+            group.setdefault("interval", format_duration(STEP))
+            for case in group["alert_rule_test"]:
+                case.setdefault("alertname", alert.name)
+                case.setdefault("exp_alerts", [])
+            dumped = yaml.safe_dump([group], sort_keys=False, allow_unicode=True, width=1000)
+            lines.append(f"  # {alert.name}: hand-written case {index} (from the contract)")
+            lines += ["  " + line for line in dumped.rstrip("\n").split("\n")]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 # --- mutation check --------------------------------------------------------------------------

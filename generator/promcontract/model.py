@@ -121,6 +121,7 @@ class Alert:
     output_labels: tuple[str, ...] | None = None  # kind expr: labels the expression keeps
     labels: tuple[tuple[str, str], ...] = ()
     invariant: Invariant | None = None  # kind invariant: the contract invariant it watches
+    cases: tuple[Any, ...] = ()  # kind expr: hand-written promtool test groups (frozen JSON)
     location: Location | None = field(default=None, compare=False)
 
 
