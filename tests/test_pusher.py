@@ -235,3 +235,19 @@ def test_pusher_test_passes_a_correct_shell_pusher(pushgateway, drift_contract, 
                 job="harness-shell")
     failure = run_sequences(h, 40, seed=4)
     assert failure is None, failure.report() if failure else ""
+
+
+@pytest.mark.integration
+def test_push_cli_gateway_down_exits_1(tmp_path, cli, monkeypatch) -> None:
+    from promcontract.services import free_port
+
+    monkeypatch.chdir(ROOT)
+    results = tmp_path / "results.txt"
+    results.write_text("app 2\n")
+    url = f"http://127.0.0.1:{free_port()}"
+    result = cli("push", "--results", str(results), "--gateway", url, "--attempts", "2",
+                 "--backoff", "0.01", "--timeout", "1")
+    assert result.code == 1
+    assert result.err_lines[0].startswith("push: cannot read the previous group, nothing "
+                                          "pushed: GET ")
+    assert "failed after 2 attempts" in result.err

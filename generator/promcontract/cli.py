@@ -362,6 +362,21 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Version(argparse.Action):
+    """``--version``: ours, and which promtool (found via $PROMTOOL or PATH) in which version."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+        from promcontract import promtool
+
+        try:
+            binary = promtool.find()
+            tool = f"promtool {promtool.version(binary)} ({binary})"
+        except UserError as exc:
+            tool = str(exc.problems[0].message)
+        print(f"promcontract {__version__}; {tool}")
+        parser.exit(EXIT_OK)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promcontract",
@@ -369,8 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Terraform-templated Helm values file, check them, and verify pushers.",
         epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input or missing tool.",
     )
-    parser.add_argument("--version", action="version",
-                        version=f"promcontract {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show promcontract's version and the promtool it uses")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def add(name: str, func: Callable[[argparse.Namespace], int], text: str
