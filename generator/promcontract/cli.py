@@ -253,7 +253,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         else:
             text = read_text(source)
         # promtool's lint needs only the text: start it before loading the contract.
-        running = None if args.no_lint else promtool.start_check_metrics(text)
+        running = None
+        if not args.no_lint:
+            running = promtool.start_check_metrics(path=source) if source != "-" else \
+                promtool.start_check_metrics(text)
         contract = _one_contract(args.contract, _declares(text))
         report = verify.verify_payload(contract, text, "payload" if source == "-" else source,
                                        lint=not args.no_lint, running=running)

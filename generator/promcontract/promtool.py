@@ -71,16 +71,27 @@ class Running:
     block the caller on a full pipe.
     """
 
-    def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None):
+    def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None,
+                 stdin_file: str | None = None):
         exe = binary or find()
         self.args = args
+        source = subprocess.DEVNULL
+        if stdin is not None:
+            source = subprocess.PIPE
+        elif stdin_file is not None:
+            source = open(stdin_file, "rb")  # noqa: SIM115 - closed right after Popen
+        # One core for promtool (Go would take both): the caller works on the other meanwhile.
+        env = dict(os.environ, GOMAXPROCS=os.environ.get("GOMAXPROCS", "1"))
         try:
             self._proc = subprocess.Popen(
                 [exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
+                stdin=source, env=env)
         except OSError as exc:
             raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; "
                               f"{INSTALL_HINT}") from None
+        finally:
+            if stdin_file is not None:
+                source.close()  # the child has its own copy of the descriptor
         self._output: tuple[str, str] | None = None
         self._thread = None
         if stdin is not None:
@@ -129,6 +140,9 @@ def check_metrics(payload: str) -> Result:
     return run(["check", "metrics"], stdin=payload)
 
 
-def start_check_metrics(payload: str) -> Running:
-    """``promtool check metrics`` (lint; exit 3 on findings) in the background."""
+def start_check_metrics(payload: str | None = None, path: str | None = None) -> Running:
+    """``promtool check metrics`` (lint; exit 3 on findings) in the background, reading the
+    payload from ``path`` directly when there is one (no Python thread feeding a pipe)."""
+    if path is not None:
+        return Running(["check", "metrics"], stdin_file=path)
     return Running(["check", "metrics"], stdin=payload)
