@@ -98,3 +98,17 @@ def test_help_answers() -> None:
                           env={"PYTHONPATH": str(ROOT / "generator"), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0
     assert "--check" in proc.stdout and "--tpl" in proc.stdout
+
+
+def test_failing_unit_test_fails_check_unless_skipped(promtool_bin, workspace: Path,
+                                                      cli) -> None:
+    """A derived test that no longer matches the rules fails check (render --check reports
+    the file stale too); --skip-unit-tests leaves promtool test rules out."""
+    rules = workspace / "rules" / "generated" / "drift.rules.yml"
+    rules.write_text(rules.read_text().replace("> 10\n", "> 12\n"))
+    result = cli("check")
+    assert result.code == 1
+    assert "promtool test rules failed" in result.err and "DriftStacksMany" in result.err
+    quick = cli("check", "--skip-unit-tests")
+    assert quick.code == 1  # still stale against the contract
+    assert "promtool test rules failed" not in quick.err
