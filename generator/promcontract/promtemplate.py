@@ -81,14 +81,18 @@ def humanize_duration(value: float) -> str:
         if minutes:
             return f"{sign}{minutes}m {seconds}s"
         return f"{sign}{_g4(v)}s"
+    return _small(value) + "s"
+
+
+def _small(value: float) -> str:
+    """A value below 1 with an SI prefix (m, u, n, ...), as both humanize functions do."""
     prefix = ""
-    v = value
     for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(v) >= 1:
+        if abs(value) >= 1:
             break
         prefix = p
-        v *= 1000
-    return f"{_g4(v)}{prefix}s"
+        value *= 1000
+    return f"{_g4(value)}{prefix}"
 
 
 def humanize(value: float) -> str:
@@ -103,13 +107,7 @@ def humanize(value: float) -> str:
             prefix = p
             value /= 1000
         return f"{_g4(value)}{prefix}"
-    prefix = ""
-    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(value) >= 1:
-            break
-        prefix = p
-        value *= 1000
-    return f"{_g4(value)}{prefix}"
+    return _small(value)
 
 
 def _printf(fmt: str, value: float) -> str:
