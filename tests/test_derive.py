@@ -143,7 +143,10 @@ def test_every_mutant_is_killed(cli, monkeypatch, promtool_bin) -> None:
 @pytest.mark.integration
 def test_stale_test_file_fails_check(workspace: Path, cli, promtool_bin) -> None:
     path = workspace / "rules" / "generated" / "drift.test.yml"
-    path.write_text(path.read_text().replace("values: 11+0x40", "values: 12+0x40", 1))
+    text = path.read_text()
+    changed = re.sub(r"values: 11\+0x(\d+)", r"values: 12+0x\1", text, count=1)
+    assert changed != text
+    path.write_text(changed)
     result = cli("render", "--check")
     assert result.code == 1
     assert "rules/generated/drift.test.yml: out of date" in result.err
@@ -205,3 +208,26 @@ def test_hand_written_cases_of_a_raw_expression_are_run(workspace, cli, promtool
     assert cli("render").code == 0
     assert promtool.test_rules(str(workspace / "rules" / "generated" / "drift.test.yml")
                                ).returncode != 0
+
+
+@pytest.mark.parametrize("contract_path", sorted((ROOT / "rules").glob("*.contract.yaml")),
+                         ids=lambda p: p.name)
+def test_derived_scenarios_do_what_their_titles_say(contract_path) -> None:
+    """A scenario titled 'fires' must fire at an eval time, 'quiet' never, 'resolves' must
+    fire and then end quiet: otherwise the test file pins less than it claims."""
+    from promcontract.contract import load_contract
+
+    contract = load_contract(str(contract_path))
+    scenarios, _ = derive.derive(contract)
+    assert scenarios
+    for scenario in scenarios:
+        alert = _alert(contract, scenario.alert)
+        results = derive.expected(alert, contract, scenario)
+        firing = [bool(f) for _, f in results]
+        title = scenario.title
+        if "resolves" in title:
+            assert any(firing) and not firing[-1], title
+        elif "quiet" in title or title.startswith(("just below", "at the threshold")):
+            assert not any(firing), title
+        else:
+            assert any(firing), title

@@ -296,7 +296,7 @@ def _derive_invariant(alert: Alert, contract: Contract) -> list[Scenario]:
     enough to cross for:."""
     inv = alert.invariant
     assert inv is not None
-    span = _steps(alert.for_seconds) + 10
+    span = _steps(alert.for_seconds) + 4
 
     def snap(title: str, **metrics: list[tuple[str | None, float]]) -> Scenario:
         out = []
@@ -350,8 +350,8 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
         return _derive_invariant(alert, contract)
     assert alert.metric is not None and alert.threshold is not None
     metric = contract.metric(alert.metric)
-    hold = _steps(alert.for_seconds) + 10  # long enough to pass the for: boundary
-    lead = 10  # minutes before a time-driven threshold is crossed
+    hold = _steps(alert.for_seconds) + 4  # just past the for: boundary
+    lead = 4  # minutes before a time-driven threshold is crossed
     out: list[Scenario] = []
     # A per-item metric gets an item, so the alert's labels (and $labels.<item>) show it.
     base = _base_labels(contract, {metric.labels[0]: "item-1"} if metric.labels else None)
@@ -391,7 +391,7 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
         out.append(scenario(title, Series(metric.name, other, (0.0,) * (span + 1))))
         out.append(scenario("heartbeat goes stale (gateway wiped): "
                             + ("fires" if alert.when_absent == "fire" else "quiet"),
-                            Series(metric.name, base, (0.0,) * 10 + (STALE,) * (span - 9))))
+                            Series(metric.name, base, (0.0,) * lead + (STALE,) * (hold + 1))))
     elif alert.kind == "age_above":
         crossing = -(alert.threshold - lead * STEP)
         span = lead + hold
