@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from promcontract import derive
 from promcontract.derive import STALE, STEP, Scenario, Series
 from promcontract.model import Alert, Contract
 
@@ -68,4 +67,4 @@ def scenarios(contract: Contract, max_size: int = 8) -> st.SearchStrategy[list[S
                     max_size=max_size)
 
 
-__all__ = ["scenarios", "scenario_for", "derive"]
+__all__ = ["scenarios", "scenario_for"]

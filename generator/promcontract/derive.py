@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from promcontract import promql, promtemplate
+from promcontract import promtemplate
 from promcontract.durations import format_duration
 from promcontract.model import Alert, Contract
 
@@ -633,4 +633,4 @@ def batch_files(contract: Contract, scenarios: list[Scenario], annotations: bool
 
 
 __all__ = ["derive", "expected", "test_file", "contract_test_file", "mutants", "Scenario",
-           "Series", "NotDerivable", "promql"]
+           "Series", "NotDerivable"]
