@@ -18,7 +18,8 @@ import yaml
 
 from promcontract import promtemplate
 from promcontract.durations import format_duration
-from promcontract.model import Alert, Contract
+from promcontract.exposition import escape_label_value
+from promcontract.model import Alert, Contract, format_number
 
 # libyaml's emitter: the pure-Python one was a third of the cost of compiling large batches.
 _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -40,7 +41,7 @@ class Series:
     values: tuple[Value, ...]  # one per STEP from t=0
 
     def selector(self) -> str:
-        inner = ",".join(f'{k}="{_esc(v)}"' for k, v in self.labels)
+        inner = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in self.labels)
         return f"{self.metric}{{{inner}}}"
 
     def notation(self) -> str:
@@ -63,20 +64,12 @@ class Series:
             j = i
             while j + 1 < len(self.values) and self.values[j + 1] == value:
                 j += 1
-            text = _num(float(value))
+            text = format_number(float(value))
             out.append(f"{text}+0x{j - i}" if j > i else text)
             i = j + 1
         return " ".join(out)
 
 
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _num(value: float) -> str:
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -365,8 +358,8 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
                              ("at the threshold", alert.threshold),
                              ("just above the threshold", alert.threshold + delta)):
             if metric.domain.contains(value):
-                out.append(scenario(f"{title} ({_num(value)} {alert.comparison} "
-                                    f"{_num(alert.threshold)}?)",
+                out.append(scenario(f"{title} ({format_number(value)} {alert.comparison} "
+                                    f"{format_number(alert.threshold)}?)",
                                     Series(metric.name, base, (value,) * (hold + 1))))
         above = alert.threshold + delta
         gap = _steps(LOOKBACK) + 3
@@ -589,7 +582,7 @@ def mutants(contract: Contract) -> list[tuple[str, Contract]]:
             for sign in (-1, 1):
                 value = alert.threshold + sign * unit
                 shown = _like(value, alert.threshold_text) if alert.kind != "value_above" \
-                    else _num(value)
+                    else format_number(value)
                 changes.append((f"{alert.name}: threshold {alert.threshold_text} -> {shown}",
                                 dataclasses.replace(alert, threshold=value)))
         unit = _unit(alert.for_)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
 
-from promcontract.model import GATEWAY_LABELS, Contract, Metric
+from promcontract.model import GATEWAY_LABELS, Contract, Metric, format_number
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -420,7 +420,7 @@ def _check_series(metric: Metric, fam: Family, extra: set[str], add) -> dict[Lab
             continue
         if not contains(sample.value):
             add(Finding(sample.line, "domain", f"{format_series(sample.name, labels)} = "
-                        f"{_num(sample.value)} is outside its domain "
+                        f"{format_number(sample.value)} is outside its domain "
                         f"({metric.domain.describe()})"))
         key = labels if not extra else tuple(kv for kv in labels if kv[0] in keep)
         if not metric.labels and by_key:
@@ -443,11 +443,6 @@ def _domain_check(metric: Metric):  # noqa: ANN202 - returns a predicate
     return lambda v: low <= v <= high
 
 
-def _num(value: float) -> str:
-    if math.isfinite(value) and value == int(value):
-        return str(int(value))
-    return repr(value)
-
 
 def _single(keyed: dict[str, dict[Labels, Sample]], name: str) -> Sample | None:
     series = keyed.get(name, {})
@@ -465,7 +460,7 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
         wanted = inv.get("state")
         n = sum(1 for s in states.values() if s.value == wanted)
         if count.value != n:
-            add(Finding(count.line, label, f"{count.name} is {_num(count.value)} but "
+            add(Finding(count.line, label, f"{count.name} is {format_number(count.value)} but "
                         f"{n} {inv.get('state_metric')} series have value {inv.get('state')} "
                         f"({inv.description})"))
     elif kind == "counts_sum_to_series":
@@ -475,8 +470,8 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
         total = sum(c.value for c in counts)
         n = len(keyed.get(inv.get("series"), {}))
         if total != n:
-            add(Finding(counts[0].line, label, f"counts sum to {_num(total)} but there are {n} "
-                        f"{inv.get('series')} series ({inv.description})"))
+            add(Finding(counts[0].line, label, f"counts sum to {format_number(total)} but "
+                        f"there are {n} {inv.get('series')} series ({inv.description})"))
     elif kind in ("present_for_states", "absent_for_states"):
         metric = keyed.get(inv.get("metric"), {})
         wanted_states = frozenset(inv.get("states"))
@@ -486,12 +481,13 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
             present = key in metric
             if kind == "present_for_states" and not present:
                 add(Finding(state.line, label, f"{format_series(state.name, key)} is "
-                            f"{_num(state.value)} but {format_series(inv.get('metric'), key)} "
-                            f"is missing ({inv.description})"))
+                            f"{format_number(state.value)} but "
+                            f"{format_series(inv.get('metric'), key)} is missing "
+                            f"({inv.description})"))
             if kind == "absent_for_states" and present:
                 add(Finding(metric[key].line, label, f"{format_series(inv.get('metric'), key)} "
                             f"is present although {format_series(state.name, key)} is "
-                            f"{_num(state.value)} ({inv.description})"))
+                            f"{format_number(state.value)} ({inv.description})"))
     elif kind == "present_with":
         anchor = keyed.get(inv.get("with"), {})
         if anchor and not keyed.get(inv.get("metric")):
@@ -505,8 +501,8 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
         for sample in keyed.get(inv.get("metric"), {}).values():
             if sample.value > reference.value:
                 add(Finding(sample.line, label, f"{format_series(sample.name, sample.labels)} "
-                            f"= {_num(sample.value)} is after {reference.name} = "
-                            f"{_num(reference.value)} ({inv.description})"))
+                            f"= {format_number(sample.value)} is after {reference.name} = "
+                            f"{format_number(reference.value)} ({inv.description})"))
     elif kind == "age_floor":
         from promcontract.durations import parse_duration
 
@@ -525,9 +521,10 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
             expected = math.floor((reference.value - start.value) / unit)
             if sample.value != expected:
                 add(Finding(sample.line, label, f"{format_series(sample.name, key)} is "
-                            f"{_num(sample.value)}, expected {expected} from "
-                            f"{inv.get('since')} = {_num(start.value)} and "
-                            f"{reference.name} = {_num(reference.value)} ({inv.description})"))
+                            f"{format_number(sample.value)}, expected {expected} from "
+                            f"{inv.get('since')} = {format_number(start.value)} and "
+                            f"{reference.name} = {format_number(reference.value)} "
+                            f"({inv.description})"))
 
 
 def _check_orphans(contract: Contract, keyed: dict[str, dict[Labels, Sample]], add) -> None:

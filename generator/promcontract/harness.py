@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from promcontract import exposition, gateway
-from promcontract.model import Contract
+from promcontract.model import Contract, format_number
 from promcontract.pusher import EXIT_CODE_MEANING, Roles, roles
 
 # Names that break naive pushers: quoting, escaping, path separators, unicode, spaces.
@@ -105,7 +105,7 @@ def _show(series: Series, value: float | None, r: Roles) -> str:
     metric, item = series
     labels = f'{{{r.item_label}="{exposition.escape_label_value(item)}"}}' if item is not None \
         else ""
-    shown = "(absent)" if value is None else exposition._num(value)
+    shown = "(absent)" if value is None else format_number(value)
     return f"{metric}{labels} {shown}"
 
 
@@ -140,7 +140,7 @@ def diagnose(expected: dict[Series, float], actual: dict[Series, float], run: Ru
                            f"this run: the pusher did not find the previous first_seen "
                            f"({lookup})")
         elif got is not None:
-            defects.append(f"first_seen of stack {key[1]!r} is {exposition._num(got)}, "
+            defects.append(f"first_seen of stack {key[1]!r} is {format_number(got)}, "
                            f"the streak rule gives {value}")
     stale = [k for k in actual if k not in expected]
     if stale:
@@ -158,7 +158,7 @@ def diagnose(expected: dict[Series, float], actual: dict[Series, float], run: Ru
     wrong = [k for k in expected if k in actual and actual[k] != expected[k]
              and k[0] != r.first_seen]
     for key in sorted(wrong, key=str)[:3]:
-        defects.append(f"{_show(key, actual[key], r)}: expected {exposition._num(expected[key])}")
+        defects.append(f"{_show(key, actual[key], r)}: expected {format_number(expected[key])}")
     return defects
 
 

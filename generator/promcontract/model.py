@@ -60,14 +60,19 @@ class Domain:
             return "non-negative integer"
         if self.kind == "unix_seconds":
             return "unix time in seconds (>= 0)"
-        lo = "" if self.min is None else f">= {_num(self.min)}"
-        hi = "" if self.max is None else f"<= {_num(self.max)}"
+        lo = "" if self.min is None else f">= {format_number(self.min)}"
+        hi = "" if self.max is None else f"<= {format_number(self.max)}"
         text = " and ".join(p for p in (lo, hi) if p)
         return text + (", integer" if self.integer else "")
 
 
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(value)
+def format_number(value: float) -> str:
+    """A number as people (and PromQL, and promtool's series notation) read it: 10, not
+    10.0; repr() for fractions, huge values, NaN and infinities."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
 
 
 @dataclass(frozen=True)

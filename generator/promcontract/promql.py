@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import functools
 
-from promcontract.model import GATEWAY_LABELS, Alert, Contract, Invariant
+from promcontract.exposition import escape_label_value
+from promcontract.model import GATEWAY_LABELS, Alert, Contract, Invariant, format_number
 
 
 def selector(contract: Contract, metric: str) -> str:
     """``metric{job="..."}``: scoped to the pushing job (Prometheus scrapes the gateway with
     honor_labels: true, so ``job`` is the pushed grouping key, not the scrape job)."""
-    matchers = ",".join(f'{k}="{_escape(v)}"' for k, v in contract.grouping_key)
+    matchers = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in contract.grouping_key)
     return f"{metric}{{{matchers}}}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def seconds_literal(seconds: float) -> str:
@@ -32,7 +29,7 @@ def seconds_literal(seconds: float) -> str:
 
 
 def number_literal(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return format_number(value)
 
 
 # Invariant kinds that render as alerts (the others are checked by `verify` only).

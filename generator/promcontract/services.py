@@ -40,13 +40,13 @@ def find_binary(names: tuple[str, ...], env: str, package: str) -> str:
 class Server:
     """A server process with a readiness URL; a context manager that always stops it."""
 
-    def __init__(self, name: str, argv: list[str], ready_url: str, tmpdir: str,
-                 timeout_s: float = 15.0):
+    def __init__(self, name: str, argv: list[str], ready_url: str,
+                 tmp: tempfile.TemporaryDirectory, timeout_s: float = 15.0):
         self.name, self.argv, self.ready_url = name, argv, ready_url
-        self.tmpdir = tmpdir
+        self._tmp = tmp  # the server's own state and log; removed on exit
         self.timeout_s = timeout_s
         self.proc: subprocess.Popen | None = None
-        self.log_path = os.path.join(tmpdir, f"{name}.log")
+        self.log_path = os.path.join(tmp.name, f"{name}.log")
 
     def __enter__(self) -> Server:
         self.start()
@@ -54,6 +54,7 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self._tmp.cleanup()
 
     def start(self) -> None:
         log = open(self.log_path, "wb")
@@ -111,14 +112,7 @@ class Pushgateway(Server):
                 # own persistence file: Debian's default is shared /var/lib state
                 f"--persistence.file={os.path.join(self._tmp.name, 'pushgateway.data')}",
                 "--log.level=warn"]
-        super().__init__("pushgateway", argv, self.url + "/-/ready", self._tmp.name)
-
-    def stop(self) -> None:
-        super().stop()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-        self._tmp.cleanup()
+        super().__init__("pushgateway", argv, self.url + "/-/ready", self._tmp)
 
 
 class Prometheus(Server):
@@ -146,9 +140,4 @@ class Prometheus(Server):
                 # own TSDB: Debian's default is shared /var/lib/prometheus/metrics2
                 f"--storage.tsdb.path={os.path.join(self._tmp.name, 'data')}",
                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"]
-        super().__init__("prometheus", argv, self.url + "/-/ready", self._tmp.name,
-                         timeout_s=30.0)
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-        self._tmp.cleanup()
+        super().__init__("prometheus", argv, self.url + "/-/ready", self._tmp, timeout_s=30.0)

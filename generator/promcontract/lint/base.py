@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from promcontract import splice, tfescape
+from promcontract import pipeline, tfescape
 from promcontract.durations import parse_duration
 from promcontract.errors import Location, Problem, UserError
+from promcontract.yamlsource import _Loader
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DISABLE_RE = re.compile(r"#\s*promcontract-lint:\s*disable=([a-z0-9,-]+)\s*(?:--\s*(.*\S))?")
 
 
@@ -144,8 +144,7 @@ def read_template(path: str, text: str) -> Template:
             own = _duration(_scalar(_get(item, "scrape_interval")))
             if name and own:
                 jobs[str(name)] = own
-    rules_text, offset = splice.extract_alerting_rules(body, path)
-    rules_text = tfescape.neutralise(rules_text)
+    rules_text, offset = pipeline.template_rules_text(body, path)
     lines = body.split("\n")
     groups: list[Group] = []
     bad: list[Finding] = []
