@@ -167,7 +167,7 @@ def bench_oracle() -> None:
         warnings.simplefilter("ignore", NonInteractiveExampleWarning)
         pool = [rng.choice(strategies).example() for _ in range(1000)]
     # Firing semantics only (rules without annotations), as the main property test checks.
-    ws = promcheck.Workspace(contract, annotations=False)
+    ws = promcheck.Workspace(contract, templates=False)
     annotated = promcheck.Workspace(contract)
     try:
         naive = pool[:40]

@@ -1,33 +1,57 @@
-"""Hypothesis strategies for alert scenarios near thresholds, gaps and stale markers."""
+"""Hypothesis strategies for alert scenarios near thresholds, gaps and stale markers.
+
+A scenario is worth checking only if it can reach the interesting states, so the runs are
+drawn to cross the ``for:`` boundary often: a series holds one "usual" value (a stack's
+first_seen, the last heartbeat, a count) for runs as long as ``for:`` and around it,
+broken by short and long gaps (``_``, shorter and longer than the 5m lookback), stale
+markers and other values near the threshold. ``firing_share`` measures how often this
+works (the tests keep it above a floor).
+"""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from promcontract.derive import STALE, STEP, Scenario, Series
+from promcontract.derive import LOOKBACK, STALE, STEP, Scenario, Series, timeline
 from promcontract.model import Alert, Contract
 
+# Scenarios are cut to ``for:`` plus this many steps: long enough to fire and to clear.
+SPAN_AFTER_FOR = 12
 
-def _runs(values: st.SearchStrategy, max_steps: int) -> st.SearchStrategy:
-    """A sample list built from runs: sustained values, gaps (_) and stale markers."""
-    run = st.tuples(st.one_of(values, st.just(None), st.just(STALE)),
-                    st.integers(1, max(2, max_steps // 3)))
-    return st.lists(run, min_size=1, max_size=6).map(
-        lambda runs: tuple(v for value, n in runs for v in [value] * n)[:max_steps])
+
+def _runs(usual: float, other: st.SearchStrategy, for_steps: int, max_steps: int
+          ) -> st.SearchStrategy[tuple]:
+    """Samples built from runs: the usual value (twice as likely), another value near the
+    threshold, a gap or stale markers, each for a short, a ``for:``-sized or any length."""
+    short_gap = LOOKBACK // STEP  # a gap of up to 5 steps keeps the last sample in view
+    length = st.one_of(st.integers(1, short_gap + 2),
+                       st.integers(max(1, for_steps - 2), for_steps + 3),
+                       st.integers(1, max_steps))
+    value = st.one_of(st.just(usual), st.just(usual), other, st.just(None), st.just(STALE))
+    # the first run holds the usual value, so most scenarios start from a known state
+    runs = st.tuples(length, st.lists(st.tuples(value, length), max_size=4))
+    return runs.map(lambda r: tuple(v for value, n in [(usual, r[0]), *r[1]]
+                                    for v in [value] * n)[:max_steps])
 
 
 def scenario_for(alert: Alert, contract: Contract) -> st.SearchStrategy[Scenario]:
     metric = contract.metric(alert.metric)
     base = dict(contract.grouping_key)
     base["instance"] = ""
-    steps = int(alert.for_seconds // STEP) + 25
+    for_steps = int(alert.for_seconds // STEP)
+    max_steps = for_steps + SPAN_AFTER_FOR
     thr = alert.threshold
     if alert.kind == "value_above":
         step = 1.0 if metric.domain.integral else 0.5
-        values = st.integers(-2, 2).map(lambda k: max(thr + k * step, 0.0))
+        near = st.integers(-2, 2).map(lambda k: max(thr + k * step, 0.0))
+        # the usual value is past the threshold more often than not, so for: gets crossed
+        usual = st.one_of(near, st.integers(1, 2).map(lambda k: thr + k * step))
     else:
-        # unix-seconds values whose age (t - value) crosses the threshold inside the span
-        values = st.integers(-40, steps + 10).map(lambda m: float(-thr + m * STEP))
+        # unix-seconds values whose age (t - value) crosses the threshold at step m: already
+        # past it at the start (m < 0), at an evaluation inside the span, or never
+        near = st.integers(-for_steps - 5, max_steps + 5).map(lambda m: float(-thr + m * STEP))
+        usual = st.one_of(near, st.integers(-for_steps - 5, 3).map(
+            lambda m: float(-thr + m * STEP)))
     item = metric.labels[0] if metric.labels else None
     names = st.sampled_from(["a", "b", 'q"x', "ü"]) if item else st.just(None)
 
@@ -46,7 +70,7 @@ def scenario_for(alert: Alert, contract: Contract) -> st.SearchStrategy[Scenario
             [None] * n
         all_series = []
         for index, name in enumerate(chosen):
-            samples = draw(_runs(values, steps))
+            samples = draw(_runs(draw(usual), near, for_steps, max_steps))
             s = series(name, samples)
             if alert.kind == "heartbeat_stale" and index > 0:
                 # several series of one job (another instance label)
@@ -55,10 +79,27 @@ def scenario_for(alert: Alert, contract: Contract) -> st.SearchStrategy[Scenario
                            samples)
             all_series.append(s)
         end = max(len(s.values) for s in all_series) + draw(st.integers(0, 8))
-        times = tuple(sorted({t * STEP for t in range(0, end, 3)} | {(end - 1) * STEP}))
-        return Scenario(alert.name, "generated", tuple(all_series), times)
+        return Scenario(alert.name, "generated", tuple(all_series),
+                        eval_times(alert, contract, all_series, end))
 
     return build()
+
+
+def eval_times(alert: Alert, contract: Contract, series: list[Series], end: int
+               ) -> tuple[int, ...]:
+    """Every third step, the last one, and both sides of every step where the oracle says
+    an alert starts or stops firing (so an off-by-one in for: or in the lookback is seen
+    there; the grid catches firing the oracle does not expect at all)."""
+    times = {t * STEP for t in range(0, end, 3)} | {(end - 1) * STEP}
+    probe = Scenario(alert.name, "probe", tuple(series), ())
+    line = timeline(alert, contract, probe, (end - 1) * STEP)
+    previous: set = set()
+    for t in sorted(line):
+        now = set(line[t])
+        if now != previous:
+            times |= {max(t - STEP, 0), t}
+        previous = now
+    return tuple(sorted(times))
 
 
 def scenarios(contract: Contract, max_size: int = 8) -> st.SearchStrategy[list[Scenario]]:
@@ -67,4 +108,13 @@ def scenarios(contract: Contract, max_size: int = 8) -> st.SearchStrategy[list[S
                     max_size=max_size)
 
 
-__all__ = ["scenarios", "scenario_for"]
+def firing_share(alert: Alert, contract: Contract, examples: list[Scenario]) -> float:
+    """The share of scenarios in which the oracle has the alert firing at a checked time."""
+    fired = 0
+    for scenario in examples:
+        line = timeline(alert, contract, scenario, max(scenario.eval_times))
+        fired += any(line[t] for t in scenario.eval_times)
+    return fired / len(examples)
+
+
+__all__ = ["scenarios", "scenario_for", "eval_times", "firing_share"]

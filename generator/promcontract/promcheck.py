@@ -29,14 +29,15 @@ class Verdict:
 class Workspace:
     """A temp dir holding one rule file per alert, written once and reused.
 
-    With ``annotations=False`` the rules carry no annotations and the checks are about
-    firing semantics only (labels, thresholds, for:, gaps, staleness), which is much faster
-    through promtool; annotation text is pinned by the derived tests and the e2e test.
+    With ``templates=False`` the rules carry no annotations and no labels of their own
+    (see derive.single_alert) and the checks are about firing semantics only (the series'
+    labels, thresholds, for:, gaps, staleness), which is much faster through promtool; the
+    rules' labels and annotation text are pinned by the derived tests and the e2e test.
     """
 
-    def __init__(self, contract: Contract, annotations: bool = True):
+    def __init__(self, contract: Contract, templates: bool = True):
         self.contract = contract
-        self.annotations = annotations
+        self.templates = templates
         self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
         self.dir = self._tmp.name
         for alert in contract.alerts:
@@ -45,7 +46,7 @@ class Workspace:
             path = os.path.join(self.dir, f"{alert.name}.rules.yml")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(render.render_rule_file(
-                    derive.single_alert(contract, alert.name, annotations)))
+                    derive.single_alert(contract, alert.name, templates)))
         self._counter = 0
 
     def close(self) -> None:
@@ -54,10 +55,10 @@ class Workspace:
     def check(self, scenarios: list[derive.Scenario], *, batch: bool = True) -> Verdict:
         """One promtool process for all ``scenarios``."""
         if batch:
-            files = derive.batch_files(self.contract, scenarios, self.annotations)
+            files = derive.batch_files(self.contract, scenarios, self.templates)
         else:
             files = {f"{s.alert}-{i}": derive.test_file(
-                derive.single_alert(self.contract, s.alert, self.annotations),
+                derive.single_alert(self.contract, s.alert, self.templates),
                 f"{s.alert}.rules.yml", [s]) for i, s in enumerate(scenarios)}
         paths = []
         self._counter += 1
