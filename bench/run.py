@@ -188,6 +188,7 @@ def bench_oracle() -> None:
             start = time.perf_counter()
             assert ws.check(subset, batch=True).agrees
             per_alert[name] = len(subset) / (time.perf_counter() - start)
+        floor = _sequence_floor(ws, contract, pool)
     finally:
         ws.close()
         annotated.close()
@@ -205,9 +206,49 @@ def bench_oracle() -> None:
         f"{name} {rate:.0f}/s" for name, rate in per_alert.items())
         + " (label-distinguished series share promtool's evaluation steps; the heartbeat's "
         "max by (job) forces scenarios into sequence, one step each)")
+    print(floor)
     print(json.dumps({"scenarios_per_s": round(batched_rate, 1),
                       "naive_scenarios_per_s": round(naive_rate, 1),
                       "speedup": round(batched_rate / naive_rate, 1)}))
+
+
+def _sequence_floor(ws, contract, pool) -> str:
+    """What scenarios in sequence cost at the least, measured in this run: promtool's time
+    per evaluation step of the heartbeat rule (one series, 2,000 steps, less the time of a
+    1-step run), times the steps the pool's heartbeat scenarios take."""
+    from promcontract import promtool
+    from promcontract.derive import STEP
+
+    alert = next(a for a in contract.alerts if a.kind == "heartbeat_stale")
+
+    def run(steps: int) -> float:
+        path = Path(ws.dir) / f"floor-{steps}.test.yml"
+        path.write_text(
+            f"rule_files:\n  - {alert.name}.rules.yml\nevaluation_interval: 1m\ntests:\n"
+            "  - interval: 1m\n    input_series:\n"
+            f"    - series: '{alert.metric}{{job=\"{contract.job}\"}}'\n"
+            f"      values: '0+60x{steps}'\n    alert_rule_test:\n"
+            f"    - eval_time: {steps}m\n      alertname: {alert.name}\n      exp_alerts: []\n")
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            result = promtool.run(["test", "rules", str(path)])
+            best = min(best, time.perf_counter() - start)
+            assert result.returncode == 0, result.output
+        return best
+
+    per_step = (run(2000) - run(1)) / 1999
+    mine = [s for s in pool if s.alert == alert.name]
+    # in sequence each scenario takes its own steps plus one (stale markers, separator)
+    steps = sum(max(len(series.values) for series in s.series) + 1 for s in mine)
+    least = steps * per_step
+    return (f"oracle: floor: promtool {per_step * 1e6:.0f} us per evaluation step of "
+            f"{alert.name} (max by (job): one alert at a time, so its scenarios run in "
+            f"sequence; to fire one needs >= {int(alert.for_seconds // STEP) + 1} steps); "
+            f"the pool's {len(mine)} such scenarios take {steps} steps = {least:.2f} s at "
+            f"least: at most {len(mine) / least:.0f} of them/s, and at most "
+            f"{len(pool) / least:.0f} scenarios/s for the whole pool even if all others cost "
+            "nothing")
 
 
 def main() -> None:

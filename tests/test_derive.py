@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT
 from promcontract import derive, mutate, promtemplate, promtool
@@ -231,3 +233,12 @@ def test_derived_scenarios_do_what_their_titles_say(contract_path) -> None:
             assert not any(firing), title
         else:
             assert any(firing), title
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from([None, STALE, 1.0, 2.0]), min_size=1, max_size=20),
+       st.integers(0, 30))
+def test_instant_table_agrees_with_walking_back(values, step) -> None:
+    """The per-step table behind ``instant`` says what the walk back over samples says."""
+    s = Series("m", LABELS, tuple(values))
+    assert derive.instant(s, step * STEP) == derive._scan(s, step * STEP)

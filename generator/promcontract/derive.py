@@ -12,17 +12,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import yaml
-
-from promcontract import promtemplate
+from promcontract import promtemplate, yamlout
 from promcontract.durations import format_duration
 from promcontract.exposition import escape_label_value
 from promcontract.model import Alert, Contract, format_number
 
-# libyaml's emitter: the pure-Python one was a third of the cost of compiling large batches.
-_Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 STEP = 60  # input series interval = evaluation interval (promtool's default 1m)
 LOOKBACK = 300  # instant selectors see samples up to 5m old
 STALE = "stale"
@@ -69,7 +66,19 @@ class Series:
             i = j + 1
         return " ".join(out)
 
-
+    @functools.cached_property
+    def visible(self) -> tuple[float | None, ...]:
+        """What an instant selector sees at each step (see ``instant``), up to the last step
+        at which the last sample is still in view; nothing after that."""
+        out: list[float | None] = []
+        seen: float | None = None
+        since = 0
+        for index in range(len(self.values) + LOOKBACK // STEP):
+            value = self.values[index] if index < len(self.values) else None
+            if value is not None:
+                seen, since = (None if value == STALE else float(value)), index
+            out.append(seen if (index - since) * STEP <= LOOKBACK else None)
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,14 @@ class Firing:
 def instant(series: Series, t: int) -> float | None:
     """The value an instant selector sees at ``t``: the latest sample at most 5m old, unless
     that sample is a stale marker (promtool 2.42: a sample exactly 5m old still counts)."""
+    if t % STEP == 0 and t >= 0:
+        visible = series.visible
+        return visible[t // STEP] if t // STEP < len(visible) else None
+    return _scan(series, t)
+
+
+def _scan(series: Series, t: int) -> float | None:
+    """``instant`` by walking back from ``t`` (any t; Series.visible is the per-step table)."""
     index = min(t // STEP, len(series.values) - 1)
     while index >= 0 and t - index * STEP <= LOOKBACK:
         value = series.values[index]
@@ -111,37 +128,54 @@ def _matches(series: Series, contract: Contract, metric: str | None) -> bool:
 def condition(alert: Alert, contract: Contract, series: tuple[Series, ...], t: int
               ) -> dict[Labels, float]:
     """Output series of the alert's expression at ``t`` (labels -> value) that hold."""
+    return evaluator(alert, contract, series)(t)
+
+
+def evaluator(alert: Alert, contract: Contract, series: tuple[Series, ...]
+              ) -> Callable[[int], dict[Labels, float]]:
+    """``condition`` as a function of the time, the series it reads chosen once."""
     if alert.kind == "expr":
         raise NotDerivable(f"alert {alert.name}: kind expr (raw expression) is not derivable")
     if alert.kind == "invariant":
         assert alert.invariant is not None
-        return _invariant_condition(alert.invariant, contract, series, t)
-    assert alert.threshold is not None
+        return functools.partial(_invariant_condition, alert.invariant, contract, series)
+    threshold = alert.threshold
+    assert threshold is not None
     chosen = [s for s in series if _matches(s, contract, alert.metric)]
-    out: dict[Labels, float] = {}
+
     if alert.kind == "heartbeat_stale":
-        values = [v for v in (instant(s, t) for s in chosen) if v is not None]
-        if values:
+        job_only = (("job", contract.job),)
+        on_absent = {tuple(sorted(contract.grouping_key)): 1.0} \
+            if alert.when_absent == "fire" else {}
+
+        def heartbeat(t: int) -> dict[Labels, float]:
+            values = [v for v in (instant(s, t) for s in chosen) if v is not None]
+            if not values:
+                return dict(on_absent)
             age = t - max(values)
-            if age > alert.threshold:
-                out[(("job", contract.job),)] = age
-        elif alert.when_absent == "fire":
-            out[tuple(sorted(contract.grouping_key))] = 1.0
-        return out
-    for s in chosen:
-        value = instant(s, t)
-        if value is None:
-            continue
-        if alert.kind == "age_above":
-            age = t - value
-            if age > alert.threshold:
-                out[s.labels] = age
-        elif alert.kind == "value_above":
-            holds = value > alert.threshold if alert.comparison == ">" else \
-                value >= alert.threshold
-            if holds:
+            return {job_only: age} if age > threshold else {}
+        return heartbeat
+
+    if alert.kind == "age_above":
+        def age_above(t: int) -> dict[Labels, float]:
+            out = {}
+            for s in chosen:
+                value = instant(s, t)
+                if value is not None and t - value > threshold:
+                    out[s.labels] = t - value
+            return out
+        return age_above
+
+    strict = alert.comparison == ">"
+
+    def value_above(t: int) -> dict[Labels, float]:
+        out = {}
+        for s in chosen:
+            value = instant(s, t)
+            if value is not None and (value > threshold if strict else value >= threshold):
                 out[s.labels] = value
-    return out
+        return out
+    return value_above
 
 
 def _present(contract: Contract, series: tuple[Series, ...], metric: str, t: int
@@ -200,8 +234,9 @@ def timeline(alert: Alert, contract: Contract, scenario: Scenario, until: int
     """Firing alerts (labels -> $value) at every evaluation from 0 to ``until``."""
     active: dict[Labels, int] = {}
     out: dict[int, dict[Labels, float]] = {}
+    held_at = evaluator(alert, contract, scenario.series)
     for t in range(0, until + 1, STEP):
-        held = condition(alert, contract, scenario.series, t)
+        held = held_at(t)
         active = {labels: active.get(labels, t) for labels in held}
         out[t] = {labels: held[labels] for labels, since in active.items()
                   if t - since >= alert.for_seconds}
@@ -513,10 +548,8 @@ def test_file(contract: Contract, rule_file: str, scenarios: list[Scenario],
     else:
         groups = [(f"{s.alert}: {s.title}", _group([s], contract)) for s in scenarios]
     for title, group in groups:
-        dumped = yaml.dump([group], Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                           width=1000, default_flow_style=False)
         lines.append(f"  # {title}")
-        lines += ["  " + line for line in dumped.rstrip("\n").split("\n")]
+        lines += yamlout.block([group], "  ")
     return "\n".join(lines) + "\n"
 
 
@@ -542,10 +575,8 @@ def hand_written_cases(contract: Contract) -> str:
             for case in group["alert_rule_test"]:
                 case.setdefault("alertname", alert.name)
                 case.setdefault("exp_alerts", [])
-            dumped = yaml.dump([group], Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                               width=1000)
             lines.append(f"  # {alert.name}: hand-written case {index} (from the contract)")
-            lines += ["  " + line for line in dumped.rstrip("\n").split("\n")]
+            lines += yamlout.block([group], "  ")
     return "\n".join(lines) + "\n" if lines else ""
 
 

@@ -1,61 +1,33 @@
 """Contract model -> rule group text (YAML), from the Jinja2 template in templates/.
 
 Templates hold the text; this module holds the decisions (expressions come from ``promql``,
-quoting from ``yaml_str``). Output is deterministic: the same contract gives the same bytes.
+quoting from ``yamlout.scalar``). Output is deterministic: the same contract gives the same bytes.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import textwrap
 from dataclasses import dataclass
 
 import jinja2
-import yaml
 
-from promcontract import promql
+from promcontract import promql, yamlout
 from promcontract.model import Alert, Contract
 
 _COMMENT_WIDTH = 86
-_PLAIN_BAD_START = "!&*{}[]|>'\"%@`#,?:-"
-
-
-def yaml_str(value: object) -> str:
-    """``value`` as a YAML scalar: plain when that reads back identically, else double-quoted.
-
-    Double-quoted YAML is a superset of JSON strings, so ``json.dumps`` gives a safe form.
-    """
-    text = str(value)
-    plain_ok = (
-        bool(text)
-        and text == text.strip()
-        and text[0] not in _PLAIN_BAD_START
-        and ": " not in text
-        and " #" not in text
-        and not any(ch in text for ch in "\n\t\r")
-    )
-    if plain_ok:
-        try:
-            if yaml.safe_load(text) == text:
-                return text
-        except yaml.YAMLError:
-            pass
-    return json.dumps(text, ensure_ascii=False)
-
-
 @functools.lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("promcontract", "templates"),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # YAML, not HTML; quoting is done by yaml_str
+        autoescape=False,  # YAML, not HTML; quoting is done by yamlout.scalar
         keep_trailing_newline=False,
         trim_blocks=False,
         lstrip_blocks=False,
     )
-    env.filters["yaml_str"] = yaml_str
+    env.filters["yaml_str"] = yamlout.scalar
     return env
 
 
