@@ -30,6 +30,9 @@ def test_instant_honours_lookback_and_stale() -> None:
     s = Series("m", LABELS, (1.0, None, None, None, None, None, None, 2.0, STALE))
     assert derive.instant(s, 0) == 1.0
     assert derive.instant(s, 5 * STEP) == 1.0  # exactly 5m old still counts (promtool 2.42)
+    with derive.lookback_semantics(closed=False):
+        assert derive.instant(s, 5 * STEP) is None  # but not on 3.x: left-open window
+        assert derive.instant(s, 4 * STEP) == 1.0
     assert derive.instant(s, 6 * STEP) is None  # older than the lookback
     assert derive.instant(s, 7 * STEP) == 2.0
     assert derive.instant(s, 8 * STEP) is None  # stale marker
@@ -237,8 +240,31 @@ def test_derived_scenarios_do_what_their_titles_say(contract_path) -> None:
 
 @settings(max_examples=300)
 @given(st.lists(st.sampled_from([None, STALE, 1.0, 2.0]), min_size=1, max_size=20),
-       st.integers(0, 30))
-def test_instant_table_agrees_with_walking_back(values, step) -> None:
+       st.integers(0, 30), st.booleans())
+def test_instant_table_agrees_with_walking_back(values, step, closed) -> None:
     """The per-step table behind ``instant`` says what the walk back over samples says."""
     s = Series("m", LABELS, tuple(values))
-    assert derive.instant(s, step * STEP) == derive._scan(s, step * STEP)
+    with derive.lookback_semantics(closed):
+        assert derive.instant(s, step * STEP) == derive._scan(s, step * STEP)
+
+
+@pytest.mark.parametrize("name", ["drift", "image-scan"])
+def test_derived_tests_hold_on_promtool_2_and_3(name) -> None:
+    """Prometheus 3 no longer counts a sample exactly 5m old. No derived scenario sits on
+    that edge: the expectations are the same under both rules, so one file serves both."""
+    from promcontract.contract import load_contract
+
+    contract = load_contract(str(ROOT / "rules" / f"{name}.contract.yaml"))
+    scenarios, _ = derive.derive(contract)
+    assert scenarios
+    for scenario in scenarios:
+        alert = _alert(contract, scenario.alert)
+        with derive.lookback_semantics(closed=True):
+            closed = derive.expected(alert, contract, scenario)
+        with derive.lookback_semantics(closed=False):
+            assert derive.expected(alert, contract, scenario) == closed, scenario.title
+
+
+def test_lookback_rule_follows_the_promtool_version() -> None:
+    assert derive.lookback_closed_for("2.42.0+ds")
+    assert not derive.lookback_closed_for("3.5.3+ds1")

@@ -9,10 +9,12 @@ come from the oracle, never from hand-written numbers, and promtool must agree.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from promcontract import promtemplate, yamlout
@@ -66,19 +68,22 @@ class Series:
             i = j + 1
         return " ".join(out)
 
-    @functools.cached_property
     def visible(self) -> tuple[float | None, ...]:
         """What an instant selector sees at each step (see ``instant``), up to the last step
         at which the last sample is still in view; nothing after that."""
-        out: list[float | None] = []
-        seen: float | None = None
-        since = 0
-        for index in range(len(self.values) + LOOKBACK // STEP):
-            value = self.values[index] if index < len(self.values) else None
-            if value is not None:
-                seen, since = (None if value == STALE else float(value)), index
-            out.append(seen if (index - since) * STEP <= LOOKBACK else None)
-        return tuple(out)
+        closed = _LOOKBACK_CLOSED.get()
+        cache = self.__dict__.setdefault("_visible", {})  # per lookback rule; frozen fields
+        if closed not in cache:
+            out: list[float | None] = []
+            seen: float | None = None
+            since = 0
+            for index in range(len(self.values) + LOOKBACK // STEP):
+                value = self.values[index] if index < len(self.values) else None
+                if value is not None:
+                    seen, since = (None if value == STALE else float(value)), index
+                out.append(seen if _in_view((index - since) * STEP) else None)
+            cache[closed] = tuple(out)
+        return cache[closed]
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,38 @@ class Firing:
 
 # --- the oracle ---------------------------------------------------------------------------
 
+# Prometheus 2.x counts a sample exactly 5m old; 3.0 made the lookback window left-open.
+# The oracle follows the promtool it is compared with (promcheck sets this from its version);
+# the derived test files hold no scenario on that edge, so they pass on both (tested).
+_LOOKBACK_CLOSED: contextvars.ContextVar[bool] = contextvars.ContextVar("lookback_closed",
+                                                                         default=True)
+
+
+@contextlib.contextmanager
+def lookback_semantics(closed: bool) -> Iterator[None]:
+    """Within the block the oracle counts a sample exactly 5m old (``closed``) or not."""
+    token = _LOOKBACK_CLOSED.set(closed)
+    try:
+        yield
+    finally:
+        _LOOKBACK_CLOSED.reset(token)
+
+
+def lookback_closed_for(version: str) -> bool:
+    """True for promtool 2.x, whose lookback window includes its left edge."""
+    major = version.split(".", 1)[0]
+    return not (major.isdigit() and int(major) >= 3)
+
+
+def _in_view(age: float) -> bool:
+    return age <= LOOKBACK if _LOOKBACK_CLOSED.get() else age < LOOKBACK
+
+
 def instant(series: Series, t: int) -> float | None:
-    """The value an instant selector sees at ``t``: the latest sample at most 5m old, unless
-    that sample is a stale marker (promtool 2.42: a sample exactly 5m old still counts)."""
+    """The value an instant selector sees at ``t``: the latest sample within the 5m lookback,
+    unless that sample is a stale marker (see ``lookback_semantics`` for the edge)."""
     if t % STEP == 0 and t >= 0:
-        visible = series.visible
+        visible = series.visible()
         return visible[t // STEP] if t // STEP < len(visible) else None
     return _scan(series, t)
 
@@ -113,7 +145,7 @@ def instant(series: Series, t: int) -> float | None:
 def _scan(series: Series, t: int) -> float | None:
     """``instant`` by walking back from ``t`` (any t; Series.visible is the per-step table)."""
     index = min(t // STEP, len(series.values) - 1)
-    while index >= 0 and t - index * STEP <= LOOKBACK:
+    while index >= 0 and _in_view(t - index * STEP):
         value = series.values[index]
         if value is not None:
             return None if value == STALE else float(value)

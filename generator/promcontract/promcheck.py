@@ -38,6 +38,7 @@ class Workspace:
     def __init__(self, contract: Contract, templates: bool = True):
         self.contract = contract
         self.templates = templates
+        self.lookback_closed = derive.lookback_closed_for(promtool.version())
         self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
         self.dir = self._tmp.name
         for alert in contract.alerts:
@@ -54,12 +55,13 @@ class Workspace:
 
     def check(self, scenarios: list[derive.Scenario], *, batch: bool = True) -> Verdict:
         """One promtool process for all ``scenarios``."""
-        if batch:
-            files = derive.batch_files(self.contract, scenarios, self.templates)
-        else:
-            files = {f"{s.alert}-{i}": derive.test_file(
-                derive.single_alert(self.contract, s.alert, self.templates),
-                f"{s.alert}.rules.yml", [s]) for i, s in enumerate(scenarios)}
+        with derive.lookback_semantics(self.lookback_closed):
+            if batch:
+                files = derive.batch_files(self.contract, scenarios, self.templates)
+            else:
+                files = {f"{s.alert}-{i}": derive.test_file(
+                    derive.single_alert(self.contract, s.alert, self.templates),
+                    f"{s.alert}.rules.yml", [s]) for i, s in enumerate(scenarios)}
         paths = []
         self._counter += 1
         for name, text in files.items():
