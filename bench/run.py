@@ -217,7 +217,7 @@ def _sequence_floor(ws, contract, pool) -> str:
     per evaluation step of the heartbeat rule (one series, 2,000 steps, less the time of a
     1-step run), times the steps the pool's heartbeat scenarios take."""
     from promcontract import promtool
-    from promcontract.derive import STEP
+    from promcontract.oracle import STEP
 
     alert = next(a for a in contract.alerts if a.kind == "heartbeat_stale")
 

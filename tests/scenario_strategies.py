@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from promcontract.derive import LOOKBACK, STALE, STEP, Scenario, Series, timeline
 from promcontract.model import Alert, Contract
+from promcontract.oracle import LOOKBACK, STALE, STEP, Scenario, Series, timeline
 
 # Scenarios are cut to ``for:`` plus this many steps: long enough to fire and to clear.
 SPAN_AFTER_FOR = 12

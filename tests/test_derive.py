@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from promcontract import derive, mutate, promtemplate, promtool
-from promcontract.derive import STALE, STEP, Scenario, Series
+from promcontract import derive, mutate, oracle, promtemplate, promtool
+from promcontract.oracle import STALE, STEP, Scenario, Series
 
 GENERATED = ROOT / "rules" / "generated"
 
@@ -28,34 +28,34 @@ LABELS = (("instance", ""), ("job", "drift-detection"))
 
 def test_instant_honours_lookback_and_stale() -> None:
     s = Series("m", LABELS, (1.0, None, None, None, None, None, None, 2.0, STALE))
-    assert derive.instant(s, 0) == 1.0
-    assert derive.instant(s, 5 * STEP) == 1.0  # exactly 5m old still counts (promtool 2.42)
-    with derive.lookback_semantics(closed=False):
-        assert derive.instant(s, 5 * STEP) is None  # but not on 3.x: left-open window
-        assert derive.instant(s, 4 * STEP) == 1.0
-    assert derive.instant(s, 6 * STEP) is None  # older than the lookback
-    assert derive.instant(s, 7 * STEP) == 2.0
-    assert derive.instant(s, 8 * STEP) is None  # stale marker
-    assert derive.instant(s, 20 * STEP) is None
+    assert oracle.instant(s, 0) == 1.0
+    assert oracle.instant(s, 5 * STEP) == 1.0  # exactly 5m old still counts (promtool 2.42)
+    with oracle.lookback_semantics(closed=False):
+        assert oracle.instant(s, 5 * STEP) is None  # but not on 3.x: left-open window
+        assert oracle.instant(s, 4 * STEP) == 1.0
+    assert oracle.instant(s, 6 * STEP) is None  # older than the lookback
+    assert oracle.instant(s, 7 * STEP) == 2.0
+    assert oracle.instant(s, 8 * STEP) is None  # stale marker
+    assert oracle.instant(s, 20 * STEP) is None
 
 
 def test_for_boundary(drift_contract) -> None:
     alert = _alert(drift_contract, "DriftStacksMany")  # > 10 for 30m
     s = Scenario(alert.name, "t", (Series("drift_stack_count", LABELS, (11.0,) * 40),))
-    line = derive.timeline(alert, drift_contract, s, 39 * STEP)
+    line = oracle.timeline(alert, drift_contract, s, 39 * STEP)
     assert line[29 * STEP] == {} and line[30 * STEP] != {}
 
 
 def test_value_at_threshold_does_not_fire(drift_contract) -> None:
     alert = _alert(drift_contract, "DriftStacksMany")
     s = Scenario(alert.name, "t", (Series("drift_stack_count", LABELS, (10.0,) * 40),))
-    assert all(not v for v in derive.timeline(alert, drift_contract, s, 39 * STEP).values())
+    assert all(not v for v in oracle.timeline(alert, drift_contract, s, 39 * STEP).values())
 
 
 def test_heartbeat_absent_fires_with_job_label(drift_contract) -> None:
     alert = _alert(drift_contract, "DriftDetectionStale")
     s = Scenario(alert.name, "t", (Series("other", LABELS, (0.0,) * 40),))
-    line = derive.timeline(alert, drift_contract, s, 39 * STEP)
+    line = oracle.timeline(alert, drift_contract, s, 39 * STEP)
     assert list(line[30 * STEP]) == [(("job", "drift-detection"),)]
 
 
@@ -161,11 +161,11 @@ def test_invariant_alert_oracle_heartbeat_only(drift_contract) -> None:
     alert = _alert(drift_contract, "DriftHeartbeatOnly")
     only = Scenario(alert.name, "t", (Series("drift_detection_last_run_timestamp", LABELS,
                                              (1000.0,) * 20),))
-    line = derive.timeline(alert, drift_contract, only, 19 * STEP)
+    line = oracle.timeline(alert, drift_contract, only, 19 * STEP)
     assert line[9 * STEP] == {} and list(line[10 * STEP]) == [(("job", "drift-detection"),)]
     both = dataclasses.replace(only, series=only.series + (
         Series("drift_stack_count", LABELS, (0.0,) * 20),))
-    assert all(not v for v in derive.timeline(alert, drift_contract, both, 19 * STEP).values())
+    assert all(not v for v in oracle.timeline(alert, drift_contract, both, 19 * STEP).values())
 
 
 def test_invariant_alert_oracle_names_the_stack(drift_contract) -> None:
@@ -175,7 +175,7 @@ def test_invariant_alert_oracle_names_the_stack(drift_contract) -> None:
     s = Scenario(alert.name, "t", (Series("drift_stack_state", a, (1.0,) * 15),
                                    Series("drift_stack_state", b, (1.0,) * 15),
                                    Series("drift_stack_first_seen", a, (5.0,) * 15)))
-    assert list(derive.timeline(alert, drift_contract, s, 14 * STEP)[10 * STEP]) == [b]
+    assert list(oracle.timeline(alert, drift_contract, s, 14 * STEP)[10 * STEP]) == [b]
 
 
 @pytest.mark.integration
@@ -227,7 +227,7 @@ def test_derived_scenarios_do_what_their_titles_say(contract_path) -> None:
     assert scenarios
     for scenario in scenarios:
         alert = _alert(contract, scenario.alert)
-        results = derive.expected(alert, contract, scenario)
+        results = oracle.expected(alert, contract, scenario)
         firing = [bool(f) for _, f in results]
         title = scenario.title
         if "resolves" in title:
@@ -244,8 +244,8 @@ def test_derived_scenarios_do_what_their_titles_say(contract_path) -> None:
 def test_instant_table_agrees_with_walking_back(values, step, closed) -> None:
     """The per-step table behind ``instant`` says what the walk back over samples says."""
     s = Series("m", LABELS, tuple(values))
-    with derive.lookback_semantics(closed):
-        assert derive.instant(s, step * STEP) == derive._scan(s, step * STEP)
+    with oracle.lookback_semantics(closed):
+        assert oracle.instant(s, step * STEP) == oracle._scan(s, step * STEP)
 
 
 @pytest.mark.parametrize("name", ["drift", "image-scan"])
@@ -259,12 +259,12 @@ def test_derived_tests_hold_on_promtool_2_and_3(name) -> None:
     assert scenarios
     for scenario in scenarios:
         alert = _alert(contract, scenario.alert)
-        with derive.lookback_semantics(closed=True):
-            closed = derive.expected(alert, contract, scenario)
-        with derive.lookback_semantics(closed=False):
-            assert derive.expected(alert, contract, scenario) == closed, scenario.title
+        with oracle.lookback_semantics(closed=True):
+            closed = oracle.expected(alert, contract, scenario)
+        with oracle.lookback_semantics(closed=False):
+            assert oracle.expected(alert, contract, scenario) == closed, scenario.title
 
 
 def test_lookback_rule_follows_the_promtool_version() -> None:
-    assert derive.lookback_closed_for("2.42.0+ds")
-    assert not derive.lookback_closed_for("3.5.3+ds1")
+    assert oracle.lookback_closed_for("2.42.0+ds")
+    assert not oracle.lookback_closed_for("3.5.3+ds1")

@@ -63,7 +63,7 @@ def test_a_wrong_oracle_is_caught() -> None:
     and the report shows the scenario as a readable promtool test."""
     import dataclasses
 
-    from promcontract.derive import STEP, Scenario, Series
+    from promcontract.oracle import STEP, Scenario, Series
 
     alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")
     wrong = dataclasses.replace(CONTRACT_MODEL, alerts=tuple(

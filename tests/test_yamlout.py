@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from conftest import CONTRACT
 from promcontract import promcheck, yamlout
 from promcontract.contract import load_contract
-from promcontract.derive import STEP, Scenario, Series
+from promcontract.oracle import STEP, Scenario, Series
 
 ODD = ["-5", "- x", "---", "yes", "y", "on", "null", "~", "1e5", "0x1f", ".inf", "x: y",
        "a #b", "#c", "'q'", '"d"', "{e}", "[f]", "a\u2028b", "a\x85b", "a\x7fb", "\ufeffx",

@@ -1,7 +1,7 @@
 """Oracle vs promtool: compile scenarios into test files, run one promtool process.
 
 Used by the property tests and the benchmark. Expected alerts in the files come from the
-oracle (derive.expected), so promtool passing means it agrees with the oracle at every
+oracle (oracle.expected), so promtool passing means it agrees with the oracle at every
 checked time.
 """
 
@@ -11,7 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from promcontract import derive, promtool, render
+from promcontract import derive, oracle, promtool, render
 from promcontract.model import Contract
 
 
@@ -38,7 +38,7 @@ class Workspace:
     def __init__(self, contract: Contract, templates: bool = True):
         self.contract = contract
         self.templates = templates
-        self.lookback_closed = derive.lookback_closed_for(promtool.version())
+        self.lookback_closed = oracle.lookback_closed_for(promtool.version())
         self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
         self.dir = self._tmp.name
         for alert in contract.alerts:
@@ -53,9 +53,9 @@ class Workspace:
     def close(self) -> None:
         self._tmp.cleanup()
 
-    def check(self, scenarios: list[derive.Scenario], *, batch: bool = True) -> Verdict:
+    def check(self, scenarios: list[oracle.Scenario], *, batch: bool = True) -> Verdict:
         """One promtool process for all ``scenarios``."""
-        with derive.lookback_semantics(self.lookback_closed):
+        with oracle.lookback_semantics(self.lookback_closed):
             if batch:
                 files = derive.batch_files(self.contract, scenarios, self.templates)
             else:
