@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PC     := $(BIN)/promcontract
 
-.PHONY: rules check test bench lint tools venv clean
+.PHONY: rules check test test-promtool3 bench lint tools venv clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,13 @@ check: $(STAMP) tools
 test: $(STAMP) tools
 	@mkdir -p build/junit
 	$(BIN)/python -m pytest -q --junitxml=build/junit/pytest.xml $(PYTEST_ARGS)
+
+## test-promtool3: the generated test files and the oracle property tests on promtool 3.x
+## (fetched from Debian unstable into build/promtool3 by scripts/fetch-promtool3)
+test-promtool3: $(STAMP)
+	@P3=$$(scripts/fetch-promtool3) && set -x && \
+	"$$P3" test rules rules/generated/*.test.yml && \
+	PROMTOOL="$$P3" $(BIN)/python -m pytest -q tests/test_properties.py
 
 ## bench: speed figures (printed, never asserted)
 bench: $(STAMP) tools
