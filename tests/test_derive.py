@@ -129,6 +129,53 @@ def test_mutation_check_fails_when_a_boundary_is_not_pinned(drift_contract,
     assert sum(not k for k in results.values()) == 1
 
 
+@pytest.mark.parametrize("name, change", [
+    ("DriftStacksMany", {"threshold": 10.5, "threshold_text": "10.5"}),  # integral metric
+    ("DriftStackErrored", {"threshold": 0.5, "threshold_text": "0.5"}),
+    ("DriftUnaddressed", {"threshold": 90.0, "threshold_text": "90s"}),  # finer than a step
+    ("DriftDetectionStale", {"threshold": 93601.0, "threshold_text": "93601s"}),
+    ("DriftStacksMany", {"for_seconds": 45.0, "for_": "45s"}),  # not a whole step
+    ("DriftDetectionStale", {"for_seconds": 90.0, "for_": "90s"}),
+    ("DriftUnaddressed", {"for_seconds": 0.0, "for_": "0s"}),
+])
+def test_mutants_of_unusual_values_are_killed(drift_contract, promtool_bin, name,
+                                              change) -> None:
+    """Thresholds between the values an integral metric takes, time thresholds and for:
+    written finer than the 1m evaluation step: the derived tests still pin them (a for: is
+    moved by one evaluation step, the least difference any test can see)."""
+    contract = dataclasses.replace(drift_contract, alerts=tuple(
+        dataclasses.replace(a, **change) if a.name == name else a
+        for a in drift_contract.alerts))
+    single = derive.single_alert(contract, name)
+    scenarios, _ = derive.derive(single)
+    text = derive.test_file(single, "one.rules.yml", scenarios)
+    results = mutate.run(single, text, "one.rules.yml")  # the unchanged rules pass first
+    assert len(results) >= 3
+    survivors = [m.description for m in results if not m.killed]
+    assert not survivors, survivors
+    if "for_" in change:
+        assert any("evaluation step" in m.description for m in results)
+
+
+def test_mutate_refuses_tests_that_fail_on_the_unchanged_rules(drift_contract, workspace,
+                                                                cli, promtool_bin) -> None:
+    """Otherwise every mutant would count as killed: a broken test file would pass."""
+    single = derive.single_alert(drift_contract, "DriftStacksMany")
+    scenarios, _ = derive.derive(single)
+    wrong = dataclasses.replace(single, alerts=tuple(
+        dataclasses.replace(a, threshold=12.0) for a in single.alerts))
+    text = derive.test_file(wrong, "one.rules.yml", scenarios)  # expectations for > 12
+    with pytest.raises(mutate.BaselineFailed):
+        mutate.run(single, text, "one.rules.yml")
+    test_file = workspace / "rules" / "generated" / "drift.test.yml"
+    test_file.write_text(test_file.read_text().replace("severity: warning",
+                                                       "severity: critical", 1))
+    result = cli("mutate", "--contract", "rules/drift.contract.yaml")
+    assert result.code == 1
+    assert "tests fail on the unchanged rules" in result.err
+    assert "mutants killed" not in result.out
+
+
 @pytest.mark.integration
 def test_every_mutant_is_killed(cli, monkeypatch, promtool_bin) -> None:
     monkeypatch.chdir(ROOT)

@@ -340,7 +340,17 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         test_path = pipeline.test_file_path(contract, args.generated_dir)
         rule_path = pipeline.rule_file_path(contract, args.generated_dir)
         test_text = read_text(test_path)
-        results = mutate.run(contract, test_text, os.path.basename(rule_path))
+        try:
+            results = mutate.run(contract, test_text, os.path.basename(rule_path))
+        except mutate.BaselineFailed as failed:
+            lines = [line.strip().rstrip(", ") for line in str(failed).splitlines()
+                     if line.strip() and not line.startswith("Unit Testing")
+                     and line.strip() != "FAILED:"]
+            first = next((line for line in lines if line.startswith("alertname:")),
+                         lines[0] if lines else "promtool test rules failed")
+            _say(f"{test_path}: the tests fail on the unchanged rules, so mutants would prove "
+                 f"nothing; run make rules, then promcontract check ({first})")
+            return EXIT_CHECK_FAILED
         for mutant in results:
             state = "killed" if mutant.killed else "SURVIVED"
             print(f"{test_path}: {state}: {mutant.description}")

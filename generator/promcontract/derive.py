@@ -116,6 +116,9 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
     metric = contract.metric(alert.metric)
     hold = _steps(alert.for_seconds) + 4  # just past the for: boundary
     lead = 4  # minutes before a time-driven threshold is crossed
+    # Ages grow by a step per evaluation; a time threshold written in a finer unit (90s) is
+    # also held just past by that unit at an evaluation, so thr+1s would be told apart.
+    fine = _unit(alert.threshold_text) if alert.kind != "value_above" else float(STEP)
     out: list[Scenario] = []
     # A per-item metric gets an item, so the alert's labels (and $labels.<item>) show it.
     base = _base_labels(contract, {metric.labels[0]: "item-1"} if metric.labels else None)
@@ -124,15 +127,19 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
         return Scenario(alert.name, title, tuple(series))
 
     if alert.kind == "value_above":
-        delta = 1.0 if metric.domain.integral else max(abs(alert.threshold) * 0.01, 0.01)
-        for title, value in (("just below the threshold", alert.threshold - delta),
-                             ("at the threshold", alert.threshold),
-                             ("just above the threshold", alert.threshold + delta)):
-            if metric.domain.contains(value):
+        thr = alert.threshold
+        if metric.domain.integral:  # the nearest values the metric can take on either side
+            below, at, above = math.ceil(thr) - 1.0, thr if thr.is_integer() else None, \
+                math.floor(thr) + 1.0
+        else:
+            delta = max(abs(thr) * 0.01, 0.01)
+            below, at, above = thr - delta, thr, thr + delta
+        for title, value in (("just below the threshold", below), ("at the threshold", at),
+                             ("just above the threshold", above)):
+            if value is not None and metric.domain.contains(value):
                 out.append(scenario(f"{title} ({format_number(value)} {alert.comparison} "
-                                    f"{format_number(alert.threshold)}?)",
+                                    f"{format_number(thr)}?)",
                                     Series(metric.name, base, (value,) * (hold + 1))))
-        above = alert.threshold + delta
         gap = _steps(LOOKBACK) + 3
         out.append(scenario("series missing after firing (gap longer than the 5m lookback): "
                             "resolves", Series(metric.name, base,
@@ -147,6 +154,10 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
         span = lead + hold
         out.append(scenario("heartbeat ages past the threshold",
                             Series(metric.name, base, (crossing,) * (span + 1))))
+        if fine < STEP:
+            out.append(scenario(f"heartbeat {_like(fine, alert.threshold_text)} past the "
+                                "threshold at an evaluation",
+                                Series(metric.name, base, (crossing - fine,) * (span + 1))))
         out.append(scenario("fresh heartbeat: quiet",
                             Series(metric.name, base, (0.0,) * (span + 1))))
         other = _base_labels(contract, {"job": contract.job + "-other"})
@@ -165,6 +176,10 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
         out.append(scenario("one series ages past the threshold, one does not",
                             Series(metric.name, old, (crossing,) * (span + 1)),
                             Series(metric.name, young, (0.0,) * (span + 1))))
+        if fine < STEP:
+            out.append(scenario(f"age {_like(fine, alert.threshold_text)} past the threshold "
+                                "at an evaluation",
+                                Series(metric.name, old, (crossing - fine,) * (span + 1))))
         out.append(scenario("series cleared (clean run) after firing: resolves",
                             Series(metric.name, old, (crossing,) * (span + 1) + (STALE,) * 3)))
     return out
@@ -338,7 +353,8 @@ def _like(seconds: float, written: str) -> str:
 
 
 def mutants(contract: Contract) -> list[tuple[str, Contract]]:
-    """Each threshold and each for: moved by one unit of how it is written, both ways."""
+    """Each threshold and each for: moved by one unit of how it is written, both ways (a
+    for: by at least one evaluation step)."""
     out = []
     for index, alert in enumerate(contract.alerts):
         if alert.kind == "expr":
@@ -352,12 +368,18 @@ def mutants(contract: Contract) -> list[tuple[str, Contract]]:
                     else format_number(value)
                 changes.append((f"{alert.name}: threshold {alert.threshold_text} -> {shown}",
                                 dataclasses.replace(alert, threshold=value)))
-        unit = _unit(alert.for_)
+        # Alerts are evaluated every STEP: for: values closer than that behave the same in
+        # every test (45s and 46s both fire at the first evaluation 60s on), so a for: written
+        # in a finer unit moves by one evaluation step instead, down to 0s at the least.
+        unit = max(_unit(alert.for_), float(STEP))
+        note = f" (one {format_duration(STEP)} evaluation step)" if unit > _unit(alert.for_) \
+            else ""
         for sign in (-1, 1):
-            seconds = alert.for_seconds + sign * unit
-            if seconds < 0:
+            seconds = max(alert.for_seconds + sign * unit, 0.0)
+            if seconds == alert.for_seconds:
                 continue
-            changes.append((f"{alert.name}: for {alert.for_} -> {_like(seconds, alert.for_)}",
+            changes.append((f"{alert.name}: for {alert.for_} -> "
+                            f"{_like(seconds, alert.for_)}{note}",
                             dataclasses.replace(alert, for_seconds=seconds,
                                                 for_=format_duration(seconds))))
         for label, mutated in changes:

@@ -3,7 +3,7 @@
 Each threshold and each ``for:`` of the standalone rule file is moved by one unit of how it is
 written in the contract (26h -> 25h and 27h; 10 -> 9 and 11; 30m -> 29m and 31m). promtool
 runs the unchanged test file against each mutant; a mutant that passes has survived, and the
-tests do not pin that value.
+tests do not pin that value. The tests must pass on the unchanged rules first.
 """
 
 from __future__ import annotations
@@ -24,11 +24,20 @@ class Mutant:
     detail: str = ""
 
 
+class BaselineFailed(Exception):
+    """The tests fail on the rules as they are: no mutant result would mean anything."""
+
+
 def run(contract: Contract, test_text: str, rule_file_name: str,
         only: str | None = None) -> list[Mutant]:
-    """Mutants of every alert (or of the alert named ``only``), each run through promtool."""
-    cases = [(label, mutated) for label, mutated in derive.mutants(contract)
-             if only is None or label.startswith(f"{only}:")]
+    """Mutants of every alert (or of the alert named ``only``), each run through promtool.
+
+    The unchanged rules run first: if the tests fail on them, every mutant would count as
+    killed, so that raises BaselineFailed (with promtool's output) instead.
+    """
+    cases = [("unchanged rules", contract)] + [
+        (label, mutated) for label, mutated in derive.mutants(contract)
+        if only is None or label.startswith(f"{only}:")]
     with tempfile.TemporaryDirectory(prefix="promcontract-mutants-") as tmp:
 
         def one(index: int) -> Mutant:
@@ -42,7 +51,11 @@ def run(contract: Contract, test_text: str, rule_file_name: str,
                 handle.write(test_text)
             result = promtool.test_rules(test_path)
             return Mutant(label, result.returncode != 0,
-                          "" if result.returncode != 0 else "promtool test rules passed")
+                          result.output if result.returncode != 0
+                          else "promtool test rules passed")
 
         with ThreadPoolExecutor(max_workers=2) as pool:
-            return list(pool.map(one, range(len(cases))))
+            baseline, *mutants = pool.map(one, range(len(cases)))
+    if baseline.killed:
+        raise BaselineFailed(baseline.detail)
+    return mutants

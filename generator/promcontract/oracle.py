@@ -316,7 +316,8 @@ def choose_eval_times(alert: Alert, contract: Contract, scenario: Scenario) -> t
     if first is not None:
         times |= {max(first - STEP, 0), first}
     else:
-        times.add(min(int(alert.for_seconds), end))
+        # the first evaluation at which for: could have elapsed (for: need not be whole steps)
+        times.add(min(-(-int(alert.for_seconds) // STEP) * STEP, end))
     return tuple(sorted(times))
 
 
