@@ -7,6 +7,7 @@ series. A failing example shrinks to a single minimal scenario, shown as a promt
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -58,11 +59,32 @@ def test_oracle_annotations_agree_with_promtool(workspace_annotated, batch) -> N
                             "test:\n" + verdict.report())
 
 
+VARIANT = dataclasses.replace(CONTRACT_MODEL, alerts=tuple(
+    dataclasses.replace(a, comparison=">=") if a.kind == "value_above" else
+    dataclasses.replace(a, when_absent="silent") if a.kind == "heartbeat_stale" else a
+    for a in CONTRACT_MODEL.alerts))
+
+
+@pytest.fixture(scope="module")
+def workspace_variant(promtool_bin):
+    ws = promcheck.Workspace(VARIANT, templates=False)
+    yield ws
+    ws.close()
+
+
+@settings(max_examples=max(EXAMPLES // 4, 5), **SETTINGS)
+@given(batch=scenarios(VARIANT))
+def test_oracle_agrees_on_the_other_branches(workspace_variant, batch) -> None:
+    """The same for the branches the bundled contract does not use: ``>=`` thresholds and a
+    heartbeat that stays quiet when its series is absent (when_absent: silent)."""
+    verdict = workspace_variant.check(batch)
+    assert verdict.agrees, ("promtool disagrees with the oracle; the scenario as a promtool "
+                            "test:\n" + verdict.report())
+
+
 def test_a_wrong_oracle_is_caught() -> None:
     """The check can fail: with the threshold moved in the oracle only, promtool disagrees,
     and the report shows the scenario as a readable promtool test."""
-    import dataclasses
-
     from promcontract.oracle import STEP, Scenario, Series
 
     alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")
