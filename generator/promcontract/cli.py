@@ -491,7 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("mutate", cmd_mutate,
             "Mutation check: move each threshold and for: of the rule file by one unit either "
-            "way and run the derived tests on each mutant; exit 1 unless all are killed.")
+            "way (a for: by at least one 1m evaluation step) and run the derived tests on each "
+            "mutant, after checking they pass on the unchanged rules; exit 1 unless all are "
+            "killed.")
     contract_opts(p)
 
     p = add("lint", cmd_lint,

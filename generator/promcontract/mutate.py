@@ -1,7 +1,8 @@
 """Mutation check: the derived tests must fail on every off-by-one rule.
 
 Each threshold and each ``for:`` of the standalone rule file is moved by one unit of how it is
-written in the contract (26h -> 25h and 27h; 10 -> 9 and 11; 30m -> 29m and 31m). promtool
+written in the contract (26h -> 25h and 27h; 10 -> 9 and 11; 30m -> 29m and 31m; a for:
+finer than the evaluation step by one step: 45s -> 0s and 105s). promtool
 runs the unchanged test file against each mutant; a mutant that passes has survived, and the
 tests do not pin that value. The tests must pass on the unchanged rules first.
 """
