@@ -234,13 +234,16 @@ def _timed_promtool(path: Path) -> float:
     return best
 
 
-def _floor_file(ws, alert, series: list[str], values: str, steps: int) -> Path:
+def _floor_file(ws, contract, alert, series: list, steps: int) -> Path:
+    """A promtool test file of one scenario checked once, at its last step, written by the
+    same code as the property tests' batches (rules of the workspace: no templates)."""
+    from promcontract import derive
+    from promcontract.oracle import STEP, Scenario
+
     path = Path(ws.dir) / f"floor-{alert.name}-{len(series)}-{steps}.test.yml"
-    inputs = "".join(f"    - series: '{name}'\n      values: '{values}'\n" for name in series)
-    path.write_text(
-        f"rule_files:\n  - {alert.name}.rules.yml\nevaluation_interval: 1m\ntests:\n"
-        f"  - interval: 1m\n    input_series:\n{inputs}    alert_rule_test:\n"
-        f"    - eval_time: {steps}m\n      alertname: {alert.name}\n      exp_alerts: []\n")
+    scenario = Scenario(alert.name, "floor", tuple(series), (steps * STEP,))
+    path.write_text(derive.test_file(derive.single_alert(contract, alert.name, templates=False),
+                                     f"{alert.name}.rules.yml", [scenario]))
     return path
 
 
@@ -255,23 +258,30 @@ def _floors(ws, contract, pool) -> list[str]:
     alerts, checks, Python), so they are lower bounds.
     """
     from promcontract.derive import can_batch
-    from promcontract.oracle import STEP
+    from promcontract.oracle import STEP, Series
 
     alerts = {a.name: a for a in contract.alerts}
+    job = (("job", contract.job),)
     heart = next(a for a in contract.alerts if a.kind == "heartbeat_stale")
-    one = [f'{heart.metric}{{job="{contract.job}"}}']
-    per_step = (_timed_promtool(_floor_file(ws, heart, one, "0+60x2000", 2000))
-                - _timed_promtool(_floor_file(ws, heart, one, "0", 1))) / 1999
+
+    def fresh(steps: int) -> Path:  # a heartbeat pushed every step: never stale
+        beat = Series(heart.metric, job, tuple(float(i * STEP) for i in range(steps + 1)))
+        return _floor_file(ws, contract, heart, [beat], steps)
+
+    per_step = (_timed_promtool(fresh(2000)) - _timed_promtool(fresh(1))) / 1999
     mine = [s for s in pool if s.alert == heart.name]
     # in sequence each scenario takes its own steps plus one (stale markers, separator)
     steps = sum(max(len(series.values) for series in s.series) + 1 for s in mine)
     least = steps * per_step
 
     quiet = next(a for a in contract.alerts if a.kind == "value_above")
-    many = [f'{quiet.metric}{{job="{contract.job}",n="{i}"}}' for i in range(500)]
-    below = f"{quiet.threshold - 1:g}"
-    per_series_step = (_timed_promtool(_floor_file(ws, quiet, many, f"{below}+0x100", 100))
-                       - _timed_promtool(_floor_file(ws, quiet, many, below, 1))) / (500 * 99)
+
+    def below(steps: int) -> Path:  # 500 series just below the threshold: nothing fires
+        many = [Series(quiet.metric, job + (("n", str(i)),), (quiet.threshold - 1,) * steps)
+                for i in range(500)]
+        return _floor_file(ws, contract, quiet, many, steps - 1)
+
+    per_series_step = (_timed_promtool(below(100)) - _timed_promtool(below(1))) / (500 * 99)
     labelled = [s for s in pool if can_batch(alerts[s.alert])]
     work = 0
     for name in {s.alert for s in labelled}:

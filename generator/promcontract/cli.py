@@ -343,13 +343,11 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         try:
             results = mutate.run(contract, test_text, os.path.basename(rule_path))
         except mutate.BaselineFailed as failed:
-            lines = [line.strip().rstrip(", ") for line in str(failed).splitlines()
-                     if line.strip() and not line.startswith("Unit Testing")
-                     and line.strip() != "FAILED:"]
-            first = next((line for line in lines if line.startswith("alertname:")),
-                         lines[0] if lines else "promtool test rules failed")
+            from promcontract import promtool
+
             _say(f"{test_path}: the tests fail on the unchanged rules, so mutants would prove "
-                 f"nothing; run make rules, then promcontract check ({first})")
+                 "nothing; run make rules, then promcontract check ("
+                 f"{promtool.test_failure_summary(str(failed), 300)})")
             return EXIT_CHECK_FAILED
         for mutant in results:
             state = "killed" if mutant.killed else "SURVIVED"

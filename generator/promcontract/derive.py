@@ -11,7 +11,7 @@ import dataclasses
 import math
 
 from promcontract import yamlout
-from promcontract.durations import format_duration
+from promcontract.durations import format_duration, in_unit_of, written_unit
 from promcontract.model import Alert, Contract, format_number
 from promcontract.oracle import (
     LOOKBACK,
@@ -118,7 +118,7 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
     lead = 4  # minutes before a time-driven threshold is crossed
     # Ages grow by a step per evaluation; a time threshold written in a finer unit (90s) is
     # also held just past by that unit at an evaluation, so thr+1s would be told apart.
-    fine = _unit(alert.threshold_text) if alert.kind != "value_above" else float(STEP)
+    fine = written_unit(alert.threshold_text) if alert.kind != "value_above" else float(STEP)
     out: list[Scenario] = []
     # A per-item metric gets an item, so the alert's labels (and $labels.<item>) show it.
     base = _base_labels(contract, {metric.labels[0]: "item-1"} if metric.labels else None)
@@ -155,7 +155,7 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
         out.append(scenario("heartbeat ages past the threshold",
                             Series(metric.name, base, (crossing,) * (span + 1))))
         if fine < STEP:
-            out.append(scenario(f"heartbeat {_like(fine, alert.threshold_text)} past the "
+            out.append(scenario(f"heartbeat {in_unit_of(fine, alert.threshold_text)} past the "
                                 "threshold at an evaluation",
                                 Series(metric.name, base, (crossing - fine,) * (span + 1))))
         out.append(scenario("fresh heartbeat: quiet",
@@ -177,8 +177,8 @@ def _derive_alert(alert: Alert, contract: Contract) -> list[Scenario]:
                             Series(metric.name, old, (crossing,) * (span + 1)),
                             Series(metric.name, young, (0.0,) * (span + 1))))
         if fine < STEP:
-            out.append(scenario(f"age {_like(fine, alert.threshold_text)} past the threshold "
-                                "at an evaluation",
+            out.append(scenario(f"age {in_unit_of(fine, alert.threshold_text)} past the "
+                                "threshold at an evaluation",
                                 Series(metric.name, old, (crossing - fine,) * (span + 1))))
         out.append(scenario("series cleared (clean run) after firing: resolves",
                             Series(metric.name, old, (crossing,) * (span + 1) + (STALE,) * 3)))
@@ -333,25 +333,6 @@ def hand_written_cases(contract: Contract) -> str:
 
 # --- mutation check --------------------------------------------------------------------------
 
-def _unit(text: str) -> float:
-    """The smallest unit a duration is written in: 26h -> 3600, 1h30m -> 60."""
-    from promcontract.durations import _UNITS
-
-    for unit, factor in reversed(_UNITS):
-        if text.endswith(unit) and not (unit == "s" and text.endswith("ms")):
-            return float(factor)
-    return 1.0
-
-
-def _like(seconds: float, written: str) -> str:
-    """``seconds`` in the unit ``written`` uses (25h rather than 1d1h)."""
-    unit = _unit(written)
-    names = {3600.0: "h", 60.0: "m", 1.0: "s", 86400.0: "d"}
-    if unit in names and seconds % unit == 0:
-        return f"{int(seconds // unit)}{names[unit]}"
-    return format_duration(seconds)
-
-
 def mutants(contract: Contract) -> list[tuple[str, Contract]]:
     """Each threshold and each for: moved by one unit of how it is written, both ways (a
     for: by at least one evaluation step)."""
@@ -361,25 +342,25 @@ def mutants(contract: Contract) -> list[tuple[str, Contract]]:
             continue
         changes: list[tuple[str, Alert]] = []
         if alert.threshold is not None:
-            unit = _unit(alert.threshold_text) if alert.kind != "value_above" else 1.0
+            unit = written_unit(alert.threshold_text) if alert.kind != "value_above" else 1.0
             for sign in (-1, 1):
                 value = alert.threshold + sign * unit
-                shown = _like(value, alert.threshold_text) if alert.kind != "value_above" \
+                shown = in_unit_of(value, alert.threshold_text) if alert.kind != "value_above" \
                     else format_number(value)
                 changes.append((f"{alert.name}: threshold {alert.threshold_text} -> {shown}",
                                 dataclasses.replace(alert, threshold=value)))
         # Alerts are evaluated every STEP: for: values closer than that behave the same in
         # every test (45s and 46s both fire at the first evaluation 60s on), so a for: written
         # in a finer unit moves by one evaluation step instead, down to 0s at the least.
-        unit = max(_unit(alert.for_), float(STEP))
-        note = f" (one {format_duration(STEP)} evaluation step)" if unit > _unit(alert.for_) \
-            else ""
+        written = written_unit(alert.for_)
+        unit = max(written, float(STEP))
+        note = f" (one {format_duration(STEP)} evaluation step)" if unit > written else ""
         for sign in (-1, 1):
             seconds = max(alert.for_seconds + sign * unit, 0.0)
             if seconds == alert.for_seconds:
                 continue
             changes.append((f"{alert.name}: for {alert.for_} -> "
-                            f"{_like(seconds, alert.for_)}{note}",
+                            f"{in_unit_of(seconds, alert.for_)}{note}",
                             dataclasses.replace(alert, for_seconds=seconds,
                                                 for_=format_duration(seconds))))
         for label, mutated in changes:

@@ -40,3 +40,21 @@ def format_duration(seconds: float) -> str:
         if count:
             out += f"{count}{unit}"
     return out
+
+
+def written_unit(text: str) -> float:
+    """Seconds in the smallest unit ``text`` is written in: 26h -> 3600, 1h30m -> 60."""
+    for unit, factor in reversed(_UNITS):
+        if text.endswith(unit) and not (unit == "s" and text.endswith("ms")):
+            return float(factor)
+    return 1.0
+
+
+def in_unit_of(seconds: float, written: str) -> str:
+    """``seconds`` in the unit ``written`` uses (25h rather than 1d1h), when it is whole."""
+    unit = written_unit(written)
+    # the units format_duration writes, so a value never reads differently from one it prints
+    name = next((name for name, factor in _UNITS if factor == unit and name in "dhms"), None)
+    if name is not None and unit >= 1 and seconds % unit == 0:
+        return f"{int(seconds // unit)}{name}"
+    return format_duration(seconds)

@@ -170,12 +170,8 @@ class UnitTests:
         result = self._running.wait()
         if result.returncode == 0:
             return []
-        # promtool prints the failing alert, eval time, expected and actual alerts.
-        detail = " | ".join(line.strip() for line in result.output.splitlines()
-                            if line.strip().startswith(("alertname:", "FAILED", "Unit Testing"))
-                            or "could not" in line or "error" in line.lower())
-        return [Problem(Location(", ".join(self.paths)),
-                        f"promtool test rules failed: {detail[:600]}")]
+        return [Problem(Location(", ".join(self.paths)), "promtool test rules failed: "
+                        + promtool.test_failure_summary(result.output))]
 
 
 def promtool_rule_problems(text: str, shown_as: str, line_offset: int = 0) -> list[Problem]:

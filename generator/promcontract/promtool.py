@@ -136,6 +136,15 @@ def test_rules(path: str) -> Result:
     return run(["test", "rules", path])
 
 
+def test_failure_summary(output: str, limit: int = 600) -> str:
+    """What a failed ``promtool test rules`` run says failed, on one line: the failing alert
+    and eval time lines (expected and actual alerts follow them in the full output)."""
+    detail = " | ".join(line.strip() for line in output.splitlines()
+                        if line.strip().startswith(("alertname:", "FAILED", "Unit Testing"))
+                        or "could not" in line or "error" in line.lower())
+    return detail[:limit]
+
+
 def check_metrics(payload: str) -> Result:
     return run(["check", "metrics"], stdin=payload)
 
