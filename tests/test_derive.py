@@ -312,6 +312,17 @@ def test_derived_tests_hold_on_promtool_2_and_3(name) -> None:
             assert oracle.expected(alert, contract, scenario) == closed, scenario.title
 
 
+def test_a_scenario_on_the_lookback_edge_tells_the_rules_apart(drift_contract) -> None:
+    """The comparison above can fail: a sample exactly 5m old at a checked time."""
+    alert = _alert(drift_contract, "DriftStacksMany")
+    s = Scenario(alert.name, "edge", (Series("drift_stack_count", LABELS, (11.0,) * 36),),
+                 (40 * STEP,))
+    with oracle.lookback_semantics(closed=True):
+        closed = oracle.expected(alert, drift_contract, s)
+    with oracle.lookback_semantics(closed=False):
+        assert oracle.expected(alert, drift_contract, s) != closed
+
+
 def test_lookback_rule_follows_the_promtool_version() -> None:
     assert oracle.lookback_closed_for("2.42.0+ds")
     assert not oracle.lookback_closed_for("3.5.3+ds1")

@@ -124,3 +124,20 @@ def test_generated_scenarios_cross_the_for_boundary() -> None:
             drawn = [strategy.example() for _ in range(100)]
         share = firing_share(alert, CONTRACT_MODEL, drawn)
         assert share >= 0.15, f"{alert.name}: only {share:.0%} of scenarios ever fire"
+
+
+def test_firing_share_sees_scenarios_that_never_hold() -> None:
+    """The floor above can fail: a value that flips every step never outlasts for:."""
+    from promcontract.oracle import STEP, Scenario, Series
+    from scenario_strategies import firing_share
+
+    alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")
+    labels = tuple(sorted({**dict(CONTRACT_MODEL.grouping_key), "instance": ""}.items()))
+    steps = int(alert.for_seconds // STEP) + 5
+    times = tuple(t * STEP for t in range(steps))
+    flipping = Scenario(alert.name, "flips", (Series(alert.metric, labels, tuple(
+        alert.threshold + (1 if i % 2 else -1) for i in range(steps))),), times)
+    held = Scenario(alert.name, "held", (Series(alert.metric, labels,
+                                                (alert.threshold + 1,) * steps),), times)
+    assert firing_share(alert, CONTRACT_MODEL, [flipping] * 3) == 0.0
+    assert firing_share(alert, CONTRACT_MODEL, [flipping, held]) == 0.5
