@@ -22,7 +22,8 @@ tools:
 	@scripts/ensure-tools
 
 ## rules: render every rules/*.contract.yaml into the values template and rules/generated/
-rules: $(STAMP)
+## (promtool checks the result before anything is written)
+rules: $(STAMP) tools
 	$(PC) render
 
 ## check: CI lint step; fails when generated files are stale or promtool rejects the rules

@@ -109,6 +109,12 @@ def test_failing_unit_test_fails_check_unless_skipped(promtool_bin, workspace: P
     result = cli("check")
     assert result.code == 1
     assert "promtool test rules failed" in result.err and "DriftStacksMany" in result.err
+    # promtool's expected and got, not a line cut after the eval time
+    assert re.search(r"^rules/generated/drift\.test\.yml: promtool test rules failed: "
+                     r"DriftStacksMany at \d+m: expected \[\{alertname='DriftStacksMany', "
+                     r"job='drift-detection', severity='warning'\} \{description='Drift in this "
+                     r"many stacks at once \(11\)\..*', summary='11 stacks drifted in the last "
+                     r"run'\}\], got none", result.err, re.M), result.err
     quick = cli("check", "--skip-unit-tests")
     assert quick.code == 1  # still stale against the contract
     assert "promtool test rules failed" not in quick.err

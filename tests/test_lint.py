@@ -68,6 +68,9 @@ CASES = {
                             "interval (30s, server.global.scrape_interval)"),
     "promtool": (HEAD + group("g", rule("A", "up ==")), ("expr: up ==", 1),
                  "could not parse expression"),
+    "terraform-syntax": (HEAD.replace("server:", "# see ${...}\nserver:")
+                         + group("g", rule("A", "up == 0")), ("${...}", 1),
+                         "not an expression: unexpected '...'"),
 }
 
 
@@ -156,3 +159,10 @@ def test_template_syntax_error_is_exit_2() -> None:
     with pytest.raises(UserError) as info:
         lint.run("t.tpl", HEAD + "      - name: ${oops\n")
     assert f"t.tpl:{line_of(HEAD + '      - name: ${oops', '${oops')}" in str(info.value)
+
+
+@pytest.mark.parametrize("rules", ["rules: []", "rules:", "rules: ~"])
+def test_empty_group_in_every_spelling(rules: str) -> None:
+    text = HEAD + f"      - name: empty\n        {rules}\n" + group("g", rule("A", "up == 0"))
+    found = findings(text, "empty-group")
+    assert [f.line for f in found] == [line_of(text, "- name: empty")], found

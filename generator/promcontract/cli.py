@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import glob
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from promcontract import __version__
 from promcontract.errors import EXIT_CHECK_FAILED, EXIT_OK, UserError
-from promcontract.fileio import check_writable, read_text, write_atomic
+from promcontract.fileio import check_writable, read_template, read_text, write_atomic
 
 if TYPE_CHECKING:
     from promcontract import pipeline
@@ -115,25 +116,41 @@ def cmd_render(args: argparse.Namespace) -> int:
                         "rulefile or mimir")
     contracts = load_contracts(_contract_paths(args.contract))
     notes: list[str] = []
-    outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir, notes=notes)
-    for note in notes:
+    splice_notes: list[str] = []
+    outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir, notes=notes,
+                                    splice_notes=splice_notes)
+    for note in notes + [n for n in splice_notes if ": warning: " in n]:
         _say(note)
     if args.check:
         return _report_stale(outputs)
+    if any(o.stale for o in outputs):
+        pipeline.check_outputs_writable(outputs)
+        # Never write what `check` would reject: `make rules && terragrunt apply` ships it.
+        problems = pipeline.prewrite_problems(outputs, args.tpl)
+        if problems:
+            for problem in problems:
+                _say(str(problem))
+            _say(f"render: nothing written: the result would fail promcontract check "
+                 f"({len(problems)} problem(s) above)")
+            return EXIT_CHECK_FAILED
     written = pipeline.write_outputs(outputs)
+    if outputs[0] in written:
+        for note in splice_notes:
+            if ": warning: " not in note:
+                _say(note)
     for output in outputs:
         state = "wrote" if output in written else "unchanged"
         print(f"{state}: {output.path}")
     return EXIT_OK
 
 
-def _report_stale(outputs: list[pipeline.Output]) -> int:
+def _report_stale(outputs: list[pipeline.Output], say: Callable[[str], None] = _say) -> int:
     stale = [o for o in outputs if o.stale]
     for output in stale:
         sys.stdout.write(output.diff())
     for output in stale:
         what = "missing" if output.old is None else "out of date with its contract"
-        _say(f"{output.path}: {what}; run `make rules` (promcontract render)")
+        say(f"{output.path}: {what}; run `make rules` (promcontract render)")
     return EXIT_CHECK_FAILED if stale else EXIT_OK
 
 
@@ -143,16 +160,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     from promcontract import (
         junit,
         pipeline,  # imports are lazy: verify/push start faster
+        splice,
     )
 
     if args.junit:
         check_writable(args.junit)
-    started = time.monotonic()
+    log: list[str] = []  # everything said, for the JUnit system-out
+
+    def say(message: str) -> None:
+        log.append(message)
+        _say(message)
+
     # One promtool process checks the template's whole alerting_rules.yml and the generated
     # rule files on disk; it starts first and runs on the other core while contracts are
     # validated and rendered. (A generated file that differs from its contract is reported
     # stale below, so checking the file on disk loses nothing.)
-    tpl_text = read_text(args.tpl)
+    tpl_text = read_template(args.tpl)
     rules_text, offset = pipeline.template_rules_text(tpl_text, args.tpl)
     to_check = [(rules_text, args.tpl, offset)]
     for path in sorted(glob.glob(os.path.join(args.generated_dir, "*.rules.yml"))):
@@ -161,39 +184,68 @@ def cmd_check(args: argparse.Namespace) -> int:
     test_files = [] if args.skip_unit_tests else sorted(
         glob.glob(os.path.join(args.generated_dir, "*.test.yml")))
     unit_tests = pipeline.UnitTests(test_files)
+    planned = time.monotonic()
     contracts = load_contracts(_contract_paths(args.contract))
-    _say(f"validated {len(contracts)} contract(s)")
+    say(f"validated {len(contracts)} contract(s)")
     notes: list[str] = []
-    outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir, tpl_text=tpl_text,
-                                    notes=notes)
+    # A group missing, twice, nested in another block or inside a Terraform condition: its
+    # alerts are not deployed as the contract says. Found first: splicing would refuse some.
+    structure = pipeline.template_problems(tpl_text, contracts, args.tpl)
+    try:
+        outputs = pipeline.plan_outputs(contracts, args.tpl, args.generated_dir,
+                                        tpl_text=tpl_text, notes=notes)
+    except UserError:
+        if not structure:
+            raise
+        outputs = []  # the problems below say why the template cannot be spliced
+    planned = time.monotonic() - planned
     for note in notes:
-        _say(note)
-    status = _report_stale(outputs)
+        say(note)
+    status = _report_stale(outputs, say)
+    for problem in structure:
+        say(str(problem))
+    if structure:
+        status = EXIT_CHECK_FAILED
+    if not args.contract:  # every bundled contract: a block nobody renders is worth a word
+        for note in splice.orphan_blocks(tpl_text, {c.group for c in contracts}, args.tpl):
+            say(note)
     rule_problems = promtool_check.problems()
-    test_problems = unit_tests.problems()
+    per_test_file = unit_tests.results()
+    test_problems = [p for found in per_test_file.values() for p in found]
     for problem in rule_problems + test_problems:
-        _say(str(problem))
+        say(str(problem))
     if rule_problems or test_problems:
         status = EXIT_CHECK_FAILED
-    if args.junit:
-        elapsed = time.monotonic() - started
-        cases = [junit.Case("render", o.path, None if not o.stale else
-                            f"{o.path}: out of date with its contract; run make rules\n"
-                            + o.diff()) for o in outputs]
-        for _, shown, _ in to_check:
-            found = [str(p) for p in rule_problems if p.location.file in (shown, "promtool")]
-            cases.append(junit.Case("promtool check rules", shown,
-                                    "\n".join(found) if found else None))
-        for path in test_files:
-            cases.append(junit.Case("promtool test rules", path,
-                                    "\n".join(str(p) for p in test_problems) or None,
-                                    elapsed))
-        junit.write(args.junit, "promcontract check", cases)
     if status == EXIT_OK:
         tests = "the derived unit tests were skipped" if args.skip_unit_tests else \
             "the derived unit tests pass"
-        print(f"ok: {len(contracts)} contract(s); {args.tpl} and {args.generated_dir} are up "
-              f"to date, pass promtool check rules, and {tests}")
+        message = (f"ok: {len(contracts)} contract(s); {args.tpl} and {args.generated_dir} are "
+                   f"up to date, pass promtool check rules, and {tests}")
+        log.append(message)
+        print(message)
+    if args.junit:
+        # A step that checks several files at once (planning, one promtool check rules) has
+        # its time split evenly over their cases, so the cases add up to the suite's time.
+        cases = [junit.Case("render", o.path, None if not o.stale else
+                            f"{o.path}: out of date with its contract; run make rules\n"
+                            + o.diff(), planned / max(len(outputs), 1), "stale")
+                 for o in outputs]
+        cases.append(junit.Case("template", args.tpl, "\n".join(str(p) for p in structure)
+                                or None, 0.0, "template"))
+        share = promtool_check.seconds / len(to_check)
+        for _, shown, _ in to_check:
+            found = [str(p) for p in rule_problems if p.location.file in (shown, "promtool")]
+            cases.append(junit.Case("promtool check rules", shown,
+                                    "\n".join(found) if found else None, share,
+                                    "promtool-check-rules"))
+        for path in test_files:
+            found = per_test_file.get(path, [])
+            detail = "\n".join(str(p) for p in found)
+            if found:
+                detail += "\n\n" + unit_tests.outputs.get(path, "")
+            cases.append(junit.Case("promtool test rules", path, detail or None,
+                                    unit_tests.seconds.get(path, 0.0), "promtool-test-rules"))
+        junit.write(args.junit, "promcontract check", cases, "\n".join(log) + "\n")
     return status
 
 
@@ -232,17 +284,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from promcontract import promtool, verify
 
     if args.gateway:
-        contract = _one_contract(args.contract, (lambda c: c.job == args.job) if args.job
-                                 else _pushable)
+        from promcontract import gateway
+
         if args.payload:
             raise UserError("give a payload file or --gateway, not both")
+        gateway.check_url(args.gateway)
+        if not (args.timeout > 0 and math.isfinite(args.timeout)):
+            raise UserError(f"--timeout must be a positive number of seconds, got "
+                            f"{args.timeout}")
+        contract = _one_contract(args.contract, (lambda c: c.job == args.job) if args.job
+                                 else _pushable)
         if args.job:
             contract = dataclasses.replace(contract, grouping_key=tuple(
                 (k, args.job if k == "job" else v) for k, v in contract.grouping_key))
-        from promcontract import gateway
-
+        policy = gateway.RetryPolicy(timeout_s=args.timeout)
         try:
-            report = verify.verify_gateway(contract, args.gateway, lint=not args.no_lint)
+            report = verify.verify_gateway(contract, args.gateway, lint=not args.no_lint,
+                                           policy=policy)
         except gateway.GatewayError as exc:
             raise UserError(str(exc)) from None
     else:
@@ -283,14 +341,19 @@ def cmd_push(args: argparse.Namespace) -> int:
 
     from promcontract import gateway, pusher
 
+    gateway.check_url(args.gateway)
+    policy = gateway.RetryPolicy(attempts=args.attempts, backoff_s=args.backoff,
+                                 timeout_s=args.timeout)
+    if policy.problems():
+        raise UserError(policy.problems()[0])
+    if args.now is not None and not (math.isfinite(args.now) and args.now >= 0):
+        raise UserError(f"--now must be unix seconds (a finite number >= 0), got {args.now}")
     contract = _one_contract(args.contract, _pushable)
     if args.job:
         contract = dataclasses.replace(contract, grouping_key=tuple(
             (k, args.job if k == "job" else v) for k, v in contract.grouping_key))
     text = read_text(args.results)
     now = args.now if args.now is not None else time.time()
-    policy = gateway.RetryPolicy(attempts=args.attempts, backoff_s=args.backoff,
-                                 timeout_s=args.timeout)
     try:
         outcome = pusher.push(contract, text, args.results, args.gateway, now,
                               dry_run=args.dry_run, policy=policy, log=_say)
@@ -307,6 +370,11 @@ def cmd_push(args: argparse.Namespace) -> int:
 def cmd_pusher_test(args: argparse.Namespace) -> int:
     from promcontract import harness, services
 
+    if args.sequences < 1:
+        raise UserError(f"--sequences must be at least 1, got {args.sequences}")
+    if not (math.isfinite(args.run_timeout) and args.run_timeout > 0):
+        raise UserError(f"--run-timeout must be a positive number of seconds, got "
+                        f"{args.run_timeout}")
     contract = _one_contract(args.contract, _pushable)
     cmd = list(args.cmd)
     if cmd and cmd[0] == "--":
@@ -365,7 +433,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
         for check in lint.CHECKS:
             print(f"{check.NAME}: {check.DOC}")
         return EXIT_OK
-    text = read_text(args.tpl)
+    text = read_template(args.tpl)
     findings = lint.run(args.tpl, text)
     for finding in findings:
         print(finding)
@@ -391,8 +459,15 @@ class _Version(argparse.Action):
         parser.exit(EXIT_OK)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, like every other message (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="promcontract",
         description="Metric contracts for pushed Prometheus metrics: render alert rules into a "
                     "Terraform-templated Helm values file, check them, and verify pushers.",
@@ -400,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=_Version, nargs=0,
                         help="show promcontract's version and the promtool it uses")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=_Parser)
 
     def add(name: str, func: Callable[[argparse.Namespace], int], text: str
             ) -> argparse.ArgumentParser:
@@ -454,6 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gateway", metavar="URL", help="verify the group a Pushgateway holds")
     p.add_argument("--job", metavar="J", help="job of the group (default: the contract's)")
     p.add_argument("--no-lint", action="store_true", help="skip promtool check metrics")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds the whole read of the gateway may take (default: 10)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show lint findings accepted by the contract, with their reasons")
 
@@ -471,7 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backoff", type=float, default=0.25,
                    help="first retry delay in seconds, doubled each time (default: 0.25)")
     p.add_argument("--timeout", type=float, default=10.0,
-                   help="per-request timeout in seconds (default: 10)")
+                   help="seconds one whole HTTP exchange may take, answer included "
+                        "(default: 10)")
 
     p = add("pusher-test", cmd_pusher_test,
             "Contract-test a pusher command against a real Pushgateway over generated run "

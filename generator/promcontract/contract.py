@@ -248,10 +248,7 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
                 add(("invariants", index, "alert"), f"invariant kind {inv['kind']} cannot be "
                     f"rendered as an alert (supported: "
                     f"{', '.join(promql.INVARIANT_ALERT_KINDS)})", key=True)
-            try:
-                parse_duration(inv["alert"]["for"])
-            except ValueError as exc:
-                add(("invariants", index, "alert", "for"), str(exc))
+            _check_for(inv["alert"]["for"], ("invariants", index, "alert", "for"), add)
             alert_names[inv["alert"]["name"]] = -1 - index
 
     for index, alert in enumerate(data["alerts"]):
@@ -263,11 +260,8 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
             add(base + ("name",), f"duplicate alert '{name}' (also {where})")
         else:
             alert_names[name] = index
-        try:
-            parse_duration(alert["for"])
-        except ValueError as exc:
-            add(base + ("for",), str(exc))
         kind = alert["kind"]
+        _check_for(alert["for"], base + ("for",), add, derived=kind != "expr")
         metric = need_metric(base + ("metric",), alert["metric"]) if "metric" in alert else None
         if kind == "expr":
             for sub, mname in enumerate(alert.get("metrics", [])):
@@ -282,7 +276,11 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
             if metric is not None and metric["domain"]["kind"] != "unix_seconds":
                 add(base + ("metric",), f"{kind} needs a unix_seconds metric; "
                     f"'{metric['name']}' has domain {metric['domain']['kind']}")
-        if kind == "value_above" and metric is not None:
+        if kind == "value_above" and not _pinnable(alert["threshold"]):
+            add(base + ("threshold",), f"threshold {alert['threshold']} cannot be pinned by any "
+                "test: beyond 2^53 a float64 cannot tell it from its neighbours (and it must "
+                "be finite)")
+        elif kind == "value_above" and metric is not None:
             dom = _domain(metric["domain"])
             threshold = float(alert["threshold"])
             comparison = alert.get("comparison", ">")
@@ -314,6 +312,32 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
                             f"expression of {name} does not keep it (keeps: {shown})")
     problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0))
     return problems
+
+
+# Derived tests evaluate every minute (promtool evaluates every rule at every step), so a for:
+# costs one evaluation per minute: 1d is 1,440 steps per scenario. Longer is refused rather
+# than derived slowly (10y would be 5 million steps).
+MAX_DERIVED_FOR = 86400.0
+
+
+def _check_for(text: str, path: Path, add, derived: bool = True) -> None:  # noqa: ANN001
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        add(path, str(exc))
+        return
+    if derived and seconds > MAX_DERIVED_FOR:
+        add(path, f"for: {text} is longer than derived tests can cover (at most 1d: they "
+            "evaluate every 1m, one promtool evaluation per minute); use kind expr with "
+            "hand-written cases, or a shorter for: over a longer expression window")
+
+
+def _pinnable(value: Any) -> bool:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and abs(number) < 2.0 ** 53
 
 
 def _kept_labels(alert: dict[str, Any], data: dict[str, Any]) -> frozenset[str] | None:

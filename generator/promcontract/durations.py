@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+# Prometheus stores durations as int64 nanoseconds (model.ParseDuration refuses more).
+MAX_MILLIS = (2**63 - 1) // 1_000_000
 _UNITS = (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60),
           ("s", 1), ("ms", 0.001))
 _RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?"
@@ -21,11 +23,14 @@ def parse_duration(text: str) -> float:
     match = _RE.match(text)
     if not match or not any(match.groups()):
         raise ValueError(f"not a duration: {text!r} (expected e.g. 30m, 26h, 1h30m)")
-    total = 0.0
+    millis = 0
     for value, (_, factor) in zip(match.groups(), _UNITS, strict=True):
         if value is not None:
-            total += int(value) * factor
-    return total
+            millis += int(value) * round(factor * 1000)
+    if millis > MAX_MILLIS:
+        raise ValueError(f"duration out of range: {text} (Prometheus durations end at about "
+                         "292y, the largest int64 of nanoseconds)")
+    return millis / 1000
 
 
 def format_duration(seconds: float) -> str:

@@ -44,7 +44,9 @@ class Problem:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split("\n"))
+    """Every character Python reads as a line break (not only LF: CR, VT, FF, FS, GS, RS,
+    NEL, LS, PS) becomes a space, so a message is one line whatever input it quotes."""
+    return " ".join(text.splitlines()) if text else text
 
 
 class UserError(Exception):

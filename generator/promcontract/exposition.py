@@ -437,10 +437,11 @@ def _domain_check(metric: Metric):  # noqa: ANN202 - returns a predicate
     if domain.kind == "enum":
         allowed = frozenset(float(v) for v, _ in domain.states)
         return allowed.__contains__
+    # finite only (see Domain.contains): v - v == 0 is false for NaN and the infinities
     low, high, integral = domain.low, domain.high, domain.integral
     if integral:
         return lambda v: low <= v <= high and v.is_integer()
-    return lambda v: low <= v <= high
+    return lambda v: low <= v <= high and v - v == 0
 
 
 
@@ -516,8 +517,9 @@ def _check_invariant(inv, keyed: dict[str, dict[Labels, Sample]], parsed: Parsed
                             f"{format_series(inv.get('since'), key)} to be computed from "
                             f"({inv.description})"))
                 continue
-            if reference is None:
-                continue
+            if reference is None or not all(math.isfinite(v) for v in (
+                    reference.value, start.value, sample.value)):
+                continue  # a non-finite value is reported by its domain check
             expected = math.floor((reference.value - start.value) / unit)
             if sample.value != expected:
                 add(Finding(sample.line, label, f"{format_series(sample.name, key)} is "

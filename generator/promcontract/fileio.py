@@ -11,13 +11,26 @@ import os
 import tempfile
 
 from promcontract.errors import Location, Problem, UserError
-from promcontract.yamlsource import read_text
+from promcontract.yamlsource import nul_problem, read_text
 
-__all__ = ["read_text", "write_atomic", "check_writable"]
+__all__ = ["read_text", "read_template", "write_atomic", "check_writable"]
+
+
+def read_template(path: str) -> str:
+    """A values template: UTF-8 text without NUL bytes (Terraform and YAML refuse them)."""
+    text = read_text(path)
+    problem = nul_problem(text, path)
+    if problem is not None:
+        raise UserError(problem)
+    return text
 
 
 def check_writable(path: str) -> None:
     """Fail early (before any work) when ``path`` or its directory cannot be written."""
+    if os.path.islink(path):
+        path = os.path.realpath(path)
+    if os.path.isdir(path):
+        raise UserError(Problem(Location(path), "is a directory; expected a file"))
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.exists(path):
         # Honour the permission bits even for root (os.access says yes to root): a file
@@ -29,6 +42,9 @@ def check_writable(path: str) -> None:
 
 
 def write_atomic(path: str, text: str) -> None:
+    """Replace ``path``'s content atomically. A symlink is written through: its target gets
+    the new content (the temp file is made beside the target) and the link stays a link."""
+    path = os.path.realpath(path) if os.path.islink(path) else path
     check_writable(path)
     directory = os.path.dirname(os.path.abspath(path))
     mode = None

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import base64
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,7 +29,21 @@ class GatewayError(Exception):
 class RetryPolicy:
     attempts: int = 4
     backoff_s: float = 0.25  # doubled after each failed attempt
-    timeout_s: float = 10.0
+    timeout_s: float = 10.0  # for each whole exchange (request and complete answer)
+
+    def problems(self) -> list[str]:
+        """What is wrong with these numbers, as the command line names them."""
+        import math
+
+        out = []
+        if self.attempts < 1:
+            out.append(f"--attempts must be at least 1, got {self.attempts}")
+        if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
+            out.append(f"--timeout must be a positive number of seconds, got {self.timeout_s}")
+        if not (math.isfinite(self.backoff_s) and self.backoff_s >= 0):
+            out.append(f"--backoff must be zero or a positive number of seconds, got "
+                       f"{self.backoff_s}")
+        return out
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -51,29 +63,102 @@ def group_path(grouping_key: tuple[tuple[str, str], ...]) -> str:
     return "/".join(parts)
 
 
+def check_url(url: str, what: str = "--gateway") -> str:
+    """``url`` if it is an http(s) URL with a host (``UserError`` otherwise): anything else
+    would fail late, or reach something that is not a Pushgateway (urllib speaks ftp)."""
+    from promcontract.errors import UserError
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UserError(f"{what} {url!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError(f"{what} {url!r} is not an http(s) URL with a host "
+                        "(expected e.g. http://pushgateway:9091)")
+    if port == 0:
+        raise UserError(f"{what} {url!r}: port 0 is not a port")
+    return url
+
+
+class Deadline(Exception):
+    pass
+
+
+def exchange(method: str, url: str, body: bytes | None, timeout_s: float,
+             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One HTTP request and its whole answer within ``timeout_s`` in total.
+
+    A socket timeout bounds each read, not the exchange: a server that trickles a byte every
+    few seconds would hold a request forever. The request runs in a worker thread; when the
+    deadline passes its connection is shut down under it (its read returns at once) and
+    ``Deadline`` is raised.
+    """
+    import http.client
+    import socket
+    import threading
+
+    parts = urllib.parse.urlsplit(url)
+    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = cls(parts.hostname, parts.port, timeout=timeout_s)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            outcome["answer"] = (resp.status, resp.read())
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True, name=f"http-{method}")
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        conn.close()
+        worker.join(1.0)
+        raise Deadline(f"no complete answer within {timeout_s:g}s")
+    conn.close()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["answer"]  # type: ignore[return-value]
+
+
 def _request(method: str, url: str, body: bytes | None, policy: RetryPolicy,
              sleep: Callable[[float], None] = time.sleep) -> tuple[int, bytes]:
     delay = policy.backoff_s
     last = ""
+    headers = {"Content-Type": CONTENT_TYPE} if body is not None else {}
     for attempt in range(1, policy.attempts + 1):
-        req = urllib.request.Request(url, data=body, method=method)
-        if body is not None:
-            req.add_header("Content-Type", CONTENT_TYPE)
         try:
-            with urllib.request.urlopen(req, timeout=policy.timeout_s) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip()
-            if exc.code < 500:
-                raise GatewayError(f"{method} {url}: HTTP {exc.code}: {detail[:300]}") from None
-            last = f"HTTP {exc.code}: {detail[:200]}"
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            last = f"{type(reason).__name__}: {reason}"
+            status, data = exchange(method, url, body, policy.timeout_s, headers)
+        except Deadline as exc:
+            last = f"timeout: {exc}"
+        except (OSError, ValueError) as exc:  # refused, reset, DNS, TLS, a bad status line
+            last = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # http.client protocol errors (BadStatusLine, ...)
+            last = f"{type(exc).__name__}: {exc}"
+        else:
+            if status < 300:
+                return status, data
+            detail = data.decode("utf-8", "replace").strip()
+            if status < 500:
+                raise GatewayError(f"{method} {url}: HTTP {status}: {detail[:300]}")
+            last = f"HTTP {status}: {detail[:200]}"
         if attempt < policy.attempts:
             sleep(delay)
             delay *= 2
-    raise GatewayError(f"{method} {url} failed after {policy.attempts} attempts: {last}")
+    raise GatewayError(f"{method} {url} failed after {policy.attempts} attempt"
+                       f"{'s' if policy.attempts != 1 else ''}: {last}")
 
 
 def fetch_metrics(base_url: str, policy: RetryPolicy = DEFAULT_POLICY) -> str:

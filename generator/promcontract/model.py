@@ -45,7 +45,9 @@ class Domain:
         return self.kind in ("enum", "count") or self.integer
 
     def contains(self, value: float) -> bool:
-        if math.isnan(value):
+        """Domains hold finite numbers only: a NaN or infinite timestamp, count or state
+        means nothing (and breaks the arithmetic of ages)."""
+        if not math.isfinite(value):
             return False
         if self.kind == "enum":
             return value in {v for v, _ in self.states}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from promcontract import promtool, splice, tfescape
 from promcontract.errors import Location, Problem, UserError
-from promcontract.fileio import check_writable, read_text, write_atomic
+from promcontract.fileio import check_writable, read_template, read_text, write_atomic
 from promcontract.model import Contract
 
 GENERATED_DIR = "rules/generated"
@@ -37,14 +37,36 @@ class Output:
         return "".join(difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}"))
 
 
-def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str) -> str:
-    """Every contract's group spliced into the template text, Terraform-escaped."""
+def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str,
+               notes: list[str] | None = None) -> str:
+    """Every contract's group spliced into the template text, Terraform-escaped; ``notes``
+    collects what the user should know (a hand-written group adopted, a block left inside a
+    Terraform condition)."""
     from promcontract import render  # Jinja2 import is slow; `check` overlaps it with promtool
     text = tpl_text
     for contract in contracts:
         block = tfescape.escape(render.render_group(contract))
-        text = splice.splice(text, contract.group, block, tpl_path)
+        text, said = splice.splice_report(text, contract.group, block, tpl_path)
+        if notes is not None:
+            notes += said
     return text
+
+
+def terraform_problems(text: str, path: str) -> list[Problem]:
+    """What Terraform's templatefile() would reject in the template, located."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    out = []
+    for offset, message in tfescape.validate(body):
+        line, col = tfescape.line_col(body, offset)
+        out.append(Problem(Location(path, line, col), f"Terraform template: {message}"))
+    return out
+
+
+def template_problems(text: str, contracts: list[Contract], path: str) -> list[Problem]:
+    """Why the template, as it is, would fail `check` apart from promtool: Terraform syntax,
+    and each contract's group missing, twice, nested in another block or inside a directive."""
+    groups = [(c.group, c.source) for c in contracts]
+    return terraform_problems(text, path) + splice.audit(text, groups, path)
 
 
 def rule_file_path(contract: Contract, generated_dir: str = GENERATED_DIR) -> str:
@@ -57,15 +79,20 @@ def test_file_path(contract: Contract, generated_dir: str = GENERATED_DIR) -> st
 
 def plan_outputs(contracts: list[Contract], tpl_path: str,
                  generated_dir: str = GENERATED_DIR, tpl_text: str | None = None,
-                 notes: list[str] | None = None, docs_dir: str = DOCS_DIR) -> list[Output]:
+                 notes: list[str] | None = None, docs_dir: str = DOCS_DIR,
+                 splice_notes: list[str] | None = None) -> list[Output]:
     """All files ``render`` owns, with their current and intended text.
 
-    ``notes`` collects alerts whose tests could not be derived (named, never skipped).
+    ``notes`` collects alerts whose tests could not be derived (named, never skipped);
+    ``splice_notes`` what splicing the template would do that the user should hear about.
     """
     from promcontract import derive, docs, render
 
-    tpl_old = read_text(tpl_path) if tpl_text is None else tpl_text
-    outputs = [Output(tpl_path, tpl_old, splice_all(contracts, tpl_old, tpl_path))]
+    _check_directory(generated_dir, "the generated rule and test files")
+    _check_directory(docs_dir, "the generated docs")
+    tpl_old = read_template(tpl_path) if tpl_text is None else tpl_text
+    outputs = [Output(tpl_path, tpl_old, splice_all(contracts, tpl_old, tpl_path,
+                                                     splice_notes))]
     for contract in contracts:
         path = rule_file_path(contract, generated_dir)
         outputs.append(Output(path, _read_optional(path), render.render_rule_file(contract)))
@@ -79,20 +106,54 @@ def plan_outputs(contracts: list[Contract], tpl_path: str,
     return outputs
 
 
+def _check_directory(path: str, what: str) -> None:
+    """``path`` (or the part of it that exists) must be a directory: fail before any work."""
+    probe = path
+    while probe and not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if probe and not os.path.isdir(probe):
+        raise UserError(Problem(Location(probe), f"is a file; expected a directory for {what} "
+                                f"({path})"))
+
+
+def prewrite_problems(outputs: list[Output], tpl_path: str) -> list[Problem]:
+    """Why the new texts must not be written: they would fail `check` (Terraform template
+    syntax of the template; promtool check rules on its whole alerting_rules.yml and on the
+    standalone rule files)."""
+    template = next(o for o in outputs if o.path == tpl_path)
+    problems = terraform_problems(template.new, tpl_path)
+    rules_text, offset = template_rules_text(template.new, tpl_path)
+    texts = [(rules_text, tpl_path, offset)] + [
+        (o.new, o.path, 0) for o in outputs if o.path.endswith(".rules.yml")]
+    return problems + RuleCheck(texts).problems()
+
+
 def _read_optional(path: str) -> str | None:
     if not os.path.exists(path):
         return None
     return read_text(path)
 
 
+def check_outputs_writable(outputs: list[Output]) -> None:
+    """Fail (``UserError``) before any work or write when a stale output cannot be written."""
+    for output in outputs:
+        if not output.stale:
+            continue
+        directory = os.path.dirname(output.path) or "."
+        if os.path.isdir(directory):
+            check_writable(output.path)
+        else:
+            _check_directory(directory, output.path)
+
+
 def write_outputs(outputs: list[Output]) -> list[Output]:
     """Write the stale outputs (only those); returns what was written."""
     stale = [o for o in outputs if o.stale]
-    for output in stale:  # fail before writing anything
+    check_outputs_writable(outputs)  # fail before writing anything
+    for output in stale:
         directory = os.path.dirname(output.path) or "."
         if not os.path.isdir(directory):
             os.makedirs(directory, exist_ok=True)
-        check_writable(output.path)
     for output in stale:
         write_atomic(output.path, output.new)
     return stale
@@ -123,6 +184,10 @@ class RuleCheck:
         except BaseException:
             self._tmp.cleanup()
             raise
+
+    @property
+    def seconds(self) -> float:
+        return self._running.seconds
 
     def problems(self) -> list[Problem]:
         try:
@@ -158,20 +223,47 @@ class RuleCheck:
 
 
 class UnitTests:
-    """``promtool test rules`` on test files, started at once and run in the background."""
+    """``promtool test rules`` on each test file, started at once and run in the background,
+    as many at a time as there are cores: each file gets its own verdict and its own time."""
 
     def __init__(self, paths: list[str]):
+        import concurrent.futures
+
         self.paths = paths
-        self._running = promtool.Running(["test", "rules", *paths]) if paths else None
+        self.seconds: dict[str, float] = {}
+        self.outputs: dict[str, str] = {}
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+        self._futures = {path: self._pool.submit(self._one, path) for path in paths}
+
+    def _one(self, path: str) -> promtool.Result:
+        import time
+
+        started = time.monotonic()
+        try:
+            return promtool.test_rules(path)
+        finally:
+            self.seconds[path] = time.monotonic() - started
+
+    def results(self) -> dict[str, list[Problem]]:
+        """Problems per test file (an empty list: it passed)."""
+        out: dict[str, list[Problem]] = {}
+        try:
+            for path, future in self._futures.items():
+                result = future.result()
+                self.outputs[path] = result.output
+                if result.returncode == 0:
+                    out[path] = []
+                    continue
+                parsed = promtool.parse_test_output(result.output)
+                detail = "; ".join(r.describe() for r in parsed.values() if not r.ok) or \
+                    promtool.test_failure_summary(result.output)
+                out[path] = [Problem(Location(path), "promtool test rules failed: " + detail)]
+        finally:
+            self._pool.shutdown(wait=True)
+        return out
 
     def problems(self) -> list[Problem]:
-        if self._running is None:
-            return []
-        result = self._running.wait()
-        if result.returncode == 0:
-            return []
-        return [Problem(Location(", ".join(self.paths)), "promtool test rules failed: "
-                        + promtool.test_failure_summary(result.output))]
+        return [p for found in self.results().values() for p in found]
 
 
 def promtool_rule_problems(text: str, shown_as: str, line_offset: int = 0) -> list[Problem]:

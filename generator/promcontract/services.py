@@ -12,9 +12,9 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 from promcontract.errors import ToolMissing, UserError
+from promcontract.gateway import Deadline, exchange
 
 PUSHGATEWAY_NAMES = ("prometheus-pushgateway", "pushgateway")
 
@@ -73,10 +73,9 @@ class Server:
                 raise UserError(f"{self.name} exited at start (code {self.proc.returncode}): "
                                 f"{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.ready_url, timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
+                if exchange("GET", self.ready_url, None, 1.0)[0] == 200:
+                    return
+            except (OSError, Deadline, ValueError):
                 pass
             time.sleep(0.05)
         self.stop()

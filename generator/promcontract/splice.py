@@ -11,23 +11,39 @@ Ownership rules (what is ours to replace):
     item line and every line indented deeper than it, up to its last non-blank such line.
     Comment lines at or left of the item indentation, and blank lines between groups, are the
     user's (they document the next group).
+
+Where a group that is not in the template yet goes (never inside another group's block, never
+inside a Terraform ``%{ if }`` / ``%{ for }``, where it would vanish when the condition is
+false): just above a line ``# promcontract: new groups`` when the list has one; otherwise after
+the last group of the list that is outside every block and directive (after the whole block,
+for a promcontract block); when there is none, first in the list. A template with no such
+place is refused with a message that says how to add the anchor.
+
+Names are compared after Terraform un-escaping (``$${`` reads ``${``), and marker comments are
+written escaped: Terraform evaluates YAML comments too.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
+from promcontract import tfescape
 from promcontract.errors import Location, Problem, UserError
 
 BEGIN = "# BEGIN promcontract group: "
 END = "# END promcontract group: "
+ANCHOR = "# promcontract: new groups"
 _MARKER_RE = re.compile(r"^\s*# (BEGIN|END) promcontract group: (.*?)\s*$")
+_ANCHOR_RE = re.compile(r"^\s*# promcontract: new groups\b")
 _DIRECTIVE_RE = re.compile(r"^\s*%\{.*\}\s*$")
 _KEY_RE = r"^(\s*)(?:{key}|\"{key}\"|'{key}')\s*:(?:\s+(?P<rest>.*?))?\s*$"
 PATH = ("serverFiles", "alerting_rules.yml", "groups")
+ANCHOR_HINT = (f"add a line '{ANCHOR}' at the groups' indentation where new groups belong, "
+               "outside every promcontract block and Terraform %{ if }/%{ for }")
 
 
 class Line:
@@ -86,9 +102,21 @@ class GroupsList:
 
 @dataclass(frozen=True)
 class Item:
-    name: str | None
+    name: str | None  # as Terraform renders it ($${ read as ${)
     start: int
     end: int  # one past the last line that belongs to the group
+
+
+@dataclass(frozen=True)
+class Block:
+    """A promcontract block: the BEGIN marker line to the END marker line (inclusive)."""
+
+    name: str
+    begin: int
+    end: int  # index of the END line
+
+    def contains(self, index: int) -> bool:
+        return self.begin < index < self.end
 
 
 def _block_end(lines: list[Line], start: int, indent: int, *, seq_ok: bool = False) -> int:
@@ -198,18 +226,103 @@ def list_items(lines: list[Line], groups: GroupsList) -> list[Item]:
             match = _NAME_RE.match(line.text)
             if name is None and match and (i == start or line.indent == groups.item_indent + 2
                                            or line.indent == groups.item_indent + groups.step):
-                name = _scalar(match.group("value"))
+                name = _scalar(tfescape.unescape(match.group("value")))
         items.append(Item(name, start, end))
     return items
 
 
-def _markers(lines: list[Line], group: str) -> tuple[list[int], list[int]]:
-    begins, ends = [], []
+@dataclass
+class Layout:
+    """What the splice and the audit need to know about a template, computed once."""
+
+    file: str
+    lines: list[Line]
+    groups: GroupsList
+    items: list[Item]
+    markers: list[tuple[int, str, str]]  # (line index, BEGIN|END, group name)
+    blocks: list[Block]
+    depth: list[int]  # open Terraform directives before each line index (len(lines) + 1)
+    opened: list[int | None]  # innermost open directive's line before each line index
+    anchors: list[int]
+    problems: list[Problem] = field(default_factory=list)  # unpaired or crossed markers
+
+    def enclosing(self, index: int, exclude: Block | None = None) -> Block | None:
+        """The block whose inside holds line ``index`` (another than ``exclude``)."""
+        for block in self.blocks:
+            if block is not exclude and block.contains(index):
+                return block
+        return None
+
+
+def analyse(text: str, file: str) -> Layout:
+    """The template's groups list, its blocks, anchors and Terraform directive nesting."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    lines = split_lines(body)
+    groups = locate_groups(lines, file)
+    items = list_items(lines, groups)
+    markers: list[tuple[int, str, str]] = []
+    anchors: list[int] = []
     for i, line in enumerate(lines):
         match = _MARKER_RE.match(line.text)
-        if match and match.group(2) == group:
-            (begins if match.group(1) == "BEGIN" else ends).append(i)
-    return begins, ends
+        if match:
+            markers.append((i, match.group(1), tfescape.unescape(match.group(2))))
+        elif _ANCHOR_RE.match(line.text):
+            anchors.append(i)
+    blocks: list[Block] = []
+    problems: list[Problem] = []
+    stack: list[tuple[int, str]] = []
+    for index, kind, name in markers:
+        if kind == "BEGIN":
+            stack.append((index, name))
+            continue
+        if stack and stack[-1][1] == name:
+            begin, _ = stack.pop()
+            blocks.append(Block(name, begin, index))
+        elif any(n == name for _, n in stack):
+            # closes a block that is not the innermost: the markers cross
+            inner = stack[-1]
+            problems.append(Problem(Location(file, index + 1, 1),
+                                    f"END marker for group '{name}' closes its block while the "
+                                    f"block of group '{inner[1]}' (line {inner[0] + 1}) is still "
+                                    "open: the markers cross", "markers"))
+            while stack and stack[-1][1] != name:
+                stack.pop()
+            begin, _ = stack.pop()
+            blocks.append(Block(name, begin, index))
+    depth, opened = _directive_depth(body, lines, file)
+    return Layout(file, lines, groups, items, markers, blocks, depth, opened, anchors, problems)
+
+
+def _directive_depth(body: str, lines: list[Line], file: str
+                     ) -> tuple[list[int], list[int | None]]:
+    starts = []
+    offset = 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line.text) + len(line.ending)
+    try:
+        found = tfescape.directives(body)
+    except tfescape.TemplateSyntaxError as exc:
+        line, col = tfescape.line_col(body, max(exc.offset, 0))
+        raise UserError(Problem(Location(file, line, col), str(exc))) from None
+    change: dict[int, list[str]] = {}
+    for directive in found:
+        index = bisect.bisect_right(starts, directive.start) - 1
+        change.setdefault(index, []).append(directive.keyword)
+    depth = [0] * (len(lines) + 1)
+    opened: list[int | None] = [None] * (len(lines) + 1)
+    stack: list[int] = []
+    for i in range(len(lines)):
+        depth[i] = len(stack)
+        opened[i] = stack[-1] if stack else None
+        for keyword in change.get(i, ()):
+            if keyword in ("if", "for"):
+                stack.append(i)
+            elif keyword in ("endif", "endfor") and stack:
+                stack.pop()
+    depth[len(lines)] = len(stack)
+    opened[len(lines)] = stack[-1] if stack else None
+    return depth, opened
 
 
 def indent_block(block: str, indent: int) -> list[str]:
@@ -228,39 +341,76 @@ def indent_block(block: str, indent: int) -> list[str]:
 
 
 def splice(text: str, group: str, block: str, file: str) -> str:
-    """Return ``text`` with the group ``group`` replaced by (or appended as) ``block``.
+    """Return ``text`` with the group ``group`` replaced by (or inserted as) ``block``."""
+    return splice_report(text, group, block, file)[0]
 
-    ``block`` is the group rendered at column 0 (from ``- name:``), without markers.
+
+def splice_report(text: str, group: str, block: str, file: str) -> tuple[str, list[str]]:
+    """``splice``, and a line per thing the user should know (a hand-written group that was
+    replaced, what it held that is gone, a block left inside a Terraform condition).
+
+    ``block`` is the group rendered at column 0 (from ``- name:``), Terraform-escaped, without
+    markers; ``group`` is the group's name as Terraform renders it.
     """
     bom = text.startswith("\ufeff")
-    body = text[1:] if bom else text
-    lines = split_lines(body)
-    groups = locate_groups(lines, file)
-    newline = lines[groups.groups_line].ending or (
+    layout = analyse(text, file)
+    lines = layout.lines
+    notes: list[str] = []
+    newline = lines[layout.groups.groups_line].ending or (
         "\r\n" if any(line.ending == "\r\n" for line in lines) else "\n")
-    begins, ends = _markers(lines, group)
-    items = [item for item in list_items(lines, groups) if item.name == group]
-    new = [BEGIN + group] + block.split("\n") + [END + group]
-    new_lines = indent_block("\n".join(new), groups.item_indent)
+    begins = [i for i, kind, name in layout.markers if name == group and kind == "BEGIN"]
+    ends = [i for i, kind, name in layout.markers if name == group and kind == "END"]
+    items = [item for item in layout.items if item.name == group]
+    escaped = tfescape.escape(group)
+    new = [BEGIN + escaped] + block.rstrip("\n").split("\n") + [END + escaped]
+    new_lines = indent_block("\n".join(new), layout.groups.item_indent)
 
     if begins or ends:
-        _check_markers(begins, ends, group, file, groups)
+        _check_markers(begins, ends, group, file, layout.groups)
+        if layout.problems:
+            raise UserError(layout.problems[0])
         start, end = begins[0], ends[0] + 1
+        own = next((b for b in layout.blocks if b.begin == start), None)
+        if own is None:
+            raise UserError(Problem(Location(file, start + 1, 1), f"the markers of group "
+                                    f"'{group}' do not pair up with the others", "markers"))
+        _refuse_nesting(layout, own)
         outside = [it for it in items if not (start <= it.start < end)]
         if outside:
             raise UserError(Problem(Location(file, outside[0].start + 1, 1),
                                     f"group '{group}' is also defined outside its "
                                     f"promcontract markers (lines {start + 1}-{end})", "groups"))
+        strangers = [it for it in layout.items if start < it.start < end and it.name != group]
+        if strangers:
+            raise UserError(Problem(Location(file, strangers[0].start + 1, 1),
+                                    f"group '{strangers[0].name}' sits inside the promcontract "
+                                    f"block of group '{group}' (lines {start + 1}-{end}): a "
+                                    "render would delete it; move it out of the block",
+                                    "groups"))
+        if layout.depth[start]:
+            notes.append(_in_directive_note(layout, group, start))
     elif len(items) > 1:
         raise UserError(Problem(Location(file, items[1].start + 1, 1),
                                 f"group '{group}' is defined twice (also line "
                                 f"{items[0].start + 1}); cannot tell which to replace", "groups"))
     elif items:
         start, end = items[0].start, items[0].end
+        holder = layout.enclosing(start)
+        if holder is not None:
+            raise UserError(Problem(Location(file, start + 1, 1),
+                                    f"group '{group}' sits inside the promcontract block of "
+                                    f"group '{holder.name}' (lines {holder.begin + 1}-"
+                                    f"{holder.end + 1}); move it out before rendering", "groups"))
+        if layout.depth[start] != layout.depth[end]:
+            raise UserError(Problem(Location(file, start + 1, 1),
+                                    f"hand-written group '{group}' (lines {start + 1}-{end}) "
+                                    "opens or closes a Terraform directive; replacing it would "
+                                    "unbalance the template", "groups"))
+        notes.append(_adoption_note(layout, group, start, end))
+        if layout.depth[start]:
+            notes.append(_in_directive_note(layout, group, start))
     else:
-        # Append after the last group's own lines (the user's trailing comments stay after).
-        existing = list_items(lines, groups)
-        start = end = existing[-1].end if existing else groups.groups_line + 1
+        start = end = _insertion_point(layout, group)
     last_ending = lines[end - 1].ending if end > start else (
         lines[start - 1].ending if start > 0 else newline)
     replacement = [Line(text_, newline) for text_ in new_lines]
@@ -275,7 +425,95 @@ def splice(text: str, group: str, block: str, file: str) -> str:
             before[-1] = Line(before[-1].text, newline)
             replacement[-1] = Line(replacement[-1].text, "")
         result = before + replacement + lines[start:]
-    return ("\ufeff" if bom else "") + join_lines(result)
+    return ("\ufeff" if bom else "") + join_lines(result), notes
+
+
+def _insertion_point(layout: Layout, group: str) -> int:
+    """Where a group that is not in the template yet goes (see the module docstring)."""
+    file, groups = layout.file, layout.groups
+    if len(layout.anchors) > 1:
+        raise UserError(Problem(Location(file, layout.anchors[1] + 1, 1),
+                                f"second '{ANCHOR}' line (first on line "
+                                f"{layout.anchors[0] + 1}); keep one", "groups"))
+    if layout.anchors:
+        anchor = layout.anchors[0]
+        if not groups.groups_line < anchor < _list_limit(layout):
+            raise UserError(Problem(Location(file, anchor + 1, 1),
+                                    f"'{ANCHOR}' is outside serverFiles.alerting_rules.yml."
+                                    "groups", "groups"))
+        holder = layout.enclosing(anchor)
+        if holder is not None:
+            raise UserError(Problem(Location(file, anchor + 1, 1),
+                                    f"'{ANCHOR}' is inside the promcontract block of group "
+                                    f"'{holder.name}' (lines {holder.begin + 1}-"
+                                    f"{holder.end + 1}): a render of that group would delete "
+                                    "what is placed there; move the anchor out", "groups"))
+        if layout.depth[anchor]:
+            raise UserError(Problem(Location(file, anchor + 1, 1),
+                                    f"'{ANCHOR}' is inside the Terraform directive of line "
+                                    f"{layout.opened[anchor] + 1}: a group placed there "
+                                    "vanishes when its condition is false; move the anchor "
+                                    "out", "groups"))
+        return anchor
+    candidates = [groups.groups_line + 1]
+    for block in layout.blocks:
+        candidates.append(block.end + 1)
+    for item in layout.items:
+        candidates.append(item.end)
+    safe = [c for c in candidates if layout.depth[c] == 0
+            and not any(b.begin < c <= b.end for b in layout.blocks)]
+    if not safe:
+        where = layout.opened[groups.groups_line + 1]
+        detail = (f" (the list is inside the Terraform directive of line {where + 1})"
+                  if where is not None else "")
+        raise UserError(Problem(Location(file, groups.groups_line + 1, 1),
+                                f"no place for new group '{group}' outside promcontract blocks "
+                                f"and Terraform directives{detail}; {ANCHOR_HINT}", "groups"))
+    return max(safe)
+
+
+def _list_limit(layout: Layout) -> int:
+    """The first structural line after the groups list (an anchor must come before it)."""
+    end = layout.groups.end
+    return next((i for i in range(end, len(layout.lines)) if not layout.lines[i].neutral),
+                len(layout.lines))
+
+
+def _refuse_nesting(layout: Layout, own: Block) -> None:
+    holder = layout.enclosing(own.begin, exclude=own)
+    if holder is not None:
+        raise UserError(Problem(Location(layout.file, own.begin + 1, 1),
+                                f"the block of group '{own.name}' is inside the block of group "
+                                f"'{holder.name}' (lines {holder.begin + 1}-{holder.end + 1}): "
+                                f"a render of '{holder.name}' would delete it; move its "
+                                "BEGIN..END lines out of that block", "markers"))
+    for other in layout.blocks:
+        if other is not own and own.contains(other.begin):
+            raise UserError(Problem(Location(layout.file, other.begin + 1, 1),
+                                    f"the block of group '{other.name}' is inside the block of "
+                                    f"group '{own.name}' (lines {own.begin + 1}-{own.end + 1}): "
+                                    f"a render of '{own.name}' would delete it; move its "
+                                    "BEGIN..END lines out of that block", "markers"))
+
+
+def _adoption_note(layout: Layout, group: str, start: int, end: int) -> str:
+    lines = layout.lines[start:end]
+    comments = sum(1 for line in lines if line.text.lstrip().startswith("#"))
+    directives = sum(1 for line in lines if _DIRECTIVE_RE.match(line.text))
+    dropped = f"{comments} comment line{'s' if comments != 1 else ''}"
+    if directives:
+        dropped += f" and {directives} Terraform directive line{'s' if directives != 1 else ''}"
+    return (f"{layout.file}:{start + 1}: adopted the hand-written group '{group}' (lines "
+            f"{start + 1}-{end}, {end - start} lines): replaced by the rendered group, dropping "
+            f"{dropped}; `git diff {layout.file}` shows what was there")
+
+
+def _in_directive_note(layout: Layout, group: str, start: int) -> str:
+    where = layout.opened[start]
+    return (f"{layout.file}:{start + 1}: warning: group '{group}' is inside the Terraform "
+            f"directive of line {where + 1} ({layout.lines[where].text.strip()}): it is "
+            "deployed only when that condition holds; `promcontract check` fails until its "
+            "block is moved out")
 
 
 def _check_markers(begins: list[int], ends: list[int], group: str, file: str,
@@ -299,6 +537,60 @@ def _check_markers(begins: list[int], ends: list[int], group: str, file: str,
         if not (groups.groups_line < index < max(groups.end, ends[0] + 1)):
             fail(index, f"marker for group '{group}' is outside "
                  "serverFiles.alerting_rules.yml.groups")
+
+
+def audit(text: str, groups: list[tuple[str, str]], file: str) -> list[Problem]:
+    """What `check` fails on, per contract group (name, contract file): the group missing
+    from the template, present twice, its block inside another block (or another inside it),
+    or inside a Terraform directive (deployed only when a condition holds)."""
+    layout = analyse(text, file)
+    problems = list(layout.problems)
+    for group, source in groups:
+        blocks = [b for b in layout.blocks if b.name == group]
+        items = [it for it in layout.items if it.name == group]
+        begins = [i for i, kind, name in layout.markers if name == group and kind == "BEGIN"]
+        where = f"group '{group}' of {source}"
+        if not blocks and not items and not begins:
+            problems.append(Problem(Location(file, layout.groups.groups_line + 1, 1),
+                                    f"{where} is not in the template: its alerts are not "
+                                    "deployed; run make rules (promcontract render)", "groups"))
+            continue
+        if len(begins) > 1 or len(items) > 1:
+            second = (begins[1] if len(begins) > 1 else items[1].start) + 1
+            problems.append(Problem(Location(file, second, 1),
+                                    f"{where} is in the template twice (first on line "
+                                    f"{(begins or [items[0].start])[0] + 1})", "groups"))
+        # where the group starts: its block, or a hand-written item outside its block
+        starts = [(b.begin, b) for b in blocks] + [
+            (it.start, None) for it in items if not any(b.begin < it.start < b.end
+                                                       for b in blocks)]
+        for start, own in starts:
+            holder = layout.enclosing(start, exclude=own)
+            if holder is not None:
+                problems.append(Problem(Location(file, start + 1, 1),
+                                        f"{where} is inside the block of group "
+                                        f"'{holder.name}' (lines {holder.begin + 1}-"
+                                        f"{holder.end + 1}): the next render of "
+                                        f"'{holder.name}' deletes it", "groups"))
+        first = blocks[0].begin if blocks else items[0].start if items else begins[0]
+        if layout.depth[first]:
+            opened = layout.opened[first]
+            problems.append(Problem(Location(file, first + 1, 1),
+                                    f"{where} is inside the Terraform directive of line "
+                                    f"{opened + 1} ({layout.lines[opened].text.strip()}): it "
+                                    "is deployed only when that condition holds; move its block "
+                                    "out of the directive", "groups"))
+    problems.sort(key=lambda p: (p.location.line or 0, p.message))
+    return problems
+
+
+def orphan_blocks(text: str, groups: set[str], file: str) -> list[str]:
+    """Notes for promcontract blocks whose group no contract renders (a deleted contract?)."""
+    layout = analyse(text, file)
+    return [f"{file}:{b.begin + 1}: note: the promcontract block of group '{b.name}' is "
+            "rendered by no contract; it stays deployed as it is (delete its BEGIN..END lines "
+            "if the contract was removed on purpose)"
+            for b in layout.blocks if b.name not in groups]
 
 
 def extract_alerting_rules(text: str, file: str) -> tuple[str, int]:

@@ -9,6 +9,7 @@ rejected here because a duplicated threshold would otherwise be lost without a w
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,22 @@ import yaml
 from promcontract.errors import Location, Problem, UserError
 
 # The C loader is ~10x faster; both are "safe" (no arbitrary object construction).
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loading, with YAML 1.2 floats: ``1e6``, ``1.0e6`` and ``1e+6`` are numbers (YAML
+    1.1, which pyyaml follows, reads a float only with a dot and a signed exponent)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+# Aliases are expanded by construction: a few lines can stand for billions of nodes (a
+# "billion laughs" document). Documents expanding beyond this are refused before that.
+MAX_NODES = 200_000
 
 Path = tuple[str | int, ...]
 
@@ -82,6 +98,41 @@ def _walk(node: yaml.Node, path: Path, smap: SourceMap, problems: list[Problem])
             _walk(item, path + (index,), smap, problems)
 
 
+def check_expansion(node: yaml.Node, file: str, limit: int = MAX_NODES) -> None:
+    """Refuse a document whose aliases expand to more than ``limit`` nodes, or refer to
+    themselves, before anything walks or constructs it (in time linear in its size)."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise UserError(Problem(Location(file, n.start_mark.line + 1,
+                                             n.start_mark.column + 1),
+                                    "a YAML alias refers to the node that contains it "
+                                    "(recursive document)"))
+        open_.add(key)
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k) + size(v)
+        elif isinstance(n, yaml.SequenceNode):
+            for item in n.value:
+                total += size(item)
+        open_.discard(key)
+        sizes[key] = min(total, limit + 1)
+        if total > limit:
+            raise UserError(Problem(Location(file, n.start_mark.line + 1,
+                                             n.start_mark.column + 1),
+                                    f"YAML aliases expand this document beyond {limit:,} "
+                                    "nodes (an alias bomb?); refused"))
+        return sizes[key]
+
+    size(node)
+
+
 def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document; raise ``UserError`` with a located message on any defect."""
     smap = SourceMap(file)
@@ -94,10 +145,16 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
             loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
             what = exc.problem or exc.context or "invalid YAML"
             raise UserError(Problem(loc, f"YAML syntax error: {what}")) from None
+        except yaml.reader.ReaderError as exc:
+            code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+            raise UserError(Problem(offset_location(text, file, exc.position),
+                                    f"character U+{code:04X} is not allowed in YAML (a NUL "
+                                    "byte or another control character)")) from None
         except yaml.YAMLError as exc:
             raise UserError(Problem(Location(file, 1, 1), f"YAML error: {exc}")) from None
         if node is None:
             raise UserError(Problem(Location(file, 1, 1), "file is empty: expected a contract"))
+        check_expansion(node, file)
         problems: list[Problem] = []
         _walk(node, (), smap, problems)
         if problems:
@@ -108,9 +165,24 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
             mark = exc.problem_mark or exc.context_mark
             loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
             raise UserError(Problem(loc, f"YAML error: {exc.problem}")) from None
+    except RecursionError:
+        raise UserError(Problem(Location(file, 1, 1), "YAML nested too deeply")) from None
     finally:
         loader.dispose()
     return data, smap
+
+
+def offset_location(text: str, file: str, offset: int) -> Location:
+    line = text.count("\n", 0, offset) + 1
+    return Location(file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+def nul_problem(text: str, file: str) -> Problem | None:
+    """A NUL byte (no text format here allows one; YAML and Terraform refuse it)."""
+    index = text.find("\0")
+    if index == -1:
+        return None
+    return Problem(offset_location(text, file, index), "NUL byte in a text file")
 
 
 def read_text(path: str) -> str:

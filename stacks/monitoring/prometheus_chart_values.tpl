@@ -1,6 +1,6 @@
 # Values for the prometheus-community/prometheus Helm chart.
 # Rendered by Terraform templatefile() in stacks/monitoring/main.tf, then passed to helm_release.
-# Terraform template syntax: ${...} and %{...} are special; write $${ / %%{ for literals.
+# Terraform template syntax: $${...} and %%{...} are special; write $$$${ / %%%%{ for literals.
 
 server:
   global:
@@ -288,23 +288,6 @@ serverFiles:
             annotations:
               summary: "Certificate {{ $labels.namespace }}/{{ $labels.name }} is not ready"
 
-%{ if enable_backup_alerts ~}
-      - name: Backups
-        rules:
-          - alert: BackupTooOld
-            expr: time() - backup_last_success_timestamp_seconds > ${backup_max_age_hours} * 3600
-            for: 1h
-            labels:
-              severity: critical
-            annotations:
-              summary: "Backup {{ $labels.backup }} is {{ $value | humanizeDuration }} old"
-          - alert: BackupNeverSucceeded
-            expr: absent(backup_last_success_timestamp_seconds)
-            for: 1h
-            labels:
-              severity: critical
-            annotations:
-              summary: "No backup has reported a success timestamp"
       # BEGIN promcontract group: Image Scanning
       - name: Image Scanning
         # Generated from image-scan.contract.yaml by promcontract (make rules). Do not edit here:
@@ -329,6 +312,25 @@ serverFiles:
             annotations:
               summary: Image {{ $labels.image }} has {{ $value | printf "%.0f" }} critical vulnerabilities
       # END promcontract group: Image Scanning
+      # promcontract: new groups (promcontract render puts groups it adds just above this line)
+
+%{ if enable_backup_alerts ~}
+      - name: Backups
+        rules:
+          - alert: BackupTooOld
+            expr: time() - backup_last_success_timestamp_seconds > ${backup_max_age_hours} * 3600
+            for: 1h
+            labels:
+              severity: critical
+            annotations:
+              summary: "Backup {{ $labels.backup }} is {{ $value | humanizeDuration }} old"
+          - alert: BackupNeverSucceeded
+            expr: absent(backup_last_success_timestamp_seconds)
+            for: 1h
+            labels:
+              severity: critical
+            annotations:
+              summary: "No backup has reported a success timestamp"
 %{ endif ~}
 
   prometheus.yml:

@@ -12,11 +12,12 @@ from promcontract.lint import (
     empty_group,
     for_scrape_interval,
     promtool_rules,
+    terraform_syntax,
 )
 from promcontract.lint.base import Finding, read_template
 
 CHECKS = (empty_group, duplicate_alert, aggregated_label, absent_coverage, for_scrape_interval,
-          promtool_rules)
+          promtool_rules, terraform_syntax)
 
 
 def run(path: str, text: str) -> list[Finding]:

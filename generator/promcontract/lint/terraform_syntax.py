@@ -1,0 +1,21 @@
+"""terraform-syntax: what Terraform's templatefile() rejects, anywhere in the template (it reads
+YAML comments too): an interpolation that is not an expression (`${...}`), an unknown
+directive, `%{ if }`/`%{ for }` that do not nest. (An unterminated `${` stops lint earlier,
+exit 2: the template cannot be read at all.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from promcontract import tfescape
+from promcontract.lint.base import Finding, Template
+
+NAME = "terraform-syntax"
+DOC = "Template syntax Terraform's templatefile() rejects (YAML comments included)."
+
+
+def check(template: Template) -> Iterator[Finding]:
+    body = template.text[1:] if template.text.startswith("\ufeff") else template.text
+    for offset, message in tfescape.validate(body):
+        line, _ = tfescape.line_col(body, offset)
+        yield Finding(template.path, line, NAME, message)

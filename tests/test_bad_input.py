@@ -1,0 +1,259 @@
+"""Bad input found by trying every command: each is one line, exit 2, nothing written, and
+quick. Also: total deadlines on HTTP, writes through symlinks, render refusing what check
+would reject, and what adopting a hand-written group says."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TEMPLATE
+
+CONTRACT_TEXT = (ROOT / "rules" / "drift.contract.yaml").read_text()
+
+
+def _contract_with(workspace: Path, old: str, new: str) -> None:
+    assert old in CONTRACT_TEXT, old
+    (workspace / "rules" / "drift.contract.yaml").write_text(CONTRACT_TEXT.replace(old, new, 1))
+
+
+ALIAS_BOMB = "".join(
+    [f"x{i}: &x{i} [" + ", ".join([f"*x{i - 1}" if i else '"lol"'] * 9) + "]\n"
+     for i in range(9)])
+
+
+@pytest.mark.parametrize("case,old,new,message", [
+    ("for-overflow", "for: 30m", "for: 99999999999999y", r":\d+:\d+: duration out of range: "
+     r"99999999999999y .*\(alerts\[0\]\.for\)$"),
+    ("for-10y", "for: 30m", "for: 10y", r"for: 10y is longer than derived tests can cover"),
+    ("threshold-2^53", "threshold: 10\n", "threshold: 9007199254740993\n",
+     r"threshold 9007199254740993 cannot be pinned by any test"),
+    ("threshold-inf", "threshold: 10\n", "threshold: .inf\n", r"threshold inf cannot be pinned"),
+])
+def test_contract_values_no_test_can_handle(case, old, new, message, workspace: Path,
+                                            cli) -> None:
+    _contract_with(workspace, old, new)
+    before = (workspace / TEMPLATE.relative_to(ROOT)).read_bytes()
+    started = time.monotonic()
+    result = cli("render")
+    assert time.monotonic() - started < 10
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert re.search(message, result.err_lines[0]), result.err_lines[0]
+    assert (workspace / TEMPLATE.relative_to(ROOT)).read_bytes() == before
+
+
+@pytest.mark.parametrize("written", ["1e6", "1.0e6", "1e+6"])
+def test_yaml_1_2_floats_are_numbers(written: str, workspace: Path, cli) -> None:
+    _contract_with(workspace, "threshold: 10\n", f"threshold: {written}\n")
+    result = cli("validate")
+    assert result.code == 0, result.err
+
+
+def test_alias_bomb_is_refused_quickly(workspace: Path, cli) -> None:
+    (workspace / "rules" / "drift.contract.yaml").write_text(ALIAS_BOMB)
+    started = time.monotonic()
+    result = cli("validate")
+    assert time.monotonic() - started < 5
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "YAML aliases expand this document beyond" in result.err
+
+
+def test_generated_dir_that_is_a_file(workspace: Path, cli) -> None:
+    generated = workspace / "rules" / "generated"
+    for child in generated.iterdir():
+        child.unlink()
+    generated.rmdir()
+    generated.write_text("not a directory\n")
+    contract = workspace / "rules" / "drift.contract.yaml"
+    contract.write_text(contract.read_text().replace("threshold: 10\n", "threshold: 11\n"))
+    before = (workspace / TEMPLATE.relative_to(ROOT)).read_bytes()
+    result = cli("render")
+    assert result.code == 2
+    assert result.err_lines == ["rules/generated: is a file; expected a directory for the "
+                                "generated rule and test files (rules/generated)"]
+    assert (workspace / TEMPLATE.relative_to(ROOT)).read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["lint", "render", "check"])
+def test_nul_byte_in_the_template(command: str, workspace: Path, cli) -> None:
+    tpl = workspace / TEMPLATE.relative_to(ROOT)
+    text = tpl.read_text()
+    tpl.write_text(text.replace("scrape_timeout: 10s", "scrape_timeout: 10s\0", 1))
+    result = cli(command)
+    line = text[: text.index("scrape_timeout: 10s")].count("\n") + 1
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert result.err_lines[0].startswith(f"{tpl.relative_to(workspace)}:{line}:")
+    assert "NUL byte" in result.err
+
+
+def test_infinite_timestamp_in_a_payload(tmp_path: Path, cli, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    from test_verify import GOOD, NOW
+
+    payload = tmp_path / "p.prom"
+    payload.write_text(GOOD.replace(f"drift_detection_last_run_timestamp {NOW}",
+                                    "drift_detection_last_run_timestamp +Inf"))
+    result = cli("verify", "--no-lint", str(payload))
+    assert result.code == 1, result.err
+    assert re.search(r"p\.prom:\d+: domain: drift_detection_last_run_timestamp = inf is outside "
+                     r"its domain", result.out), result.out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["verify", "--gateway", "notaurl"], "--gateway 'notaurl' is not an http(s) URL"),
+    (["verify", "--gateway", "http://[::1"], "--gateway 'http://[::1' is not a valid URL"),
+    (["push", "--results", "RESULTS", "--gateway", "http://127.0.0.1:9", "--now", "inf"],
+     "--now must be unix seconds (a finite number >= 0), got inf"),
+    (["push", "--results", "RESULTS", "--gateway", "http://127.0.0.1:9", "--timeout", "-1"],
+     "--timeout must be a positive number of seconds, got -1.0"),
+    (["push", "--results", "RESULTS", "--gateway", "notaurl"],
+     "--gateway 'notaurl' is not an http(s) URL"),
+    (["push", "--results", "RESULTS", "--gateway", "ftp://127.0.0.1/x"],
+     "--gateway 'ftp://127.0.0.1/x' is not an http(s) URL"),
+    (["push", "--results", "RESULTS", "--gateway", "http://127.0.0.1:9", "--attempts", "0"],
+     "--attempts must be at least 1, got 0"),
+    (["pusher-test", "--sequences", "0", "--", "true"], "--sequences must be at least 1, got 0"),
+    (["pusher-test", "--sequences", "-1", "--", "true"],
+     "--sequences must be at least 1, got -1"),
+])
+def test_bad_command_line_values(args, message, cli, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(ROOT)
+    results = tmp_path / "results.txt"
+    results.write_text("app 2\n")
+    started = time.monotonic()
+    result = cli(*[str(results) if a == "RESULTS" else a for a in args])
+    assert time.monotonic() - started < 5
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert result.err_lines[0].startswith(f"promcontract: {message}"), result.err
+
+
+def test_promtool_that_says_nothing(workspace: Path, cli, monkeypatch) -> None:
+    monkeypatch.setenv("PROMTOOL", "/bin/false")
+    result = cli("check")
+    assert result.code == 2
+    assert "promtool (/bin/false) failed with no output (exit 1)" in result.err
+
+
+# --- HTTP: every exchange has a total deadline ------------------------------------------------
+
+class Trickle:
+    """A server that answers one byte every ``every`` seconds, forever."""
+
+    def __init__(self, every: float = 0.4):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.every = every
+        self.stop = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.drip, args=(conn,), daemon=True).start()
+
+    def drip(self, conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000:
+                if self.stop.is_set():
+                    return
+                conn.sendall(bytes([byte]))
+                time.sleep(self.every)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.fixture
+def trickle():
+    server = Trickle()
+    yield server
+    server.close()
+
+
+def test_verify_gateway_gives_up_at_its_deadline(trickle, cli, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    started = time.monotonic()
+    result = cli("verify", "--gateway", trickle.url, "--timeout", "1.5")
+    took = time.monotonic() - started
+    assert result.code == 2
+    assert "no complete answer within 1.5s" in result.err
+    assert took < 4 * 1.5 + 3  # the default policy's attempts, each bounded in total
+
+
+def test_push_gives_up_at_its_deadline(trickle, cli, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(ROOT)
+    results = tmp_path / "results.txt"
+    results.write_text("app 2\n")
+    started = time.monotonic()
+    result = cli("push", "--results", str(results), "--gateway", trickle.url, "--timeout", "1",
+                 "--attempts", "2", "--backoff", "0")
+    took = time.monotonic() - started
+    assert result.code == 1
+    assert "failed after 2 attempts: timeout: no complete answer within 1s" in result.err
+    assert took < 2 * 1 + 2
+
+
+# --- writes, render refusals, adoption ------------------------------------------------------
+
+def test_render_writes_through_a_symlink(workspace: Path, cli) -> None:
+    real = workspace / "elsewhere" / "values.tpl"
+    real.parent.mkdir()
+    tpl = workspace / TEMPLATE.relative_to(ROOT)
+    real.write_text(tpl.read_text())
+    tpl.unlink()
+    tpl.symlink_to(real)
+    _contract_with(workspace, "threshold: 10\n", "threshold: 12\n")
+    result = cli("render")
+    assert result.code == 0, result.err
+    assert tpl.is_symlink() and tpl.resolve() == real.resolve()
+    assert 'drift_stack_count{job="drift-detection"} > 12' in real.read_text()
+    assert not list(real.parent.glob(".*.tmp")) and not list(tpl.parent.glob(".*.tmp"))
+
+
+@pytest.mark.integration
+def test_render_writes_nothing_that_check_would_reject(workspace: Path, cli,
+                                                       promtool_bin) -> None:
+    _contract_with(workspace, 'summary: "Drift detection has not reported for {{ $value | '
+                   'humanizeDuration }}"', 'summary: "Drift detection {{ $value "')
+    before = {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()}
+    result = cli("render")
+    assert result.code == 1
+    assert "render: nothing written: the result would fail promcontract check" in result.err
+    assert re.search(r"DriftDetectionStale.*unclosed action", result.err), result.err
+    assert {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()} == before
+
+
+def test_adopting_a_hand_written_group_says_what_it_replaced(workspace: Path, cli,
+                                                             promtool_bin) -> None:
+    tpl = workspace / TEMPLATE.relative_to(ROOT)
+    handwritten = (ROOT / "tests" / "fixtures" / "handwritten_values.tpl").read_text()
+    tpl.write_text(handwritten)
+    start = handwritten.index("      - name: Infrastructure Drift")
+    line = handwritten[:start].count("\n") + 1
+    group_text = handwritten[start:handwritten.index("\n\n", start)]
+    comments = sum(1 for raw in group_text.splitlines() if raw.strip().startswith("#"))
+    result = cli("render")
+    assert result.code == 0, result.err
+    message = (f"stacks/monitoring/prometheus_chart_values.tpl:{line}: adopted the hand-written "
+               f"group 'Infrastructure Drift' (lines {line}-")
+    notes = [raw for raw in result.err_lines if raw.startswith(message)]
+    assert len(notes) == 1, result.err
+    assert f"dropping {comments} comment line" in notes[0]
+    assert "git diff" in notes[0]
+    assert cli("render").err_lines == []  # said once: the next render has markers
