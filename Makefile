@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PC     := $(BIN)/promcontract
 
-.PHONY: rules check test test-promtool3 bench lint tools venv clean
+.PHONY: rules check test test-installed test-promtool3 bench lint tools venv clean
 
 venv: $(STAMP)
 
@@ -37,7 +37,13 @@ check: $(STAMP) tools
 ## test: unit + integration tests (real promtool); JUnit XML in build/junit/
 test: $(STAMP) tools
 	@mkdir -p build/junit
-	$(BIN)/python -m pytest -q --junitxml=build/junit/pytest.xml $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not installed" --junitxml=build/junit/pytest.xml $(PYTEST_ARGS)
+
+## test-installed: build the wheel, install it in a fresh venv and run every command from it;
+## run the pre-commit hooks as a user's repository does (pre-commit from PyPI)
+test-installed: $(STAMP) tools
+	@mkdir -p build/junit
+	$(BIN)/python -m pytest -q -m installed --junitxml=build/junit/installed.xml $(PYTEST_ARGS)
 
 ## test-promtool3: the generated test files and the oracle property tests on promtool 3.x
 ## (fetched from Debian unstable into build/promtool3 by scripts/fetch-promtool3)

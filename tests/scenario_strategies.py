@@ -117,4 +117,23 @@ def firing_share(alert: Alert, contract: Contract, examples: list[Scenario]) -> 
     return fired / len(examples)
 
 
-__all__ = ["scenarios", "scenario_for", "eval_times", "firing_share"]
+def draw_examples(strategy: st.SearchStrategy, count: int, seed: int) -> list:
+    """``count`` examples of ``strategy``, the same ones for the same seed (``.example()``
+    draws anew each call, which made a floor on them pass or fail by luck)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+
+    drawn: list = []
+
+    @hseed(seed)
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def collect(example) -> None:  # noqa: ANN001
+        drawn.append(example)
+
+    collect()
+    return drawn
+
+
+__all__ = ["scenarios", "scenario_for", "eval_times", "firing_share", "draw_examples"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT
 from promcontract import promtool
@@ -105,22 +107,34 @@ def test_stale_docs_fail_render_check(workspace, cli) -> None:
 
 @pytest.mark.integration
 def test_check_junit(workspace, cli, promtool_bin) -> None:
-    contract = workspace / "rules" / "drift.contract.yaml"
-    contract.write_text(contract.read_text().replace("threshold: 10\n", "threshold: 11\n"))
+    """Read back with a JUnit parser: one case per file with its own failure and time, only
+    the broken file's test case fails, and the counts and times add up."""
+    from junitparser import Failure, JUnitXml
+
+    shutil.copy(ROOT / "rules" / "image-scan.contract.yaml", workspace / "rules")
+    rules = workspace / "rules" / "generated" / "drift.rules.yml"
+    rules.write_text(rules.read_text().replace("> 10\n", "> 12\n"))
     junit = workspace / "check.xml"
     result = cli("check", "--junit", str(junit))
     assert result.code == 1
-    import xml.etree.ElementTree as ET
-
-    root = ET.parse(junit).getroot()
-    suite = root.find("testsuite")
-    cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
-    tpl = ("render", "stacks/monitoring/prometheus_chart_values.tpl")
-    assert cases[tpl].find("failure") is not None
-    assert "out of date" in cases[tpl].find("failure").get("message")
-    assert cases[("promtool test rules", "rules/generated/drift.test.yml")].find(
-        "failure") is None
-    assert int(suite.get("failures")) >= 1
+    xml = JUnitXml.fromfile(str(junit))
+    [suite] = list(xml)
+    cases = {(c.classname, c.name): c for c in suite}
+    assert suite.tests == len(cases) and suite.failures == sum(
+        1 for c in cases.values() if not c.is_passed)
+    assert abs(suite.time - sum(c.time for c in cases.values())) < 0.01
+    drift = cases[("promtool test rules", "rules/generated/drift.test.yml")]
+    image = cases[("promtool test rules", "rules/generated/image-scan.test.yml")]
+    assert image.is_passed and not drift.is_passed
+    [failure] = drift.result
+    assert isinstance(failure, Failure) and failure.type == "promtool-test-rules"
+    assert "DriftStacksMany at" in failure.message and "\n" not in failure.message
+    assert drift.time > 0 and image.time > 0 and drift.time != image.time
+    stale = cases[("render", "rules/generated/drift.rules.yml")]
+    assert not stale.is_passed and stale.result[0].type == "stale"
+    assert cases[("render", "rules/generated/image-scan.rules.yml")].is_passed
+    out = suite._elem.find("system-out").text  # junitparser has no accessor for it
+    assert "validated 2 contract(s)" in out and "promtool test rules failed" in out
 
 
 def test_every_contract_renders_its_own_group(at_root) -> None:
@@ -164,3 +178,92 @@ def test_pre_commit_hooks() -> None:
     assert {h["id"]: h["entry"] for h in hooks} == {"promcontract-check": "promcontract check",
                                                     "promcontract-lint": "promcontract lint"}
     assert all(h["pass_filenames"] is False and h["language"] == "python" for h in hooks)
+
+
+# --- Kubernetes metadata ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,valid", [
+    ("drift-rules", True), ("a", True), ("a.b-c.d", True), ("x" * 253, True),
+    ("x" * 254, False), ("My Rules", False), ("Drift_Rules", False), ("-a", False),
+    ("a-", False), ("a..b", False), ("", False), ("a.-b", False),
+])
+def test_object_names_are_dns_1123_subdomains(text, valid) -> None:
+    from promcontract.outputs import k8s
+
+    assert k8s.is_subdomain(text) == valid
+
+
+@pytest.mark.parametrize("text,valid", [
+    ("monitoring", True), ("a" * 63, True), ("a" * 64, False), ("Mon Itoring", False),
+    ("a.b", False), ("-a", False), ("", False), ("1st", True),
+])
+def test_namespaces_are_dns_1123_labels(text, valid) -> None:
+    from promcontract.outputs import k8s
+
+    assert k8s.is_label(text) == valid
+
+
+@pytest.mark.parametrize("key,valid", [
+    ("release", True), ("app.kubernetes.io/name", True), ("example.com/Team_1", True),
+    ("a" * 63, True), ("a" * 64, False), ("bad key", False), ("a: b", False),
+    ("/name", False), ("Bad_Prefix/name", False), ("prefix/", False), ("x" * 254 + "/n", False),
+    ("_a", False), ("a_", False),
+])
+def test_label_keys(key, valid) -> None:
+    from promcontract.outputs import k8s
+
+    assert k8s.is_label_key(key) == valid
+
+
+@pytest.mark.parametrize("value,valid", [
+    ("", True), ("prometheus", True), ("v1.2_3-x", True), ("a" * 63, True), ("a" * 64, False),
+    ("has space", False), ("-a", False), ("a.", False),
+])
+def test_label_values(value, valid) -> None:
+    from promcontract.outputs import k8s
+
+    assert k8s.is_label_value(value) == valid
+
+
+def test_default_name_is_valid_for_any_contract_id(workspace, cli) -> None:
+    contract = workspace / "rules" / "drift.contract.yaml"
+    contract.write_text(contract.read_text().replace("contract: drift\n", "contract: drift_x\n"))
+    result = cli("render", "--format", "prometheusrule", "--namespace", "m")
+    assert result.code == 0, result.err
+    assert yaml.safe_load(result.out)["metadata"]["name"] == "drift-x-rules"
+
+
+_ANY = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(name=st.one_of(st.none(), _ANY, st.from_regex(r"[a-z0-9][a-z0-9.-]{0,20}[a-z0-9]",
+                                                      fullmatch=True)),
+       namespace=st.one_of(_ANY, st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)),
+       labels=st.lists(st.tuples(st.one_of(_ANY, st.from_regex(r"[a-z][a-z0-9._/-]{0,20}",
+                                                                fullmatch=True)),
+                                 st.one_of(_ANY, st.from_regex(r"[a-z0-9._-]{0,20}",
+                                                               fullmatch=True))), max_size=3))
+def test_no_metadata_input_breaks_the_manifest(name, namespace, labels, cli,
+                                               monkeypatch) -> None:
+    """Whatever --name/--namespace/--label say: a one-line refusal (exit 2), or a document
+    that reads back with exactly those values."""
+    monkeypatch.chdir(ROOT)
+    args = ["render", "--format", "prometheusrule", "--contract", "rules/drift.contract.yaml",
+            f"--namespace={namespace}"]
+    if name is not None:
+        args += [f"--name={name}"]
+    for key, value in labels:
+        args += [f"--label={key}={value}"]
+    result = cli(*args)
+    if result.code == 2:
+        assert len(result.err_lines) == 1 and result.err.startswith("promcontract: ")
+        return
+    assert result.code == 0, result.err
+    doc = yaml.safe_load(result.out)
+    assert doc["metadata"]["namespace"] == namespace
+    if name is not None:
+        assert doc["metadata"]["name"] == name
+    parsed = [(item.partition("=")[0], item.partition("=")[2])
+              for item in (f"{k}={v}" for k, v in labels)]
+    assert doc["metadata"].get("labels", {}) == dict(parsed)

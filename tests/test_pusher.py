@@ -251,3 +251,34 @@ def test_push_cli_gateway_down_exits_1(tmp_path, cli, monkeypatch) -> None:
     assert result.err_lines[0].startswith("push: cannot read the previous group, nothing "
                                           "pushed: GET ")
     assert "failed after 2 attempts" in result.err
+
+
+@pytest.mark.integration
+def test_verify_gateway_reports_a_missing_group(fresh, cli, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = cli("verify", "--gateway", fresh.url)
+    assert result.code == 1
+    assert result.out.startswith(f"{fresh.url}/metrics:1: missing-group: the gateway holds no "
+                                 'group {job="drift-detection"}'), result.out
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("script,timeout,defect", [
+    ("echo 'cannot reach the gateway' >&2; exit 3", 30.0,
+     "pusher exited 3: cannot reach the gateway"),
+    ("sleep 30", 0.5, "pusher did not finish within 0.5s"),
+])
+def test_a_pusher_that_fails_or_hangs_is_reported(script, timeout, defect, pushgateway,
+                                                  drift_contract, tmp_path) -> None:
+    import time
+
+    path = tmp_path / "pusher.sh"
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    h = Harness(drift_contract, pushgateway.url, command_pusher([str(path)], timeout),
+                str(tmp_path), job="harness-broken")
+    started = time.monotonic()
+    failure = run_sequences(h, 3, seed=1)
+    assert failure is not None
+    assert time.monotonic() - started < 20
+    assert failure.defects and failure.defects[0].startswith(defect), failure.defects

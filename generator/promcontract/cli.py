@@ -79,6 +79,7 @@ def cmd_render_format(args: argparse.Namespace) -> int:
     if fmt.needs_namespace and not args.namespace:
         raise UserError(f"--format {args.format} needs --namespace")
     options = outputs.Options(args.namespace, args.name, _labels(args.label))
+    fmt.check_options(options)
     if args.output:
         check_writable(args.output)
     contracts = load_contracts(_contract_paths(args.contract))

@@ -173,7 +173,7 @@ def command_pusher(cmd: list[str], timeout_s: float = 60.0) -> Pusher:
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
                                   timeout=timeout_s, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise PusherError(f"pusher did not finish within {timeout_s:.0f}s") from None
+            raise PusherError(f"pusher did not finish within {timeout_s:g}s") from None
         except OSError as exc:
             raise PusherError(f"cannot run {cmd[0]}: {exc.strerror}") from None
         if proc.returncode != 0:
