@@ -25,6 +25,7 @@ tools:
 ## (promtool checks the result before anything is written)
 rules: $(STAMP) tools
 	$(PC) render
+	@$(BIN)/python -m promcontract.contract.schema --write schemas/metric-contract.schema.json
 
 ## check: CI lint step; fails when generated files are stale or promtool rejects the rules
 check: $(STAMP) tools

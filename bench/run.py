@@ -52,7 +52,7 @@ def bench_check() -> None:
         quick = wall(PROMCONTRACT + ["check", "--skip-unit-tests", "--tpl", str(tpl)], 7,
                      cwd=work, env=env)
         rules_file = work / "extracted.yml"
-        from promcontract import pipeline
+        from promcontract.render import plan as pipeline
 
         text, _ = pipeline.template_rules_text(tpl.read_text(), str(tpl))
         rules_file.write_text(text)
@@ -74,8 +74,8 @@ def bench_check() -> None:
 
 
 def _big_payload(stacks: int) -> str:
-    from promcontract import pusher
     from promcontract.contract import load_contract
+    from promcontract.payload import pusher
 
     contract = load_contract(str(ROOT / "rules" / "drift.contract.yaml"))
     r = pusher.roles(contract)
@@ -105,7 +105,7 @@ def bench_verify() -> None:
             promtool_times.append(time.perf_counter() - start)
     from prometheus_client.parser import text_string_to_metric_families
 
-    from promcontract import exposition
+    from promcontract.payload import text004 as exposition
 
     lax, strict = [], []
     for _ in range(5):
@@ -128,9 +128,9 @@ def bench_push_requests() -> None:
     """HTTP requests per push for 10 and 10,000 stacks (one GET + one PUT expected)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from fault_proxy import FaultProxy
-    from promcontract import pusher
     from promcontract.contract import load_contract
-    from promcontract.services import Pushgateway
+    from promcontract.payload import pusher
+    from promcontract.runners.servers import Pushgateway
 
     contract = load_contract(str(ROOT / "rules" / "drift.contract.yaml"))
     with Pushgateway() as pgw:
@@ -150,22 +150,19 @@ def bench_oracle() -> None:
     expression keeps labels, one promtool process). Target: (b) >= 1,000/s and >= 25x (a)."""
     import json
     import random
-    import warnings
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from hypothesis.errors import NonInteractiveExampleWarning
-
-    from promcontract import promcheck
     from promcontract.contract import load_contract
-    from scenario_strategies import scenario_for
+    from promcontract.testgen import promcheck
+    from scenario_strategies import derivable, draw_examples, scenario_for
 
     contract = load_contract(str(ROOT / "rules" / "drift.contract.yaml"))
-    strategies = [scenario_for(a, contract) for a in contract.alerts
-                  if a.kind not in ("expr", "invariant")]
-    rng = random.Random(11)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NonInteractiveExampleWarning)
-        pool = [rng.choice(strategies).example() for _ in range(1000)]
+    strategies = [scenario_for(a, contract) for a in derivable(contract)]
+    # a fixed pool: each alert's share drawn with a fixed seed, then shuffled the same way
+    per = 1000 // len(strategies)
+    pool = [s for index, strategy in enumerate(strategies)
+            for s in draw_examples(strategy, per, seed=11 + index)]
+    random.Random(11).shuffle(pool)
     # Firing semantics only (rules without annotations), as the main property test checks.
     ws = promcheck.Workspace(contract, templates=False)
     annotated = promcheck.Workspace(contract)
@@ -188,7 +185,7 @@ def bench_oracle() -> None:
             start = time.perf_counter()
             assert ws.check(subset, batch=True).agrees
             per_alert[name] = len(subset) / (time.perf_counter() - start)
-        from promcontract.derive import can_batch
+        from promcontract.testgen.scenarios import can_batch
 
         labelled = [s for s in pool
                     if can_batch(next(a for a in contract.alerts if a.name == s.alert))]
@@ -223,7 +220,7 @@ def bench_oracle() -> None:
 
 def _timed_promtool(path: Path) -> float:
     """Best of three wall times of ``promtool test rules path`` (which must pass)."""
-    from promcontract import promtool
+    from promcontract.runners import promtool
 
     best = float("inf")
     for _ in range(3):
@@ -237,12 +234,13 @@ def _timed_promtool(path: Path) -> float:
 def _floor_file(ws, contract, alert, series: list, steps: int) -> Path:
     """A promtool test file of one scenario checked once, at its last step, written by the
     same code as the property tests' batches (rules of the workspace: no templates)."""
-    from promcontract import derive
-    from promcontract.oracle import STEP, Scenario
+    from promcontract.testgen import testfile
+    from promcontract.testgen.scenarios import single_alert
+    from promcontract.testgen.series import STEP, Scenario
 
     path = Path(ws.dir) / f"floor-{alert.name}-{len(series)}-{steps}.test.yml"
     scenario = Scenario(alert.name, "floor", tuple(series), (steps * STEP,))
-    path.write_text(derive.test_file(derive.single_alert(contract, alert.name, templates=False),
+    path.write_text(testfile.test_file(single_alert(contract, alert.name, templates=False),
                                      f"{alert.name}.rules.yml", [scenario]))
     return path
 
@@ -257,15 +255,15 @@ def _floors(ws, contract, pool) -> list[str]:
     group (its length is its longest scenario's). Both leave out every other cost (firing
     alerts, checks, Python), so they are lower bounds.
     """
-    from promcontract.derive import can_batch
-    from promcontract.oracle import STEP, Series
+    from promcontract.testgen.scenarios import can_batch
+    from promcontract.testgen.series import STEP, Series
 
     alerts = {a.name: a for a in contract.alerts}
     job = (("job", contract.job),)
-    heart = next(a for a in contract.alerts if a.kind == "heartbeat_stale")
+    heart = next(a for a in contract.alerts if a.kind == "heartbeat_stale")  # in sequence
 
     def fresh(steps: int) -> Path:  # a heartbeat pushed every step: never stale
-        beat = Series(heart.metric, job, tuple(float(i * STEP) for i in range(steps + 1)))
+        beat = Series(heart.spec.metric, job, tuple(float(i * STEP) for i in range(steps + 1)))
         return _floor_file(ws, contract, heart, [beat], steps)
 
     per_step = (_timed_promtool(fresh(2000)) - _timed_promtool(fresh(1))) / 1999
@@ -277,7 +275,8 @@ def _floors(ws, contract, pool) -> list[str]:
     quiet = next(a for a in contract.alerts if a.kind == "value_above")
 
     def below(steps: int) -> Path:  # 500 series just below the threshold: nothing fires
-        many = [Series(quiet.metric, job + (("n", str(i)),), (quiet.threshold - 1,) * steps)
+        many = [Series(quiet.spec.metric, job + (("n", str(i)),),
+                       (quiet.spec.threshold - 1,) * steps)
                 for i in range(500)]
         return _floor_file(ws, contract, quiet, many, steps - 1)
 

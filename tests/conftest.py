@@ -95,7 +95,7 @@ def pushgateway_bin() -> str:
 @pytest.fixture(scope="session")
 def pushgateway(pushgateway_bin: str):
     """A real Pushgateway on 127.0.0.1 (own persistence file), shared by a session."""
-    from promcontract.services import Pushgateway
+    from promcontract.runners.servers import Pushgateway
 
     with Pushgateway(binary=pushgateway_bin) as pgw:
         yield pgw

@@ -6,17 +6,20 @@ first_seen, the last heartbeat, a count) for runs as long as ``for:`` and around
 broken by short and long gaps (``_``, shorter and longer than the 5m lookback), stale
 markers and other values near the threshold. ``firing_share`` measures how often this
 works (the tests keep it above a floor).
+
+The values come from the alert's kind (``property_space``): the strategies know no kind.
 """
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from promcontract.model import Alert, Contract
-from promcontract.oracle import LOOKBACK, STALE, STEP, Scenario, Series, timeline
+from promcontract import kinds
+from promcontract.contract.model import Alert, Contract
+from promcontract.kinds.base import PROPERTY_SPAN_AFTER_FOR
+from promcontract.testgen.oracle import LOOKBACK, STALE, STEP, Scenario, Series, timeline
 
-# Scenarios are cut to ``for:`` plus this many steps: long enough to fire and to clear.
-SPAN_AFTER_FOR = 12
+SPAN_AFTER_FOR = PROPERTY_SPAN_AFTER_FOR
 
 
 def _runs(usual: float, other: st.SearchStrategy, for_steps: int, max_steps: int
@@ -34,24 +37,30 @@ def _runs(usual: float, other: st.SearchStrategy, for_steps: int, max_steps: int
                                     for v in [value] * n)[:max_steps])
 
 
+def _counter(samples: tuple) -> tuple:
+    """Increments per step -> a counter's samples: summed, a value below the last one read
+    as a reset to that value (increments of 0 hold it; gaps and stale markers stay)."""
+    out: list = []
+    total = 0.0
+    for value in samples:
+        if value is None or value == STALE:
+            out.append(value)
+            continue
+        total = value if value < 0 else total + value
+        out.append(abs(total))
+    return tuple(out)
+
+
 def scenario_for(alert: Alert, contract: Contract) -> st.SearchStrategy[Scenario]:
-    metric = contract.metric(alert.metric)
+    kind = kinds.of(alert)
+    space = kind.property_space(alert, contract)
+    metric = contract.metric(kind.metrics(alert.spec)[0])
     base = dict(contract.grouping_key)
     base["instance"] = ""
     for_steps = int(alert.for_seconds // STEP)
     max_steps = for_steps + SPAN_AFTER_FOR
-    thr = alert.threshold
-    if alert.kind == "value_above":
-        step = 1.0 if metric.domain.integral else 0.5
-        near = st.integers(-2, 2).map(lambda k: max(thr + k * step, 0.0))
-        # the usual value is past the threshold more often than not, so for: gets crossed
-        usual = st.one_of(near, st.integers(1, 2).map(lambda k: thr + k * step))
-    else:
-        # unix-seconds values whose age (t - value) crosses the threshold at step m: already
-        # past it at the start (m < 0), at an evaluation inside the span, or never
-        near = st.integers(-for_steps - 5, max_steps + 5).map(lambda m: float(-thr + m * STEP))
-        usual = st.one_of(near, st.integers(-for_steps - 5, 3).map(
-            lambda m: float(-thr + m * STEP)))
+    near = st.sampled_from(space.near)
+    usual = st.sampled_from(space.usual)
     item = metric.labels[0] if metric.labels else None
     names = st.sampled_from(["a", "b", 'q"x', "ü"]) if item else st.just(None)
 
@@ -59,9 +68,10 @@ def scenario_for(alert: Alert, contract: Contract) -> st.SearchStrategy[Scenario
         labels = dict(base)
         if item and name is not None:
             labels[item] = name
-        return Series(metric.name, tuple(sorted(labels.items())), samples)
+        return Series(metric.name, tuple(sorted(labels.items())),
+                      _counter(samples) if space.counter else samples)
 
-    count = st.integers(1, 3) if (item or alert.kind == "heartbeat_stale") else st.just(1)
+    count = st.integers(1, 3) if (item or space.instances) else st.just(1)
 
     @st.composite
     def build(draw) -> Scenario:
@@ -72,11 +82,11 @@ def scenario_for(alert: Alert, contract: Contract) -> st.SearchStrategy[Scenario
         for index, name in enumerate(chosen):
             samples = draw(_runs(draw(usual), near, for_steps, max_steps))
             s = series(name, samples)
-            if alert.kind == "heartbeat_stale" and index > 0:
+            if space.instances and index > 0:
                 # several series of one job (another instance label)
                 s = Series(s.metric, tuple(sorted({**dict(s.labels),
                                                    "instance": f"i{index}"}.items())),
-                           samples)
+                           s.values)
             all_series.append(s)
         end = max(len(s.values) for s in all_series) + draw(st.integers(0, 8))
         return Scenario(alert.name, "generated", tuple(all_series),
@@ -102,10 +112,15 @@ def eval_times(alert: Alert, contract: Contract, series: list[Series], end: int
     return tuple(sorted(times))
 
 
+def derivable(contract: Contract) -> list[Alert]:
+    """Alerts the property tests cover: derivable kinds users write (invariant alerts are
+    covered by their derived tests)."""
+    return [a for a in contract.alerts if kinds.of(a).derivable and kinds.of(a).user_facing]
+
+
 def scenarios(contract: Contract, max_size: int = 8) -> st.SearchStrategy[list[Scenario]]:
-    alerts = [a for a in contract.alerts if a.kind not in ("expr", "invariant")]
-    return st.lists(st.one_of(*[scenario_for(a, contract) for a in alerts]), min_size=1,
-                    max_size=max_size)
+    return st.lists(st.one_of(*[scenario_for(a, contract) for a in derivable(contract)]),
+                    min_size=1, max_size=max_size)
 
 
 def firing_share(alert: Alert, contract: Contract, examples: list[Scenario]) -> float:
@@ -136,4 +151,5 @@ def draw_examples(strategy: st.SearchStrategy, count: int, seed: int) -> list:
     return drawn
 
 
-__all__ = ["scenarios", "scenario_for", "eval_times", "firing_share", "draw_examples"]
+__all__ = ["scenarios", "scenario_for", "eval_times", "firing_share", "draw_examples",
+           "derivable"]

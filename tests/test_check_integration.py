@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEMPLATE
-from promcontract import pipeline, promtool, render
 from promcontract.contract import load_contract
+from promcontract.render import group as render
+from promcontract.render import plan as pipeline
+from promcontract.runners import checks, promtool
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +31,7 @@ def test_whole_template_rules_pass_promtool(promtool_bin: str) -> None:
     text = TEMPLATE.read_text(encoding="utf-8")
     rules, offset = pipeline.template_rules_text(text, str(TEMPLATE))
     assert "TF_INTERPOLATION" in rules and "${" not in rules.replace("$${", "")
-    assert pipeline.promtool_rule_problems(rules, str(TEMPLATE), offset) == []
+    assert checks.promtool_rule_problems(rules, str(TEMPLATE), offset) == []
 
 
 def test_check_passes_on_bundle(promtool_bin: str, workspace: Path, cli) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CONTRACT, TEMPLATE
-from promcontract.errors import UserError
+from promcontract.problems import UserError
 
 GOOD = CONTRACT.read_text(encoding="utf-8")
 
@@ -217,3 +217,20 @@ def test_validation_marker_skips_the_schema_only_for_the_same_text(tmp_path, mon
         contract_module.parse_contract(bad, "c.yaml")
     monkeypatch.setenv("PROMCONTRACT_CACHE_DIR", "")
     contract_module.parse_contract(GOOD, "c.yaml")  # caching off: still loads
+
+
+def test_schema_file_is_the_assembled_schema() -> None:
+    """schemas/metric-contract.schema.json is written from the kinds' fragments (make rules);
+    an added or changed kind must show there."""
+    from conftest import ROOT
+    from promcontract.contract import schema
+
+    written = (ROOT / "schemas" / "metric-contract.schema.json").read_text()
+    assert written == schema.text(), ("stale: run python -m promcontract.contract.schema "
+                                      "--write schemas/metric-contract.schema.json")
+    import json
+
+    alert_kinds = json.loads(written)["$defs"]["alert"]["properties"]["kind"]["enum"]
+    from promcontract import kinds
+
+    assert set(alert_kinds) == {k for k, v in kinds.alert_kinds().items() if v.user_facing}

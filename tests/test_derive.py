@@ -11,14 +11,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from promcontract import derive, mutate, oracle, promtemplate, promtool
-from promcontract.oracle import STALE, STEP, Scenario, Series
+from promcontract.runners import promtool
+from promcontract.testgen import mutate, oracle, promtemplate, series, testfile
+from promcontract.testgen import scenarios as derive
+from promcontract.testgen.oracle import STALE, STEP, Scenario, Series
 
 GENERATED = ROOT / "rules" / "generated"
 
 
 def _alert(contract, name):
     return next(a for a in contract.alerts if a.name == name)
+
+
+def _changed(alert, change: dict):
+    """The alert with fields changed: the kind's own (threshold) and the common ones (for:)."""
+    own = {k: v for k, v in change.items() if hasattr(alert.spec, k)}
+    common = {k: v for k, v in change.items() if k not in own}
+    return dataclasses.replace(alert.replace_spec(**own) if own else alert, **common)
 
 
 LABELS = (("instance", ""), ("job", "drift-detection"))
@@ -120,7 +129,7 @@ def test_mutation_check_fails_when_a_boundary_is_not_pinned(drift_contract,
     kept = [s for s in scenarios if not (s.alert == "DriftStacksMany"
                                          and s.title.startswith("at the threshold"))]
     assert len(kept) == len(scenarios) - 1
-    text = derive.test_file(drift_contract, "drift.rules.yml", kept)
+    text = testfile.test_file(drift_contract, "drift.rules.yml", kept)
     results = {m.description: m.killed for m in mutate.run(drift_contract, text,
                                                              "drift.rules.yml",
                                                              only="DriftStacksMany")}
@@ -144,11 +153,11 @@ def test_mutants_of_unusual_values_are_killed(drift_contract, promtool_bin, name
     written finer than the 1m evaluation step: the derived tests still pin them (a for: is
     moved by one evaluation step, the least difference any test can see)."""
     contract = dataclasses.replace(drift_contract, alerts=tuple(
-        dataclasses.replace(a, **change) if a.name == name else a
+        _changed(a, change) if a.name == name else a
         for a in drift_contract.alerts))
     single = derive.single_alert(contract, name)
     scenarios, _ = derive.derive(single)
-    text = derive.test_file(single, "one.rules.yml", scenarios)
+    text = testfile.test_file(single, "one.rules.yml", scenarios)
     results = mutate.run(single, text, "one.rules.yml")  # the unchanged rules pass first
     assert len(results) >= 3
     survivors = [m.description for m in results if not m.killed]
@@ -163,8 +172,8 @@ def test_mutate_refuses_tests_that_fail_on_the_unchanged_rules(drift_contract, w
     single = derive.single_alert(drift_contract, "DriftStacksMany")
     scenarios, _ = derive.derive(single)
     wrong = dataclasses.replace(single, alerts=tuple(
-        dataclasses.replace(a, threshold=12.0) for a in single.alerts))
-    text = derive.test_file(wrong, "one.rules.yml", scenarios)  # expectations for > 12
+        a.replace_spec(threshold=12.0) for a in single.alerts))
+    text = testfile.test_file(wrong, "one.rules.yml", scenarios)  # expectations for > 12
     with pytest.raises(mutate.BaselineFailed):
         mutate.run(single, text, "one.rules.yml")
     test_file = workspace / "rules" / "generated" / "drift.test.yml"
@@ -184,9 +193,9 @@ def test_every_mutant_is_killed(cli, monkeypatch, promtool_bin) -> None:
     assert "SURVIVED" not in result.out
     from promcontract.contract import load_contract
 
-    drift = len(derive.mutants(load_contract(str(ROOT / "rules" / "drift.contract.yaml"))))
+    drift = len(mutate.mutants(load_contract(str(ROOT / "rules" / "drift.contract.yaml"))))
     assert drift == 26  # 4 threshold alerts x 4 + 5 invariant alerts x 2 (for: only)
-    total = sum(len(derive.mutants(load_contract(str(p))))
+    total = sum(len(mutate.mutants(load_contract(str(p))))
                 for p in sorted((ROOT / "rules").glob("*.contract.yaml")))
     assert re.search(rf"^mutants killed: {total}/{total}$", result.out, re.M)
     assert "killed: DriftDetectionStale: threshold 26h -> 25h" in result.out
@@ -292,7 +301,7 @@ def test_instant_table_agrees_with_walking_back(values, step, closed) -> None:
     """The per-step table behind ``instant`` says what the walk back over samples says."""
     s = Series("m", LABELS, tuple(values))
     with oracle.lookback_semantics(closed):
-        assert oracle.instant(s, step * STEP) == oracle._scan(s, step * STEP)
+        assert oracle.instant(s, step * STEP) == series.scan(s, step * STEP)
 
 
 @pytest.mark.parametrize("name", ["drift", "image-scan"])

@@ -15,9 +15,12 @@ import urllib.request
 import pytest
 
 from conftest import TEMPLATE, require_binary
-from promcontract import exposition, gateway, pipeline, promtemplate, pusher
-from promcontract.errors import ToolMissing, UserError
-from promcontract.services import Prometheus, Pushgateway, free_port
+from promcontract.payload import gateway, pusher
+from promcontract.payload import text004 as exposition
+from promcontract.problems import ToolMissing, UserError
+from promcontract.render import plan as pipeline
+from promcontract.runners.servers import Prometheus, Pushgateway, free_port
+from promcontract.testgen import promtemplate
 
 pytestmark = pytest.mark.integration
 HOUR = 3600

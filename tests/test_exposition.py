@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from promcontract import exposition
+from promcontract.payload import text004 as exposition
 
 OK = "# HELP m A metric.\n# TYPE m gauge\nm{a=\"1\"} 1\nm{a=\"2\"} 2\n"
 

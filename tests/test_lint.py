@@ -8,7 +8,7 @@ import pytest
 
 from conftest import TEMPLATE
 from promcontract import lint
-from promcontract.errors import UserError
+from promcontract.problems import Problem, UserError
 
 HEAD = """\
 server:
@@ -34,9 +34,9 @@ def group(name: str, *rules: str) -> str:
     return f"      - name: {name}\n        rules:\n" + "".join(rules)
 
 
-def findings(text: str, check: str | None = None) -> list[lint.Finding]:
+def findings(text: str, check: str | None = None) -> list[Problem]:
     found = lint.run("t.tpl", text)
-    return [f for f in found if check is None or f.check == check]
+    return [f for f in found if check is None or f.rule == check]
 
 
 QUIET = HEAD + group("g", rule("A", "up == 0"))
@@ -120,7 +120,7 @@ def test_inline_disable_with_reason() -> None:
     without_reason = rule("A", "time() - max(last_run_ts) > 3600",
                           extra="          # promcontract-lint: disable=absent-coverage\n")
     found = findings(HEAD + group("g", without_reason))
-    assert {f.check for f in found} == {"disable-without-reason", "absent-coverage"}
+    assert {f.rule for f in found} == {"disable-without-reason", "absent-coverage"}
 
 
 def test_yaml_error_after_neutralising_is_exit_2(tmp_path: Path, cli) -> None:
@@ -152,7 +152,7 @@ def test_handwritten_drift_group_is_flagged(promtool_bin) -> None:
 
     text = (ROOT / "tests" / "fixtures" / "handwritten_values.tpl").read_text()
     found = [f for f in findings(text) if "Drift" in f.message]
-    assert [f.check for f in found] == ["absent-coverage"]
+    assert [f.rule for f in found] == ["absent-coverage"]
 
 
 def test_template_syntax_error_is_exit_2() -> None:

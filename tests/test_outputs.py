@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from promcontract import promtool
+from promcontract.runners import promtool
 
 CONTRACTS = sorted((ROOT / "rules").glob("*.contract.yaml"))
 
@@ -58,7 +58,7 @@ def test_rulefile_and_mimir(at_root, cli, tmp_path, promtool_bin) -> None:
 
 @pytest.mark.parametrize("args,message", [
     (["--format", "helm"], "promcontract: unknown format 'helm' (choose from template, "
-     "prometheusrule, rulefile, mimir)"),
+     "prometheusrule, rulefile, mimir, docs)"),
     (["--format", "prometheusrule"], "promcontract: --format prometheusrule needs --namespace"),
     (["--format", "rulefile", "-o", "/nonexistent-dir/out.yml"],
      "/nonexistent-dir/out.yml: directory /nonexistent-dir is not writable"),
@@ -188,7 +188,7 @@ def test_pre_commit_hooks() -> None:
     ("a-", False), ("a..b", False), ("", False), ("a.-b", False),
 ])
 def test_object_names_are_dns_1123_subdomains(text, valid) -> None:
-    from promcontract.outputs import k8s
+    from promcontract.render.writers import k8s
 
     assert k8s.is_subdomain(text) == valid
 
@@ -198,7 +198,7 @@ def test_object_names_are_dns_1123_subdomains(text, valid) -> None:
     ("a.b", False), ("-a", False), ("", False), ("1st", True),
 ])
 def test_namespaces_are_dns_1123_labels(text, valid) -> None:
-    from promcontract.outputs import k8s
+    from promcontract.render.writers import k8s
 
     assert k8s.is_label(text) == valid
 
@@ -210,7 +210,7 @@ def test_namespaces_are_dns_1123_labels(text, valid) -> None:
     ("_a", False), ("a_", False),
 ])
 def test_label_keys(key, valid) -> None:
-    from promcontract.outputs import k8s
+    from promcontract.render.writers import k8s
 
     assert k8s.is_label_key(key) == valid
 
@@ -220,7 +220,7 @@ def test_label_keys(key, valid) -> None:
     ("has space", False), ("-a", False), ("a.", False),
 ])
 def test_label_values(value, valid) -> None:
-    from promcontract.outputs import k8s
+    from promcontract.render.writers import k8s
 
     assert k8s.is_label_value(value) == valid
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from promcontract import splice, tfescape
-from promcontract.errors import UserError
+from promcontract.problems import UserError
+from promcontract.render import splice, tfescape
 
 HEAD = "serverFiles:\n  alerting_rules.yml:\n    groups:\n"
 TAIL = "  prometheus.yml:\n    rule_files: [a]\n"

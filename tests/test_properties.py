@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from conftest import CONTRACT
-from promcontract import promcheck
 from promcontract.contract import load_contract
+from promcontract.testgen import promcheck
 from scenario_strategies import scenarios
 
 pytestmark = pytest.mark.integration
@@ -60,8 +60,8 @@ def test_oracle_annotations_agree_with_promtool(workspace_annotated, batch) -> N
 
 
 VARIANT = dataclasses.replace(CONTRACT_MODEL, alerts=tuple(
-    dataclasses.replace(a, comparison=">=") if a.kind == "value_above" else
-    dataclasses.replace(a, when_absent="silent") if a.kind == "heartbeat_stale" else a
+    a.replace_spec(comparison=">=") if a.kind == "value_above" else
+    a.replace_spec(when_absent="silent") if a.kind == "heartbeat_stale" else a
     for a in CONTRACT_MODEL.alerts))
 
 
@@ -85,16 +85,16 @@ def test_oracle_agrees_on_the_other_branches(workspace_variant, batch) -> None:
 def test_a_wrong_oracle_is_caught() -> None:
     """The check can fail: with the threshold moved in the oracle only, promtool disagrees,
     and the report shows the scenario as a readable promtool test."""
-    from promcontract.oracle import STEP, Scenario, Series
+    from promcontract.testgen.series import STEP, Scenario, Series
 
     alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")
     wrong = dataclasses.replace(CONTRACT_MODEL, alerts=tuple(
-        dataclasses.replace(a, threshold=a.threshold + 1) if a.name == alert.name else a
+        a.replace_spec(threshold=a.spec.threshold + 1) if a.name == alert.name else a
         for a in CONTRACT_MODEL.alerts))
     labels = tuple(sorted({**dict(CONTRACT_MODEL.grouping_key), "instance": ""}.items()))
     steps = int(alert.for_seconds // STEP) + 5
     scenario = Scenario(alert.name, "just above the real threshold",
-                        (Series(alert.metric, labels, (alert.threshold + 1,) * steps),),
+                        (Series(alert.spec.metric, labels, (alert.spec.threshold + 1,) * steps),),
                         ((steps - 1) * STEP,))
     ws = promcheck.Workspace(CONTRACT_MODEL)  # rule files from the real contract
     try:
@@ -111,9 +111,9 @@ def test_generated_scenarios_cross_the_for_boundary() -> None:
     """The property test is worth only the states it reaches: for every alert, a good share
     of generated scenarios must have the oracle firing at a checked time (a strategy that
     never holds a value through for: would compare 'not firing' with 'not firing')."""
-    from scenario_strategies import draw_examples, firing_share, scenario_for
+    from scenario_strategies import derivable, draw_examples, firing_share, scenario_for
 
-    for alert in (a for a in CONTRACT_MODEL.alerts if a.kind not in ("expr", "invariant")):
+    for alert in derivable(CONTRACT_MODEL):
         drawn = draw_examples(scenario_for(alert, CONTRACT_MODEL), 100, seed=20261128)
         assert len(drawn) >= 90
         share = firing_share(alert, CONTRACT_MODEL, drawn)
@@ -122,16 +122,16 @@ def test_generated_scenarios_cross_the_for_boundary() -> None:
 
 def test_firing_share_sees_scenarios_that_never_hold() -> None:
     """The floor above can fail: a value that flips every step never outlasts for:."""
-    from promcontract.oracle import STEP, Scenario, Series
+    from promcontract.testgen.series import STEP, Scenario, Series
     from scenario_strategies import firing_share
 
     alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")
     labels = tuple(sorted({**dict(CONTRACT_MODEL.grouping_key), "instance": ""}.items()))
     steps = int(alert.for_seconds // STEP) + 5
     times = tuple(t * STEP for t in range(steps))
-    flipping = Scenario(alert.name, "flips", (Series(alert.metric, labels, tuple(
-        alert.threshold + (1 if i % 2 else -1) for i in range(steps))),), times)
-    held = Scenario(alert.name, "held", (Series(alert.metric, labels,
-                                                (alert.threshold + 1,) * steps),), times)
+    flipping = Scenario(alert.name, "flips", (Series(alert.spec.metric, labels, tuple(
+        alert.spec.threshold + (1 if i % 2 else -1) for i in range(steps))),), times)
+    held = Scenario(alert.name, "held", (Series(alert.spec.metric, labels,
+                                                (alert.spec.threshold + 1,) * steps),), times)
     assert firing_share(alert, CONTRACT_MODEL, [flipping] * 3) == 0.0
     assert firing_share(alert, CONTRACT_MODEL, [flipping, held]) == 0.5

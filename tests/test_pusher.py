@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from conftest import CONTRACT, ROOT
 from fault_proxy import FaultProxy
-from promcontract import exposition, gateway, pusher
-from promcontract.errors import UserError
-from promcontract.harness import Harness, builtin_pusher, command_pusher, run_sequences
+from promcontract.payload import gateway, pusher
+from promcontract.payload import text004 as exposition
+from promcontract.payload.harness import Harness, builtin_pusher, command_pusher, run_sequences
+from promcontract.problems import UserError
 
 NOW = 1_700_000_000
 FAST = gateway.RetryPolicy(attempts=3, backoff_s=0.05, timeout_s=2.0)
@@ -58,7 +59,7 @@ def test_streak_rule(drift_contract) -> None:
 
 def test_payload_is_rendered_by_prometheus_client_and_verifies(drift_contract,
                                                                promtool_bin) -> None:
-    from promcontract.verify import verify_payload
+    from promcontract.payload.verify import verify_payload
 
     r = pusher.roles(drift_contract)
     states = pusher.next_states(pusher.parse_results('a 2\nb 0\nc "q" 1\n', "r"), {}, NOW, r)
@@ -138,7 +139,7 @@ def test_gateway_failures_retry_boundedly_and_keep_state(fault, fresh, drift_con
     with proxy:
         url = proxy.url
         if fault == "down":
-            from promcontract.services import free_port
+            from promcontract.runners.servers import free_port
 
             url = f"http://127.0.0.1:{free_port()}"  # nobody listens there
         with pytest.raises(pusher.PushFailed) as info:
@@ -239,7 +240,7 @@ def test_pusher_test_passes_a_correct_shell_pusher(pushgateway, drift_contract, 
 
 @pytest.mark.integration
 def test_push_cli_gateway_down_exits_1(tmp_path, cli, monkeypatch) -> None:
-    from promcontract.services import free_port
+    from promcontract.runners.servers import free_port
 
     monkeypatch.chdir(ROOT)
     results = tmp_path / "results.txt"

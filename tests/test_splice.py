@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import CONTRACT, ROOT, TEMPLATE
-from promcontract import pipeline, render, splice, tfescape
 from promcontract.contract import load_contract
-from promcontract.errors import UserError
+from promcontract.problems import UserError
+from promcontract.render import group as render
+from promcontract.render import plan as pipeline
+from promcontract.render import splice, tfescape
 
 GOLDEN = ROOT / "tests" / "golden" / "drift_group.yaml"
 HANDWRITTEN = ROOT / "tests" / "fixtures" / "handwritten_values.tpl"

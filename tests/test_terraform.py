@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, TEMPLATE
-from promcontract import promtool, tfescape
+from promcontract.render import tfescape
+from promcontract.runners import promtool
 
 VARS = {"x": "X", "flag": True, "m": {"a": "1"}, "list": ["a", "b"], "n": 3}
 

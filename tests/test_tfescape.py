@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promcontract import tfescape
+from promcontract.render import tfescape
 
 
 def terraform_unescape(text: str) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from promcontract import exposition, verify
+from promcontract.payload import text004 as exposition
+from promcontract.payload import verify
 
 NOW = 1_700_000_000
 GOOD = f"""\
@@ -88,7 +89,7 @@ DEFECTS = [
 def test_good_payload_passes(drift_contract) -> None:
     parsed = exposition.parse(GOOD)
     assert parsed.findings == []
-    assert exposition.verify(drift_contract, parsed) == []
+    assert verify.verify(drift_contract, parsed) == []
 
 
 @pytest.mark.parametrize("case", DEFECTS, ids=[c[0] for c in DEFECTS])
@@ -96,7 +97,7 @@ def test_each_rule_fails_on_its_defect(case, drift_contract) -> None:
     _, old, new, rule = case
     assert old in GOOD
     parsed = exposition.parse(GOOD.replace(old, new, 1))
-    findings = exposition.verify(drift_contract, parsed)
+    findings = verify.verify(drift_contract, parsed)
     assert rule in {f.rule for f in findings}, findings
 
 
@@ -107,8 +108,8 @@ def test_gateway_labels_expected_in_gateway_mode(drift_contract) -> None:
     text = text.replace("\ndrift_detection_last_run_timestamp ",
                         '\ndrift_detection_last_run_timestamp{instance="",job="drift-detection"} ')
     parsed = exposition.parse(text)
-    assert exposition.verify(drift_contract, parsed, gateway=True) == []
-    assert {f.rule for f in exposition.verify(drift_contract, parsed)} == {"labels",
+    assert verify.verify(drift_contract, parsed, gateway=True) == []
+    assert {f.rule for f in verify.verify(drift_contract, parsed)} == {"labels",
                                                                           "missing-metric"}
 
 

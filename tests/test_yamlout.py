@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import CONTRACT
-from promcontract import promcheck, yamlout
 from promcontract.contract import load_contract
-from promcontract.oracle import STEP, Scenario, Series
+from promcontract.render import yamlout
+from promcontract.testgen import promcheck
+from promcontract.testgen.oracle import STEP, Scenario, Series
 
 ODD = ["-5", "- x", "---", "yes", "y", "on", "null", "~", "1e5", "0x1f", ".inf", "x: y",
        "a #b", "#c", "'q'", '"d"', "{e}", "[f]", "a\u2028b", "a\x85b", "a\x7fb", "\ufeffx",
@@ -46,8 +47,8 @@ def test_odd_label_values_read_back_in_promtool(promtool_bin) -> None:
     alert = next(a for a in contract.alerts if a.name == "DriftUnaddressed")
     steps = int(alert.for_seconds // STEP) + 3
     series = tuple(
-        Series(alert.metric, (("instance", ""), ("job", "drift-detection"), ("stack", name)),
-               (-alert.threshold - 10 * STEP,) * steps)
+        Series(alert.spec.metric, (("instance", ""), ("job", "drift-detection"), ("stack", name)),
+               (-alert.spec.threshold - 10 * STEP,) * steps)
         for name in ODD if "\n" not in name)
     scenario = Scenario(alert.name, "odd stack names", series, ((steps - 1) * STEP,))
     ws = promcheck.Workspace(contract)

@@ -14,19 +14,20 @@ from promcontract.lint import (
     promtool_rules,
     terraform_syntax,
 )
-from promcontract.lint.base import Finding, read_template
+from promcontract.lint.base import read_template
+from promcontract.problems import Problem
 
 CHECKS = (empty_group, duplicate_alert, aggregated_label, absent_coverage, for_scrape_interval,
           promtool_rules, terraform_syntax)
 
 
-def run(path: str, text: str) -> list[Finding]:
+def run(path: str, text: str) -> list[Problem]:
     template = read_template(path, text)
     findings = list(template.bad_disables)
     for check in CHECKS:
         findings += list(check.check(template))
-    findings.sort(key=lambda f: (f.line, f.check))
+    findings.sort(key=lambda f: (f.line, f.rule))
     return findings
 
 
-__all__ = ["CHECKS", "Finding", "run"]
+__all__ = ["CHECKS", "run"]

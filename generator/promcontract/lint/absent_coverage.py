@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from promcontract.lint.base import Finding, Template
+from promcontract.lint.base import Template, finding
+from promcontract.problems import Problem
 
 NAME = "absent-coverage"
 DOC = "A timestamp/heartbeat alert with nothing that fires when its series is absent."
@@ -26,7 +27,7 @@ def _covers(expr: str, metric: str) -> bool:
     return unless != -1 and re.search(rf"\b{name}\b", expr[unless:]) is not None
 
 
-def check(template: Template) -> Iterator[Finding]:
+def check(template: Template) -> Iterator[Problem]:
     rules = [r for g in template.groups for r in g.rules]
     for rule in rules:
         if rule.kind != "alert" or NAME in rule.disabled:
@@ -36,7 +37,7 @@ def check(template: Template) -> Iterator[Finding]:
             if not metric or metric in _KEYWORDS:
                 continue
             if not any(_covers(other.expr, metric) for other in rules):
-                yield Finding(template.path, rule.line, NAME,
+                yield finding(template.path, rule.line, NAME,
                               f"alert '{rule.name}' watches the timestamp {metric} but nothing "
                               f"fires when {metric} is absent (add `or absent({metric})` or "
                               "an alert on absent())")

@@ -15,23 +15,18 @@ from typing import Any
 
 import yaml
 
-from promcontract import pipeline, tfescape
+from promcontract.contract.yamlsource import _Loader
 from promcontract.durations import parse_duration
-from promcontract.errors import Location, Problem, UserError
-from promcontract.yamlsource import _Loader
+from promcontract.problems import Location, Problem, UserError
+from promcontract.render import tfescape
+from promcontract.render.splice import template_rules_text
 
 DISABLE_RE = re.compile(r"#\s*promcontract-lint:\s*disable=([a-z0-9,-]+)\s*(?:--\s*(.*\S))?")
 
 
-@dataclass(frozen=True)
-class Finding:
-    file: str
-    line: int
-    check: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.check}: {self.message}"
+def finding(file: str, line: int, check: str, message: str) -> Problem:
+    """A lint finding: ``file:line: check: message``."""
+    return Problem(Location(file, line), message, rule=check)
 
 
 @dataclass
@@ -64,7 +59,7 @@ class Template:
     job_intervals: dict[str, float]  # scrape_configs[].job_name -> scrape_interval
     rules_text: str  # alerting_rules.yml neutralised, for promtool
     rules_offset: int
-    bad_disables: list[Finding]
+    bad_disables: list[Problem]
 
 
 def _compose(text: str, path: str, offset: int = 0) -> yaml.Node | None:
@@ -101,7 +96,7 @@ def _duration(value: Any) -> float | None:
         return None
 
 
-def _disables(lines: list[str], index: int, path: str, bad: list[Finding]) -> dict[str, str]:
+def _disables(lines: list[str], index: int, path: str, bad: list[Problem]) -> dict[str, str]:
     """Disable comments on line ``index`` (0-based) and the comment lines right above it."""
     found: dict[str, str] = {}
     candidates = [lines[index]]
@@ -114,7 +109,7 @@ def _disables(lines: list[str], index: int, path: str, bad: list[Finding]) -> di
         if not match:
             continue
         if not match.group(2):
-            bad.append(Finding(path, number + 1, "disable-without-reason",
+            bad.append(finding(path, number + 1, "disable-without-reason",
                                "a disable comment needs a reason: "
                                "# promcontract-lint: disable=CHECK -- why"))
             continue
@@ -144,10 +139,10 @@ def read_template(path: str, text: str) -> Template:
             own = _duration(_scalar(_get(item, "scrape_interval")))
             if name and own:
                 jobs[str(name)] = own
-    rules_text, offset = pipeline.template_rules_text(body, path)
+    rules_text, offset = template_rules_text(body, path)
     lines = body.split("\n")
     groups: list[Group] = []
-    bad: list[Finding] = []
+    bad: list[Problem] = []
     group_list = _get(_get(files, "alerting_rules.yml"), "groups")
     if isinstance(group_list, yaml.SequenceNode):
         for gnode in group_list.value:

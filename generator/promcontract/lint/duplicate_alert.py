@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promcontract.lint.base import Finding, Template
+from promcontract.lint.base import Template, finding
+from promcontract.problems import Problem
 
 NAME = "duplicate-alert"
 DOC = "The same alert name twice in one group."
 
 
-def check(template: Template) -> Iterator[Finding]:
+def check(template: Template) -> Iterator[Problem]:
     for group in template.groups:
         seen: dict[str, int] = {}
         for rule in group.rules:
             if rule.kind != "alert":
                 continue
             if rule.name in seen and NAME not in rule.disabled:
-                yield Finding(template.path, rule.line, NAME,
+                yield finding(template.path, rule.line, NAME,
                               f"alert '{rule.name}' is defined twice in group '{group.name}' "
                               f"(first on line {seen[rule.name]})")
             seen.setdefault(rule.name, rule.line)

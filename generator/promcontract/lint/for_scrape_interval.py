@@ -9,14 +9,15 @@ import re
 from collections.abc import Iterator
 
 from promcontract.durations import format_duration
-from promcontract.lint.base import Finding, Template
+from promcontract.lint.base import Template, finding
+from promcontract.problems import Problem
 
 NAME = "for-scrape-interval"
 DOC = "A for: shorter than twice the scrape interval read from the same template."
 _JOB = re.compile(r'job\s*=\s*"([^"]+)"')
 
 
-def check(template: Template) -> Iterator[Finding]:
+def check(template: Template) -> Iterator[Problem]:
     for group in template.groups:
         for rule in group.rules:
             if rule.kind != "alert" or rule.for_seconds is None or NAME in rule.disabled:
@@ -28,7 +29,7 @@ def check(template: Template) -> Iterator[Finding]:
                     interval = template.job_intervals[job]
                     source = f"scrape job {job}"
             if rule.for_seconds < 2 * interval:
-                yield Finding(template.path, rule.line, NAME,
+                yield finding(template.path, rule.line, NAME,
                               f"alert '{rule.name}': for: {format_duration(rule.for_seconds)}"
                               f" is shorter than twice the scrape interval "
                               f"({format_duration(interval)}, {source})")

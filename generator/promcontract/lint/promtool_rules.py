@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promcontract import pipeline
-from promcontract.lint.base import Finding, Template
+from promcontract.lint.base import Template, finding
+from promcontract.problems import Problem
+from promcontract.runners.checks import promtool_rule_problems
 
 NAME = "promtool"
 DOC = "What promtool check rules rejects, mapped back to the template line."
 
 
-def check(template: Template) -> Iterator[Finding]:
-    for problem in pipeline.promtool_rule_problems(template.rules_text, template.path,
-                                                   template.rules_offset):
+def check(template: Template) -> Iterator[Problem]:
+    for problem in promtool_rule_problems(template.rules_text, template.path,
+                                          template.rules_offset):
         message = problem.message.removeprefix("promtool check rules: ")
-        yield Finding(template.path, problem.location.line or 1, NAME, message)
+        yield finding(template.path, problem.location.line or 1, NAME, message)

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promcontract import tfescape
-from promcontract.lint.base import Finding, Template
+from promcontract.lint.base import Template, finding
+from promcontract.problems import Problem
+from promcontract.render import tfescape
 
 NAME = "terraform-syntax"
 DOC = "Template syntax Terraform's templatefile() rejects (YAML comments included)."
 
 
-def check(template: Template) -> Iterator[Finding]:
+def check(template: Template) -> Iterator[Problem]:
     body = template.text[1:] if template.text.startswith("\ufeff") else template.text
     for offset, message in tfescape.validate(body):
         line, _ = tfescape.line_col(body, offset)
-        yield Finding(template.path, line, NAME, message)
+        yield finding(template.path, line, NAME, message)

@@ -1,0 +1,5 @@
+"""The command line (``promcontract``); see main.py."""
+
+from promcontract.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,86 @@
+"""What several commands share: where contracts and templates are by default, how one contract
+is chosen, how output is written, and saying things on stderr."""
+
+from __future__ import annotations
+
+import glob
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from promcontract.problems import EXIT_OK, UserError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from promcontract.contract.model import Contract
+
+DEFAULT_CONTRACTS = "rules/*.contract.yaml"
+DEFAULT_TPL = "stacks/monitoring/prometheus_chart_values.tpl"
+GENERATED_DIR = "rules/generated"  # render.writers.Dirs.generated (imports kept lazy)
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def load_contracts(paths: list[str]) -> list[Contract]:
+    # jsonschema takes ~0.1 s to import; `check` starts promtool before paying for it.
+    from promcontract.contract import load_contracts as load
+
+    return load(paths)
+
+
+def contract_paths(given: Sequence[str] | None) -> list[str]:
+    if given:
+        return list(given)
+    found = sorted(glob.glob(DEFAULT_CONTRACTS))
+    if not found:
+        raise UserError(f"no contracts given and none found at {DEFAULT_CONTRACTS} "
+                        f"(run from the repository root or pass --contract)")
+    return found
+
+
+def one_contract(given: Sequence[str] | None,
+                 usable: Callable[[Contract], bool] | None = None) -> Contract:
+    """The contract a command works on: the one given, or the only one that ``usable``
+    accepts among the bundled ones."""
+    contracts = load_contracts(contract_paths(given))
+    if len(contracts) > 1 and usable is not None:
+        contracts = [c for c in contracts if usable(c)] or contracts
+    if len(contracts) != 1:
+        names = ", ".join(c.source for c in contracts)
+        raise UserError(f"{len(contracts)} contracts fit ({names}); choose one with --contract")
+    return contracts[0]
+
+
+def pushable(contract: Contract) -> bool:
+    """The reference pusher knows the contract's roles (state, counts, streak, heartbeat)."""
+    from promcontract.payload import pusher
+
+    try:
+        pusher.roles(contract)
+    except UserError:
+        return False
+    return True
+
+
+def emit(output: str | None, text: str) -> int:
+    """Write ``text`` to ``output`` atomically, or to stdout."""
+    from promcontract.runners.fileio import write_atomic
+
+    if output:
+        write_atomic(output, text)
+        say(f"wrote: {output}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def contract_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--contract", action="append", metavar="C",
+                   help=f"contract file (repeatable; default: {DEFAULT_CONTRACTS})")
+    p.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
+                   help=f"Helm values template to splice into (default: {DEFAULT_TPL})")
+    p.add_argument("--generated-dir", default=GENERATED_DIR, metavar="DIR",
+                   help="where standalone rule files go (default: %(default)s)")

@@ -1,0 +1,56 @@
+"""promcontract pusher-test: contract-test any pusher command against a real Pushgateway."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from promcontract.cli.common import one_contract, pushable, say
+from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+
+NAME = "pusher-test"
+HELP = ("Contract-test a pusher command against a real Pushgateway over generated run "
+        "sequences. CMD gets PUSHGATEWAY_URL, RESULTS_FILE, NOW and PUSH_JOB in its "
+        "environment; exit 1 with the shrunk failing sequence when it breaks the contract.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+    p.add_argument("--contract", action="append", metavar="C", help="contract file")
+    p.add_argument("--sequences", type=int, default=100, help="run sequences (default: 100)")
+    p.add_argument("--seed", type=int, help="seed for reproducible sequences")
+    p.add_argument("--job", metavar="J", help="PUSH_JOB (default: the contract's job)")
+    p.add_argument("--builtin", action="store_true",
+                   help="test the reference pusher in-process instead of a command")
+    p.add_argument("--run-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds one pusher run may take (default: 60)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from promcontract.payload import harness
+    from promcontract.runners import servers
+
+    if args.sequences < 1:
+        raise UserError(f"--sequences must be at least 1, got {args.sequences}")
+    if not (math.isfinite(args.run_timeout) and args.run_timeout > 0):
+        raise UserError(f"--run-timeout must be a positive number of seconds, got "
+                        f"{args.run_timeout}")
+    contract = one_contract(args.contract, pushable)
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    if not cmd and not args.builtin:
+        raise UserError("give the pusher command after --, e.g. "
+                        "promcontract pusher-test -- ./push.sh (or --builtin)")
+    pusher_fn = harness.builtin_pusher(contract) if args.builtin else \
+        harness.command_pusher(cmd, args.run_timeout)
+    with servers.Pushgateway() as pgw, harness.tempdir() as work:
+        say(f"pusher-test: Pushgateway at {pgw.url}; {args.sequences} sequences")
+        h = harness.Harness(contract, pgw.url, pusher_fn, work, job=args.job)
+        failure = harness.run_sequences(h, args.sequences, args.seed, harness.main_progress)
+    if failure is not None:
+        print(f"pusher-test: FAILED ({h.sequences} sequences run, including shrinking)")
+        print(failure.report())
+        return EXIT_CHECK_FAILED
+    print(f"pusher-test: ok: {h.sequences} run sequences passed")
+    return EXIT_OK

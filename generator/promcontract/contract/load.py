@@ -1,0 +1,125 @@
+"""Load a contract file: YAML (located) -> JSON Schema -> semantic checks -> frozen model.
+
+Every problem is reported as ``file:line:col: message (field.path)``; the model is only built
+when there are none, so generators never see an invalid contract and never re-read YAML.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from promcontract import kinds
+from promcontract.contract import schema
+from promcontract.contract.model import Alert, Contract, Invariant, LintException, Metric
+from promcontract.contract.validate import schema_problems, semantic_problems
+from promcontract.contract.yamlsource import SourceMap, load_yaml_text, read_text
+from promcontract.durations import parse_duration
+from promcontract.kinds.base import domain_of
+from promcontract.kinds.invariant import InvariantAlertSpec
+from promcontract.problems import Location, Problem, UserError
+from promcontract.runners import cache
+
+
+def load_contract(path: str) -> Contract:
+    """Read, validate and build the contract at ``path``; ``UserError`` on any defect."""
+    return parse_contract(read_text(path), path)
+
+
+def parse_contract(text: str, file: str) -> Contract:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    data, smap = load_yaml_text(text, file)
+    marker = cache.marker(schema.text(), text)
+    if marker is None or not os.path.exists(marker):
+        problems = schema_problems(data, smap)
+        if problems:
+            raise UserError(problems)
+        cache.remember(marker)
+    problems = semantic_problems(data, smap)
+    if problems:
+        raise UserError(problems)
+    return build(data, file, smap)
+
+
+def build_metric(raw: dict[str, Any]) -> Metric:
+    return Metric(
+        name=raw["name"], type=raw["type"], help=raw["help"], unit=raw["unit"],
+        labels=tuple(raw.get("labels", [])), domain=domain_of(raw),
+        lint_exceptions=tuple(LintException(e["finding"], e["reason"])
+                              for e in raw.get("lint_exceptions", [])),
+    )
+
+
+def build_alert(raw: dict[str, Any], smap: SourceMap | None, index: int = 0) -> Alert:
+    return Alert(
+        name=raw["name"], kind=raw["kind"], for_=raw["for"],
+        for_seconds=parse_duration(raw["for"]), severity=raw["severity"],
+        summary=raw["summary"], rationale=raw["rationale"],
+        spec=kinds.alert_kind(raw["kind"]).parse(raw),
+        description=raw.get("description", ""),
+        labels=tuple(sorted(raw.get("labels", {}).items())),
+        location=smap.locate(("alerts", index)) if smap else None,
+    )
+
+
+def _invariant_alert(raw: dict[str, Any], inv: Invariant, smap: SourceMap, index: int
+                     ) -> Alert:
+    spec = raw["alert"]
+    return Alert(
+        name=spec["name"], kind="invariant", for_=spec["for"],
+        for_seconds=parse_duration(spec["for"]), severity=spec["severity"],
+        summary=spec["summary"], description=spec.get("description", ""),
+        rationale=f"Invariant {inv.name}: {' '.join(inv.description.split())}",
+        spec=InvariantAlertSpec(inv), location=smap.locate(("invariants", index, "alert")))
+
+
+def build(data: dict[str, Any], file: str, smap: SourceMap) -> Contract:
+    invariants = tuple(
+        Invariant(name=raw["name"], kind=raw["kind"], description=raw["description"],
+                  spec=kinds.invariant_kind(raw["kind"]).parse(raw))
+        for raw in data.get("invariants", []))
+    invariant_alerts = tuple(
+        _invariant_alert(raw, inv, smap, index)
+        for index, (raw, inv) in enumerate(zip(data.get("invariants", []), invariants,
+                                               strict=True))
+        if "alert" in raw)
+    return Contract(
+        name=data["contract"], group=data["group"], source=file,
+        grouping_key=tuple(data["push"]["grouping_key"].items()),
+        cadence=data["push"]["cadence"], cadence_seconds=parse_duration(data["push"]["cadence"]),
+        metrics=tuple(build_metric(m) for m in data["metrics"]),
+        alerts=tuple(build_alert(a, smap, i) for i, a in enumerate(data["alerts"]))
+        + invariant_alerts,
+        invariants=invariants, description=data.get("description", ""),
+    )
+
+
+def load_contracts(paths: list[str]) -> list[Contract]:
+    """Load several contracts, reporting every file's problems before giving up."""
+    contracts: list[Contract] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            contracts.append(load_contract(path))
+        except UserError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise UserError(problems)
+    groups: dict[str, str] = {}
+    metric_owner: dict[str, str] = {}
+    for contract in contracts:
+        if contract.group in groups:
+            problems.append(Problem(
+                Location(contract.source, 1, 1), f"group '{contract.group}' is also rendered by "
+                f"{groups[contract.group]}", "group"))
+        groups.setdefault(contract.group, contract.source)
+        for metric in contract.metrics:
+            if metric.name in metric_owner:
+                problems.append(Problem(
+                    Location(contract.source, 1, 1), f"metric '{metric.name}' is also declared by "
+                    f"{metric_owner[metric.name]}", "metrics"))
+            metric_owner.setdefault(metric.name, contract.source)
+    if problems:
+        raise UserError(problems)
+    return contracts

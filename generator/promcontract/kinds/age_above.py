@@ -1,0 +1,75 @@
+"""age_above: a unix_seconds metric (per item) older than a duration:
+``time() - m{job="…"} > 72 * 3600``. Keeps every label of the metric, so the alert names its
+item, and the age grows between pushes."""
+
+from __future__ import annotations
+
+from promcontract.contract.model import GATEWAY_LABELS, Alert, Contract
+from promcontract.durations import in_unit_of, written_unit
+from promcontract.kinds import base
+from promcontract.kinds.heartbeat_stale import LEAD, HeartbeatStale
+from promcontract.testgen.series import (
+    STALE,
+    STEP,
+    Scenario,
+    Series,
+    base_labels,
+    steps,
+)
+
+
+class AgeAbove(HeartbeatStale):
+    name = "age_above"
+    doc = "a unix-seconds metric (per item) older than a duration"
+    properties = {"metric": base.METRIC_NAME, "threshold": base.DURATION}
+    required = ("metric", "threshold")
+    batchable = True
+    time_valued = True
+
+    def expr(self, alert: Alert, contract: Contract) -> str:
+        spec = alert.spec
+        return (f"time() - {base.selector(contract, spec.metric)} > "
+                f"{base.seconds_literal(spec.threshold)}")
+
+    def absent_branch(self, alert: Alert) -> bool:
+        return False
+
+    def output_labels(self, alert: Alert, contract: Contract) -> frozenset[str]:
+        metric = contract.metric(alert.spec.metric)
+        key_labels = {k for k, _ in contract.grouping_key}
+        return frozenset(metric.labels) | frozenset(GATEWAY_LABELS) | key_labels
+
+    def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
+                  ) -> base.Condition:
+        threshold = alert.spec.threshold
+        return base.each_series(contract, series, alert.spec.metric,
+                                lambda t, v: t - v if t - v > threshold else None)
+
+    def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
+        spec = alert.spec
+        metric = contract.metric(spec.metric)
+        hold = steps(alert.for_seconds) + 4
+        fine = written_unit(spec.threshold_text)
+        crossing = -(spec.threshold - LEAD * STEP)
+        span = LEAD + hold
+        item = metric.labels[0] if metric.labels else None
+        old = base_labels(contract, {item: "old"} if item else None)
+        young = base_labels(contract, {item: "young"} if item else None)
+        out = [Scenario(alert.name, "one series ages past the threshold, one does not",
+                        (Series(metric.name, old, (crossing,) * (span + 1)),
+                         Series(metric.name, young, (0.0,) * (span + 1))))]
+        if fine < STEP:
+            out.append(Scenario(alert.name, f"age {in_unit_of(fine, spec.threshold_text)} past "
+                                "the threshold at an evaluation",
+                                (Series(metric.name, old, (crossing - fine,) * (span + 1)),)))
+        out.append(Scenario(alert.name, "series cleared (clean run) after firing: resolves",
+                            (Series(metric.name, old, (crossing,) * (span + 1)
+                                    + (STALE,) * 3),)))
+        return out
+
+    def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
+        space = super().property_space(alert, contract)
+        return base.PropertySpace(space.near, space.usual)
+
+
+KIND = AgeAbove()

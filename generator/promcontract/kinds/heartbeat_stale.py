@@ -1,0 +1,125 @@
+"""heartbeat_stale: the job's heartbeat (a unix_seconds metric) older than a duration:
+``time() - max by (job) (m{job="…"}) > 26 * 3600``, and with ``when_absent: fire`` also when
+the heartbeat has no series at all (``or absent(m{job="…"})``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promcontract.contract.model import Alert, Contract
+from promcontract.durations import in_unit_of, parse_duration, written_unit
+from promcontract.kinds import base
+from promcontract.testgen.series import (
+    STALE,
+    STEP,
+    Scenario,
+    Series,
+    base_labels,
+    instant,
+    matches,
+    steps,
+)
+
+LEAD = 4  # minutes before the threshold is crossed in the derived scenarios
+
+
+class HeartbeatStale(base.AlertKind):
+    name = "heartbeat_stale"
+    doc = "the heartbeat (unix seconds) older than a duration; optionally fires when absent"
+    properties = {"metric": base.METRIC_NAME, "threshold": base.DURATION,
+                  "when_absent": base.WHEN_ABSENT}
+    required = ("metric", "threshold")
+    time_valued = True
+
+    def parse(self, raw: dict[str, Any]) -> base.ThresholdSpec:
+        return base.ThresholdSpec(raw["metric"], parse_duration(raw["threshold"]),
+                                  str(raw["threshold"]), ">", raw.get("when_absent", "silent"))
+
+    def check(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
+        metric = ctx.metric("metric", raw["metric"])
+        try:
+            if parse_duration(raw["threshold"]) <= 0:
+                ctx.add("threshold", "threshold must be a positive duration")
+        except ValueError as exc:
+            ctx.add("threshold", str(exc))
+        if metric is not None and metric["domain"]["kind"] != "unix_seconds":
+            ctx.add("metric", f"{self.name} needs a unix_seconds metric; '{metric['name']}' "
+                    f"has domain {metric['domain']['kind']}")
+
+    def expr(self, alert: Alert, contract: Contract) -> str:
+        spec = alert.spec
+        sel = base.selector(contract, spec.metric)
+        # max by (job): one heartbeat per job whatever instance label it carries; absent()
+        # of the same selector yields {job=...} too, so both branches have the same labels.
+        expr = f"time() - max by (job) ({sel}) > {base.seconds_literal(spec.threshold)}"
+        if spec.when_absent == "fire":
+            expr = f"({expr}) or absent({sel})"
+        return expr
+
+    def absent_branch(self, alert: Alert) -> bool:
+        return alert.spec.when_absent == "fire"
+
+    def output_labels(self, alert: Alert, contract: Contract) -> frozenset[str]:
+        return frozenset({"job"})
+
+    def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
+                  ) -> base.Condition:
+        spec = alert.spec
+        chosen = [s for s in series if matches(s, contract, spec.metric)]
+        job_only = (("job", contract.job),)
+        on_absent = {tuple(sorted(contract.grouping_key)): 1.0} \
+            if spec.when_absent == "fire" else {}
+
+        def held(t: int) -> dict:
+            values = [v for v in (instant(s, t) for s in chosen) if v is not None]
+            if not values:
+                return dict(on_absent)
+            age = t - max(values)
+            return {job_only: age} if age > spec.threshold else {}
+        return held
+
+    def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
+        spec = alert.spec
+        metric = contract.metric(spec.metric)
+        hold = steps(alert.for_seconds) + 4
+        # Ages grow by a step per evaluation; a threshold written in a finer unit (90s) is
+        # also held just past by that unit at an evaluation, so thr+1s would be told apart.
+        fine = written_unit(spec.threshold_text)
+        labels = base_labels(contract, base.item_label(contract, spec.metric))
+        crossing = -(spec.threshold - LEAD * STEP)  # age crosses the threshold at LEAD
+        span = LEAD + hold
+
+        def scenario(title: str, *series: Series) -> Scenario:
+            return Scenario(alert.name, title, tuple(series))
+
+        out = [scenario("heartbeat ages past the threshold",
+                        Series(metric.name, labels, (crossing,) * (span + 1)))]
+        if fine < STEP:
+            out.append(scenario(f"heartbeat {in_unit_of(fine, spec.threshold_text)} past the "
+                                "threshold at an evaluation",
+                                Series(metric.name, labels, (crossing - fine,) * (span + 1))))
+        out.append(scenario("fresh heartbeat: quiet",
+                            Series(metric.name, labels, (0.0,) * (span + 1))))
+        other = base_labels(contract, {"job": contract.job + "-other"})
+        fires = spec.when_absent == "fire"
+        title = "heartbeat absent (only another job's)" + (
+            ": fires" if fires else ": quiet (when_absent: silent)")
+        out.append(scenario(title, Series(metric.name, other, (0.0,) * (span + 1))))
+        out.append(scenario("heartbeat goes stale (gateway wiped): "
+                            + ("fires" if fires else "quiet"),
+                            Series(metric.name, labels, (0.0,) * LEAD + (STALE,) * (hold + 1))))
+        return out
+
+    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
+        return base.duration_mutants(alert, "threshold", "threshold_text")
+
+    def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
+        for_steps = int(alert.for_seconds // STEP)
+        last = for_steps + base.PROPERTY_SPAN_AFTER_FOR
+        thr = alert.spec.threshold
+        return base.PropertySpace(
+            near=base.steps_values(range(-for_steps - 5, last + 6), thr),
+            usual=base.steps_values(range(-for_steps - 5, 4), thr), instances=True)
+
+
+KIND = HeartbeatStale()

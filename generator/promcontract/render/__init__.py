@@ -1,0 +1,1 @@
+"""Text out: rule groups, the values template splice, Terraform escaping, writers."""

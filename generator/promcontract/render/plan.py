@@ -1,0 +1,155 @@
+"""The steps behind ``render`` and ``check``: contracts -> outputs, compared or written.
+
+Pure functions compute every output's new text; only ``write_outputs`` touches the disk and
+it does so after everything has been computed, so bad input never leaves a file half-written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+
+from promcontract.contract.model import Contract
+from promcontract.problems import Location, Problem, UserError
+from promcontract.render import splice, tfescape
+from promcontract.render.splice import template_rules_text
+from promcontract.render.writers import Dirs, per_contract
+from promcontract.runners.checks import RuleCheck
+from promcontract.runners.fileio import check_writable, read_template, read_text, write_atomic
+
+GENERATED_DIR = Dirs.generated
+DOCS_DIR = Dirs.docs
+
+
+@dataclass(frozen=True)
+class Output:
+    path: str
+    old: str | None  # None: file does not exist yet
+    new: str
+
+    @property
+    def stale(self) -> bool:
+        return self.old != self.new
+
+    def diff(self) -> str:
+        old = (self.old or "").splitlines(keepends=True)
+        new = self.new.splitlines(keepends=True)
+        return "".join(difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}"))
+
+
+def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str,
+               notes: list[str] | None = None) -> str:
+    """Every contract's group spliced into the template text, Terraform-escaped; ``notes``
+    collects what the user should know (a hand-written group adopted, a block left inside a
+    Terraform condition)."""
+    from promcontract.render import group  # Jinja2 is slow to import: `check` overlaps it
+
+    text = tpl_text
+    for contract in contracts:
+        block = tfescape.escape(group.render_group(contract))
+        text, said = splice.splice_report(text, contract.group, block, tpl_path)
+        if notes is not None:
+            notes += said
+    return text
+
+
+def terraform_problems(text: str, path: str) -> list[Problem]:
+    """What Terraform's templatefile() would reject in the template, located."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    out = []
+    for offset, message in tfescape.validate(body):
+        line, col = tfescape.line_col(body, offset)
+        out.append(Problem(Location(path, line, col), f"Terraform template: {message}"))
+    return out
+
+
+def template_problems(text: str, contracts: list[Contract], path: str) -> list[Problem]:
+    """Why the template, as it is, would fail `check` apart from promtool: Terraform syntax,
+    and each contract's group missing, twice, nested in another block or inside a directive."""
+    groups = [(c.group, c.source) for c in contracts]
+    return terraform_problems(text, path) + splice.audit(text, groups, path)
+
+
+def plan_outputs(contracts: list[Contract], tpl_path: str,
+                 generated_dir: str = GENERATED_DIR, tpl_text: str | None = None,
+                 notes: list[str] | None = None, docs_dir: str = DOCS_DIR,
+                 splice_notes: list[str] | None = None) -> list[Output]:
+    """All files ``render`` owns, with their current and intended text: the template, then
+    per contract what each per-contract writer makes.
+
+    ``notes`` collects alerts whose tests could not be derived (named, never skipped);
+    ``splice_notes`` what splicing the template would do that the user should hear about.
+    """
+    _check_directory(generated_dir, "the generated rule and test files")
+    _check_directory(docs_dir, "the generated docs")
+    dirs = Dirs(generated_dir, docs_dir)
+    tpl_old = read_template(tpl_path) if tpl_text is None else tpl_text
+    outputs = [Output(tpl_path, tpl_old, splice_all(contracts, tpl_old, tpl_path,
+                                                     splice_notes))]
+    said: list[str] = []
+    for contract in contracts:
+        for writer in per_contract():
+            path, text = writer.generated(contract, dirs, said)
+            outputs.append(Output(path, _read_optional(path), text))
+    if notes is not None:
+        notes += said
+    return outputs
+
+
+def _check_directory(path: str, what: str) -> None:
+    """``path`` (or the part of it that exists) must be a directory: fail before any work."""
+    probe = path
+    while probe and not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if probe and not os.path.isdir(probe):
+        raise UserError(Problem(Location(probe), f"is a file; expected a directory for {what} "
+                                f"({path})"))
+
+
+def prewrite_problems(outputs: list[Output], tpl_path: str) -> list[Problem]:
+    """Why the new texts must not be written: they would fail `check` (Terraform template
+    syntax of the template; promtool check rules on its whole alerting_rules.yml and on the
+    standalone rule files)."""
+    template = next(o for o in outputs if o.path == tpl_path)
+    problems = terraform_problems(template.new, tpl_path)
+    rules_text, offset = template_rules_text(template.new, tpl_path)
+    texts = [(rules_text, tpl_path, offset)] + [
+        (o.new, o.path, 0) for o in outputs if o.path.endswith(".rules.yml")]
+    return problems + RuleCheck(texts).problems()
+
+
+def _read_optional(path: str) -> str | None:
+    if not os.path.exists(path):
+        return None
+    return read_text(path)
+
+
+def check_outputs_writable(outputs: list[Output]) -> None:
+    """Fail (``UserError``) before any work or write when a stale output cannot be written."""
+    for output in outputs:
+        if not output.stale:
+            continue
+        directory = os.path.dirname(output.path) or "."
+        if os.path.isdir(directory):
+            check_writable(output.path)
+        else:
+            _check_directory(directory, output.path)
+
+
+def write_outputs(outputs: list[Output]) -> list[Output]:
+    """Write the stale outputs (only those); returns what was written."""
+    stale = [o for o in outputs if o.stale]
+    check_outputs_writable(outputs)  # fail before writing anything
+    for output in stale:
+        directory = os.path.dirname(output.path) or "."
+        if not os.path.isdir(directory):
+            os.makedirs(directory, exist_ok=True)
+    for output in stale:
+        write_atomic(output.path, output.new)
+    return stale
+
+
+__all__ = ["Output", "splice_all", "terraform_problems", "template_problems", "plan_outputs",
+           "prewrite_problems", "check_outputs_writable", "write_outputs",
+           "template_rules_text"]

@@ -1,0 +1,1 @@
+"""The edges: promtool, servers, files, JUnit, the validation cache."""

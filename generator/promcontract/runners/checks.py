@@ -1,0 +1,123 @@
+"""promtool checks whose findings point at the user's files: ``check rules`` on texts shown as
+the file they came from (with a line offset into the template), and ``test rules`` on each
+test file in its own process (its own verdict and time)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+
+from promcontract.problems import Location, Problem
+from promcontract.runners import promtool
+
+_PROMTOOL_LOC = re.compile(r"^(?P<file>[^:\n]+): (?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
+
+
+class RuleCheck:
+    """``promtool check rules`` on texts, started at once and run in the background.
+
+    Each text is shown as the file it came from, with a line offset, so findings point at
+    the user's file (the template) and not at a temp copy.
+    """
+
+    def __init__(self, texts: list[tuple[str, str, int]]):
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-")
+        self._shown: dict[str, tuple[str, int]] = {}
+        paths = []
+        for index, (text, shown_as, offset) in enumerate(texts):
+            path = os.path.join(self._tmp.name, f"rules-{index}.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            self._shown[path] = (shown_as, offset)
+            paths.append(path)
+        try:
+            self._running = promtool.start_check_rules(*paths)
+        except BaseException:
+            self._tmp.cleanup()
+            raise
+
+    @property
+    def seconds(self) -> float:
+        return self._running.seconds
+
+    def problems(self) -> list[Problem]:
+        try:
+            result = self._running.wait()
+        finally:
+            self._tmp.cleanup()
+        if result.returncode == 0:
+            return []
+        problems = []
+        for raw in result.output.splitlines():
+            line = raw.strip()
+            if not line or line.startswith(("Checking", "FAILED", "SUCCESS")):
+                continue
+            match = _PROMTOOL_LOC.match(line)
+            if match and match.group("file") in self._shown:
+                shown_as, offset = self._shown[match.group("file")]
+                problems.append(Problem(
+                    Location(shown_as, int(match.group("line")) + offset,
+                             int(match.group("col"))),
+                    "promtool check rules: " + match.group("msg")))
+                continue
+            message = line
+            where = Location("promtool")
+            for path, (shown_as, _) in self._shown.items():
+                if path in message:
+                    where = Location(shown_as)
+                    message = message.replace(path + ": ", "").replace(path, shown_as)
+            problems.append(Problem(where, "promtool check rules: " + message))
+        if not problems:
+            problems.append(Problem(Location("promtool"),
+                                    f"promtool check rules failed: {result.output[:200]}"))
+        return problems
+
+
+class UnitTests:
+    """``promtool test rules`` on each test file, started at once and run in the background,
+    as many at a time as there are cores: each file gets its own verdict and its own time."""
+
+    def __init__(self, paths: list[str]):
+        import concurrent.futures
+
+        self.paths = paths
+        self.seconds: dict[str, float] = {}
+        self.outputs: dict[str, str] = {}
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+        self._futures = {path: self._pool.submit(self._one, path) for path in paths}
+
+    def _one(self, path: str) -> promtool.Result:
+        import time
+
+        started = time.monotonic()
+        try:
+            return promtool.test_rules(path)
+        finally:
+            self.seconds[path] = time.monotonic() - started
+
+    def results(self) -> dict[str, list[Problem]]:
+        """Problems per test file (an empty list: it passed)."""
+        out: dict[str, list[Problem]] = {}
+        try:
+            for path, future in self._futures.items():
+                result = future.result()
+                self.outputs[path] = result.output
+                if result.returncode == 0:
+                    out[path] = []
+                    continue
+                parsed = promtool.parse_test_output(result.output)
+                detail = "; ".join(r.describe() for r in parsed.values() if not r.ok) or \
+                    promtool.test_failure_summary(result.output)
+                out[path] = [Problem(Location(path), "promtool test rules failed: " + detail)]
+        finally:
+            self._pool.shutdown(wait=True)
+        return out
+
+    def problems(self) -> list[Problem]:
+        return [p for found in self.results().values() for p in found]
+
+
+def promtool_rule_problems(text: str, shown_as: str, line_offset: int = 0) -> list[Problem]:
+    """``promtool check rules`` on one text; findings located in the file it came from."""
+    return RuleCheck([(text, shown_as, line_offset)]).problems()

@@ -1,0 +1,325 @@
+"""The one place that runs promtool (argument lists, timeouts, located errors).
+
+Found via ``$PROMTOOL`` or ``PATH``. Debian bookworm ships promtool 2.42: nothing here uses
+flags added after it (no ``--run``, ``--junit``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from promcontract.problems import ToolMissing
+
+TIMEOUT_S = 120.0
+INSTALL_HINT = ("install Debian's 'prometheus' package (apt-get install prometheus) or set "
+                "PROMTOOL to the promtool binary")
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + self.stderr).strip()
+
+
+def find() -> str:
+    explicit = os.environ.get("PROMTOOL")
+    if explicit:
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return explicit
+        raise ToolMissing(f"PROMTOOL={explicit} is not an executable file; {INSTALL_HINT}")
+    found = shutil.which("promtool")
+    if not found:
+        raise ToolMissing(f"promtool not found on PATH; {INSTALL_HINT}")
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def version(binary: str | None = None) -> str:
+    result = run(["--version"], binary=binary)
+    match = re.match(r"promtool, version (\S+)", result.output)
+    if not match:
+        raise ToolMissing(f"{binary or find()} --version does not answer as promtool does "
+                          f"({result.output[:60]!r}); {INSTALL_HINT}")
+    return match.group(1)
+
+
+def run(args: list[str], *, stdin: str | None = None, binary: str | None = None,
+        timeout: float = TIMEOUT_S, merge: bool = False) -> Result:
+    """``merge``: stderr into stdout, in the order promtool wrote them (``test rules`` names
+    each file on stdout and its failures on stderr)."""
+    exe = binary or find()
+    try:
+        proc = subprocess.run([exe, *args], input=stdin, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+                              text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise ToolMissing(f"promtool not found at {exe}; {INSTALL_HINT}") from None
+    except subprocess.TimeoutExpired:
+        raise ToolMissing(f"promtool {' '.join(args[:2])} timed out after {timeout:.0f}s") \
+            from None
+    return _checked(exe, args, Result(proc.returncode, proc.stdout, proc.stderr or ""))
+
+
+def _checked(exe: str, args: list[str], result: Result) -> Result:
+    """A failure with nothing said is not promtool speaking: every promtool failure prints
+    why. Say so rather than report an empty finding."""
+    if result.returncode != 0 and not result.output:
+        raise ToolMissing(f"promtool ({exe}) failed with no output (exit {result.returncode}) "
+                          f"running '{' '.join(args[:2])}': is it a real promtool? "
+                          f"{INSTALL_HINT}")
+    return result
+
+
+class Running:
+    """A promtool process started in the background (so Python work overlaps with it).
+
+    A thread feeds its input (when there is one), collects its output and notes when it
+    ended, so a large payload never blocks the caller on a full pipe and ``seconds`` is the
+    process's own time, whenever the caller looks.
+    """
+
+    def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None,
+                 stdin_file: str | None = None, merge: bool = False):
+        import threading
+        import time
+
+        exe = binary or find()
+        self.args = args
+        self.exe = exe
+        source = subprocess.DEVNULL
+        if stdin is not None:
+            source = subprocess.PIPE
+        elif stdin_file is not None:
+            source = open(stdin_file, "rb")  # noqa: SIM115 - closed right after Popen
+        # One core for promtool (Go would take both): the caller works on the other meanwhile.
+        env = dict(os.environ, GOMAXPROCS=os.environ.get("GOMAXPROCS", "1"))
+        self.started = time.monotonic()
+        self.ended: float | None = None
+        try:
+            self._proc = subprocess.Popen(
+                [exe, *args], stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merge else subprocess.PIPE, text=True,
+                stdin=source, env=env)
+        except OSError as exc:
+            raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; "
+                              f"{INSTALL_HINT}") from None
+        finally:
+            if stdin_file is not None:
+                source.close()  # the child has its own copy of the descriptor
+        self._output: tuple[str, str] | None = None
+
+        def collect() -> None:
+            try:
+                self._output = self._proc.communicate(stdin, timeout=TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.communicate()
+            finally:
+                self.ended = time.monotonic()
+        self._thread = threading.Thread(target=collect, daemon=True)
+        self._thread.start()
+
+    @property
+    def seconds(self) -> float:
+        """How long the process ran (so far, if it still runs)."""
+        import time
+
+        return (self.ended or time.monotonic()) - self.started
+
+    def wait(self, timeout: float = TIMEOUT_S) -> Result:
+        self._thread.join(timeout)
+        if self._thread.is_alive() or self._output is None:
+            self._proc.kill()
+            raise ToolMissing(f"promtool {' '.join(self.args[:2])} timed out after "
+                              f"{timeout:.0f}s")
+        out, err = self._output
+        return _checked(self.exe, self.args, Result(self._proc.returncode, out, err or ""))
+
+
+def check_rules(*paths: str) -> Result:
+    return run(["check", "rules", *paths])
+
+
+def start_check_rules(*paths: str) -> Running:
+    return Running(["check", "rules", *paths])
+
+
+def test_rules(*paths: str) -> Result:
+    return run(["test", "rules", *paths], merge=True)
+
+
+@dataclass(frozen=True)
+class Alerted:
+    """One alert as promtool prints it in a failed test: its labels and annotations."""
+
+    labels: tuple[tuple[str, str], ...]
+    annotations: tuple[tuple[str, str], ...]
+
+    def show(self) -> str:
+        labels = ", ".join(f"{k}={v!r}" for k, v in self.labels)
+        annotations = ", ".join(f"{k}={v!r}" for k, v in self.annotations)
+        return "{" + labels + "}" + (" {" + annotations + "}" if annotations else "")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """promtool's expected/got for one alertname at one eval time."""
+
+    alertname: str
+    time: str
+    expected: tuple[Alerted, ...]
+    got: tuple[Alerted, ...]
+
+    def describe(self) -> str:
+        def show(items: tuple[Alerted, ...]) -> str:
+            return "[" + "; ".join(a.show() for a in items) + "]" if items else "none"
+        return (f"{self.alertname} at {self.time}: expected {show(self.expected)}, "
+                f"got {show(self.got)}")
+
+
+@dataclass
+class FileResult:
+    path: str
+    ok: bool = True
+    mismatches: list[Mismatch] | None = None
+    errors: list[str] | None = None  # failures other than expected/got (bad file, ...)
+
+    def describe(self, shown: int = 3) -> str:
+        """The first ``shown`` failures, whole (a cut record would hide what differed)."""
+        parts = [m.describe() for m in self.mismatches or ()] + list(self.errors or ())
+        more = f" (+{len(parts) - shown} more)" if len(parts) > shown else ""
+        return " | ".join(parts[:shown]) + more if parts else "failed (promtool said no more)"
+
+
+_ALERT_HEAD = re.compile(r"^\s*alertname: (?P<name>.*?), time: (?P<time>[^,]+),\s*$")
+_ENTRY = re.compile(r"^\s*(Labels|Annotations):(\{.*\})\s*$")
+_GO_ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)')
+
+
+def _go_unquote(body: str) -> str:
+    simple = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a",
+              "b": "\b", "f": "\f", "v": "\v"}
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code in simple:
+            return simple[code]
+        if code[0] in "xuU":
+            return chr(int(code[1:], 16))
+        if code[0] in "01234567" and len(code) == 3:
+            return chr(int(code, 8))
+        return code
+    return _GO_ESCAPE.sub(one, body)
+
+
+def parse_labelset(text: str) -> tuple[tuple[str, str], ...]:
+    """``{a="x", b="y\\n"}`` as promtool prints label sets (Go-quoted values) -> pairs."""
+    out = []
+    for match in re.finditer(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', text):
+        out.append((match.group(1), _go_unquote(match.group(2))))
+    return tuple(out)
+
+
+def parse_test_output(output: str) -> dict[str, FileResult]:
+    """Per test file, what ``promtool test rules`` said (stdout and stderr merged in order).
+
+    Failures show ``alertname: A, time: 10m,`` then ``exp:[...]`` and ``got:[...]`` lists of
+    ``Labels:{...}`` / ``Annotations:{...}``: parsed, they say exactly what differed (and can
+    serve as a record of what promtool does).
+    """
+    results: dict[str, FileResult] = {}
+    current: FileResult | None = None
+    mismatch: dict | None = None
+    side = ""
+    entry: dict[str, tuple] = {}
+
+    def close_entry() -> None:
+        nonlocal entry
+        if mismatch is not None and entry:
+            mismatch[side].append(Alerted(entry.get("Labels", ()),
+                                          entry.get("Annotations", ())))
+        entry = {}
+
+    def close_mismatch() -> None:
+        nonlocal mismatch
+        close_entry()
+        if mismatch is not None and current is not None:
+            current.mismatches = (current.mismatches or []) + [Mismatch(
+                mismatch["name"], mismatch["time"], tuple(mismatch["exp"]),
+                tuple(mismatch["got"]))]
+        mismatch = None
+
+    for raw in output.splitlines():
+        line = raw.strip()
+        if line.startswith("Unit Testing:"):
+            close_mismatch()
+            current = results.setdefault(line.split(":", 1)[1].strip(),
+                                         FileResult(line.split(":", 1)[1].strip()))
+            continue
+        if current is None:
+            continue
+        if line == "SUCCESS":
+            continue
+        if line.startswith("FAILED"):
+            current.ok = False
+            continue
+        head = _ALERT_HEAD.match(raw)
+        if head:
+            close_mismatch()
+            current.ok = False
+            mismatch = {"name": head.group("name"), "time": head.group("time").strip(),
+                        "exp": [], "got": []}
+            continue
+        if mismatch is not None and line.startswith(("exp:", "got:")):
+            close_entry()
+            side = line[:3]
+            continue
+        found = _ENTRY.match(raw)
+        if mismatch is not None and found:
+            if found.group(1) in entry:
+                close_entry()
+            entry[found.group(1)] = parse_labelset(found.group(2))
+            continue
+        if mismatch is not None and re.match(r"^\d+:$", line):
+            close_entry()
+            continue
+        if mismatch is not None and line.rstrip(",") in ("]", "],", "[]", ""):
+            continue
+        if line and mismatch is None:
+            current.ok = False
+            current.errors = (current.errors or []) + [line]
+    close_mismatch()
+    return results
+
+
+def test_failure_summary(output: str, limit: int = 600) -> str:
+    """What a failed ``promtool test rules`` run says failed, on one line: per failing alert
+    and eval time, the alerts promtool expected and the ones it got."""
+    parsed = parse_test_output(output)
+    parts = [result.describe() for result in parsed.values() if not result.ok]
+    if parts:
+        return " | ".join(parts)
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return " | ".join(lines)[:limit]
+
+
+def check_metrics(payload: str) -> Result:
+    return run(["check", "metrics"], stdin=payload)
+
+
+def start_check_metrics(payload: str | None = None, path: str | None = None) -> Running:
+    """``promtool check metrics`` (lint; exit 3 on findings) in the background, reading the
+    payload from ``path`` directly when there is one (no Python thread feeding a pipe)."""
+    if path is not None:
+        return Running(["check", "metrics"], stdin_file=path)
+    return Running(["check", "metrics"], stdin=payload)

@@ -1,0 +1,142 @@
+"""Start real Prometheus-family servers on 127.0.0.1 for tests and the pusher harness.
+
+Debian's binaries default to shared state (/var/lib/prometheus/...): every start here passes
+its own temp paths, so no run inherits another's metrics.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+from promcontract.problems import ToolMissing, UserError
+from promcontract.runners.http import Deadline, exchange
+
+PUSHGATEWAY_NAMES = ("prometheus-pushgateway", "pushgateway")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_binary(names: tuple[str, ...], env: str, package: str) -> str:
+    explicit = os.environ.get(env)
+    if explicit:
+        return explicit
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ToolMissing(f"{names[0]} not found on PATH; install Debian's '{package}' package "
+                      f"(apt-get install {package}) or set {env}")
+
+
+class Server:
+    """A server process with a readiness URL; a context manager that always stops it."""
+
+    def __init__(self, name: str, argv: list[str], ready_url: str,
+                 tmp: tempfile.TemporaryDirectory, timeout_s: float = 15.0):
+        self.name, self.argv, self.ready_url = name, argv, ready_url
+        self._tmp = tmp  # the server's own state and log; removed on exit
+        self.timeout_s = timeout_s
+        self.proc: subprocess.Popen | None = None
+        self.log_path = os.path.join(tmp.name, f"{name}.log")
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self._tmp.cleanup()
+
+    def start(self) -> None:
+        log = open(self.log_path, "wb")
+        try:
+            self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            raise ToolMissing(f"{self.name}: cannot start {self.argv[0]}: {exc.strerror}") \
+                from None
+        finally:
+            log.close()
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.stop()
+                raise UserError(f"{self.name} exited at start (code {self.proc.returncode}): "
+                                f"{self.log_tail()}")
+            try:
+                if exchange("GET", self.ready_url, None, 1.0)[0] == 200:
+                    return
+            except (OSError, Deadline, ValueError):
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise UserError(f"{self.name} not ready at {self.ready_url} after {self.timeout_s:.0f}s: "
+                        f"{self.log_tail()}")
+
+    def log_tail(self) -> str:
+        try:
+            with open(self.log_path, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no log)"
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return " | ".join(lines[-3:]) or "(empty log)"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+class Pushgateway(Server):
+    def __init__(self, port: int | None = None, binary: str | None = None):
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-pgw-")
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        exe = binary or find_binary(PUSHGATEWAY_NAMES, "PUSHGATEWAY", "prometheus-pushgateway")
+        argv = [exe, f"--web.listen-address=127.0.0.1:{self.port}",
+                # own persistence file: Debian's default is shared /var/lib state
+                f"--persistence.file={os.path.join(self._tmp.name, 'pushgateway.data')}",
+                "--log.level=warn"]
+        super().__init__("pushgateway", argv, self.url + "/-/ready", self._tmp)
+
+
+class Prometheus(Server):
+    """Prometheus with the given rule file, scraping ``targets`` every second with
+    honor_labels (as the Pushgateway must be scraped), evaluating rules every second."""
+
+    def __init__(self, rules_text: str, gateway_url: str, port: int | None = None,
+                 binary: str | None = None):
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-prom-")
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        rules = os.path.join(self._tmp.name, "rules.yml")
+        with open(rules, "w", encoding="utf-8") as handle:
+            handle.write(rules_text)
+        target = gateway_url.split("://", 1)[-1].rstrip("/")
+        config = os.path.join(self._tmp.name, "prometheus.yml")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                f"rule_files:\n  - {rules}\n"
+                "scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
+                f"    static_configs:\n      - targets: ['{target}']\n")
+        exe = binary or find_binary(("prometheus",), "PROMETHEUS", "prometheus")
+        argv = [exe, f"--config.file={config}",
+                # own TSDB: Debian's default is shared /var/lib/prometheus/metrics2
+                f"--storage.tsdb.path={os.path.join(self._tmp.name, 'data')}",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"]
+        super().__init__("prometheus", argv, self.url + "/-/ready", self._tmp, timeout_s=30.0)

@@ -1,0 +1,1 @@
+"""Derived tests: series and scenarios, the oracle, test files, mutants, promtool checks."""

@@ -1,0 +1,80 @@
+"""Oracle vs promtool: compile scenarios into test files, run one promtool process.
+
+Used by the property tests and the benchmark. Expected alerts in the files come from the
+oracle (oracle.expected), so promtool passing means it agrees with the oracle at every
+checked time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+from promcontract import kinds
+from promcontract.contract.model import Contract
+from promcontract.render import group
+from promcontract.runners import promtool
+from promcontract.testgen import series, testfile
+from promcontract.testgen.scenarios import single_alert
+
+
+@dataclass(frozen=True)
+class Verdict:
+    agrees: bool
+    output: str
+    files: dict[str, str]  # test file name -> text, for the report
+
+    def report(self) -> str:
+        parts = [f"--- {name}\n{text}" for name, text in self.files.items()]
+        return "\n".join(parts) + "\n--- promtool\n" + self.output
+
+
+class Workspace:
+    """A temp dir holding one rule file per alert, written once and reused.
+
+    With ``templates=False`` the rules carry no annotations and no labels of their own
+    (see derive.single_alert) and the checks are about firing semantics only (the series'
+    labels, thresholds, for:, gaps, staleness), which is much faster through promtool; the
+    rules' labels and annotation text are pinned by the derived tests and the e2e test.
+    """
+
+    def __init__(self, contract: Contract, templates: bool = True):
+        self.contract = contract
+        self.templates = templates
+        self.lookback_closed = series.lookback_closed_for(promtool.version())
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
+        self.dir = self._tmp.name
+        for alert in contract.alerts:
+            kind = kinds.of(alert)
+            if not (kind.derivable and kind.user_facing):
+                continue
+            path = os.path.join(self.dir, f"{alert.name}.rules.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(group.render_rule_file(single_alert(contract, alert.name,
+                                                                 templates)))
+        self._counter = 0
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def check(self, scenarios: list[series.Scenario], *, batch: bool = True) -> Verdict:
+        """One promtool process for all ``scenarios``."""
+        with series.lookback_semantics(self.lookback_closed):
+            if batch:
+                files = testfile.batch_files(self.contract, scenarios, self.templates)
+            else:
+                files = {f"{s.alert}-{i}": testfile.test_file(
+                    single_alert(self.contract, s.alert, self.templates),
+                    f"{s.alert}.rules.yml", [s]) for i, s in enumerate(scenarios)}
+        paths = []
+        self._counter += 1
+        for name, text in files.items():
+            path = os.path.join(self.dir, f"t{self._counter}-{name}.test.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            paths.append(path)
+        result = promtool.test_rules(*paths)
+        for path in paths:
+            os.unlink(path)
+        return Verdict(result.returncode == 0, result.output, files)

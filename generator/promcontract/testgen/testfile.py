@@ -1,0 +1,112 @@
+"""Scenarios compiled into promtool test files (fields promtool 2.42 and 3.x both know): the
+derived test file of a contract, and the batched files of the property tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from promcontract.contract.model import Contract
+from promcontract.durations import format_duration
+from promcontract.render import yamlout
+from promcontract.testgen.oracle import choose_eval_times, expected
+from promcontract.testgen.scenarios import can_batch, derive, sequential, single_alert
+from promcontract.testgen.series import STEP, Firing, Scenario
+
+
+def _group(scenarios: list[Scenario], contract: Contract, batch_label: str | None = None
+           ) -> dict:
+    """One promtool test group; several scenarios of one alert are told apart by a label."""
+    alert = contract.alert(scenarios[0].alert)
+    # Every scenario is checked at every eval time of the group: promtool compares all the
+    # group's alerts at each time, so a time one scenario needs applies to all of them.
+    times = sorted({t for scenario in scenarios
+                    for t in (scenario.eval_times
+                              or choose_eval_times(alert, contract, scenario))})
+    input_series = []
+    expectations: dict[int, list[Firing]] = {t: [] for t in times}
+    for index, scenario in enumerate(scenarios):
+        tagged = dataclasses.replace(scenario, eval_times=tuple(times))
+        if batch_label is not None:
+            tagged = dataclasses.replace(tagged, series=tuple(
+                dataclasses.replace(s, labels=tuple(sorted(s.labels + ((batch_label,
+                                                                          str(index)),))))
+                for s in scenario.series))
+        for series in tagged.series:
+            input_series.append({"series": series.selector(), "values": series.notation()})
+        for t, firing in expected(alert, contract, tagged):
+            expectations[t].extend(firing)
+    tests = []
+    for t in sorted(expectations):
+        exp = [{"exp_labels": dict(f.labels), **({"exp_annotations": dict(f.annotations)}
+                                                   if f.annotations else {})}
+               for f in sorted(expectations[t], key=lambda f: f.labels)]
+        tests.append({"eval_time": format_duration(t), "alertname": alert.name,
+                      "exp_alerts": exp})
+    return {"interval": format_duration(STEP), "input_series": input_series,
+            "alert_rule_test": tests}
+
+
+def test_file(contract: Contract, rule_file: str, scenarios: list[Scenario],
+              header: str = "", batch: bool = False) -> str:
+    """A promtool test file (2.42 and 3.x compatible fields only)."""
+    lines = [header.rstrip("\n")] if header else []
+    lines += [f"rule_files:\n  - {rule_file}", f"evaluation_interval: {format_duration(STEP)}",
+              "tests:"]
+    groups: list[tuple[str, dict]] = []
+    if batch:
+        by_alert: dict[str, list[Scenario]] = {}
+        for scenario in scenarios:
+            by_alert.setdefault(scenario.alert, []).append(scenario)
+        for name, items in by_alert.items():
+            alert = contract.alert(name)
+            if can_batch(alert):
+                groups.append((f"{name}: {len(items)} scenarios",
+                               _group(items, contract, "scenario")))
+            else:
+                groups.append((f"{name}: {len(items)} scenarios in sequence",
+                               _group([sequential(items, alert, contract)], contract)))
+    else:
+        groups = [(f"{s.alert}: {s.title}", _group([s], contract)) for s in scenarios]
+    for title, group in groups:
+        lines.append(f"  # {title}")
+        lines += yamlout.block([group], "  ")
+    return "\n".join(lines) + "\n"
+
+
+def contract_test_file(contract: Contract, rule_file: str) -> tuple[str, list[str]]:
+    scenarios, not_derivable = derive(contract)
+    header = (f"# promtool unit tests derived from {contract.source.rsplit('/', 1)[-1]} by "
+              "promcontract (make rules).\n# Do not edit: change the contract and run make rules."
+              "\n# Each threshold and for: is pinned by scenarios on both sides of it.")
+    body = test_file(contract, rule_file, scenarios, header=header)
+    body += hand_written_cases(contract)
+    return body, not_derivable
+
+
+def hand_written_cases(contract: Contract) -> str:
+    """The contract's own test groups for alerts that cannot be derived, run with the rest."""
+    lines: list[str] = []
+    for alert in contract.alerts:
+        for index, raw in enumerate(getattr(alert.spec, "cases", ()), start=1):
+            group = json.loads(raw)
+            group.setdefault("interval", format_duration(STEP))
+            for case in group["alert_rule_test"]:
+                case.setdefault("alertname", alert.name)
+                case.setdefault("exp_alerts", [])
+            lines.append(f"  # {alert.name}: hand-written case {index} (from the contract)")
+            lines += yamlout.block([group], "  ")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def batch_files(contract: Contract, scenarios: list[Scenario], templates: bool = True
+                ) -> dict[str, str]:
+    """Test file text per alert (rule file ``<alert>.rules.yml``), scenarios batched: one
+    test group per alert where the expression keeps a label to tell them apart."""
+    by_alert: dict[str, list[Scenario]] = {}
+    for scenario in scenarios:
+        by_alert.setdefault(scenario.alert, []).append(scenario)
+    return {name: test_file(single_alert(contract, name, templates), f"{name}.rules.yml",
+                            items, batch=True)
+            for name, items in by_alert.items()}
