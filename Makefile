@@ -51,7 +51,7 @@ test-installed: $(STAMP) tools
 test-promtool3: $(STAMP)
 	@P3=$$(scripts/fetch-promtool3) && set -x && \
 	"$$P3" test rules rules/generated/*.test.yml && \
-	PROMTOOL="$$P3" $(BIN)/python -m pytest -q tests/test_properties.py
+	PROMTOOL="$$P3" $(BIN)/python -m pytest -q tests/test_properties.py tests/test_promtemplate.py
 
 ## bench: speed figures (printed, never asserted)
 bench: $(STAMP) tools

@@ -38,16 +38,16 @@ def _runs(usual: float, other: st.SearchStrategy, for_steps: int, max_steps: int
 
 
 def _counter(samples: tuple) -> tuple:
-    """Increments per step -> a counter's samples: summed, a value below the last one read
-    as a reset to that value (increments of 0 hold it; gaps and stale markers stay)."""
+    """Increments per step -> a counter's samples: summed; a negative increment is a counter
+    reset (back to 0); gaps and stale markers stay."""
     out: list = []
     total = 0.0
     for value in samples:
         if value is None or value == STALE:
             out.append(value)
             continue
-        total = value if value < 0 else total + value
-        out.append(abs(total))
+        total = 0.0 if value < 0 else total + value
+        out.append(total)
     return tuple(out)
 
 

@@ -235,7 +235,8 @@ def test_render_writes_nothing_that_check_would_reject(workspace: Path, cli,
     result = cli("render")
     assert result.code == 1
     assert "render: nothing written: the result would fail promcontract check" in result.err
-    assert re.search(r"DriftDetectionStale.*unclosed action", result.err), result.err
+    assert re.search(r"prometheus_chart_values\.tpl: promtool check rules: .*DriftDetectionStale"
+                     r".*annotation \"summary\"", result.err), result.err
     assert {p: p.read_bytes() for p in workspace.rglob("*") if p.is_file()} == before
 
 

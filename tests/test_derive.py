@@ -65,7 +65,8 @@ def test_heartbeat_absent_fires_with_job_label(drift_contract) -> None:
     alert = _alert(drift_contract, "DriftDetectionStale")
     s = Scenario(alert.name, "t", (Series("other", LABELS, (0.0,) * 40),))
     line = oracle.timeline(alert, drift_contract, s, 39 * STEP)
-    assert list(line[30 * STEP]) == [(("job", "drift-detection"),)]
+    # the absent branch says so in a label, so its annotations can say "never reported"
+    assert list(line[30 * STEP]) == [(("absent", "true"), ("job", "drift-detection"))]
 
 
 @pytest.mark.parametrize("value,text", [(95460, "1d 2h 31m 0s"), (3600, "1h 0m 0s"),
@@ -288,7 +289,7 @@ def test_derived_scenarios_do_what_their_titles_say(contract_path) -> None:
         title = scenario.title
         if "resolves" in title:
             assert any(firing) and not firing[-1], title
-        elif "quiet" in title or title.startswith(("just below", "at the threshold")):
+        elif "quiet" in title:
             assert not any(firing), title
         else:
             assert any(firing), title
@@ -335,3 +336,17 @@ def test_a_scenario_on_the_lookback_edge_tells_the_rules_apart(drift_contract) -
 def test_lookback_rule_follows_the_promtool_version() -> None:
     assert oracle.lookback_closed_for("2.42.0+ds")
     assert not oracle.lookback_closed_for("3.5.3+ds1")
+    assert series.version_semantics("2.42.0+ds") == (True, False)
+    assert series.version_semantics("2.53.1") == (True, True)
+    assert series.version_semantics("3.5.3+ds1") == (False, True)
+
+
+def test_increase_extrapolates_in_the_order_of_the_version() -> None:
+    """The case the property test found on promtool 3.5.3: a counter 1..5 sampled each minute,
+    seen 2m after its last sample by increase(...[6h]): 2.42 clamps to the zero point first
+    (5.5), 3.x halves the distance to the start first (5.0)."""
+    s = Series("m", LABELS, (1.0, 2.0, 3.0, 4.0, 5.0))
+    with oracle.lookback_semantics(closed=True):
+        assert series.increase_at(s, 6 * STEP, 6 * 3600) == 5.5
+    with oracle.lookback_semantics(closed=False):
+        assert series.increase_at(s, 6 * STEP, 6 * 3600) == 5.0

@@ -40,7 +40,7 @@ def test_prometheusrule(at_root, cli, tmp_path, promtool_bin) -> None:
     assert doc["metadata"] == {"name": "drift", "namespace": "monitoring",
                                "labels": {"release": "prometheus", "team": "infra"}}
     assert {g["name"] for g in doc["spec"]["groups"]} == {"Infrastructure Drift",
-                                                          "Image Scanning"}
+                                                          "Image Scanning", "Database Backups"}
     _promtool_ok(tmp_path, doc["spec"])
 
 
@@ -52,7 +52,7 @@ def test_rulefile_and_mimir(at_root, cli, tmp_path, promtool_bin) -> None:
     result = cli("render", "--format", "mimir", "--namespace", "infra")
     assert result.code == 0
     doc = yaml.safe_load(result.out)
-    assert doc["namespace"] == "infra" and len(doc["groups"]) == 2
+    assert doc["namespace"] == "infra" and len(doc["groups"]) == len(CONTRACTS)
     _promtool_ok(tmp_path, {"groups": doc["groups"]})
 
 

@@ -135,3 +135,52 @@ def test_firing_share_sees_scenarios_that_never_hold() -> None:
                                                 (alert.spec.threshold + 1,) * steps),), times)
     assert firing_share(alert, CONTRACT_MODEL, [flipping] * 3) == 0.0
     assert firing_share(alert, CONTRACT_MODEL, [flipping, held]) == 0.5
+
+
+# --- the kinds of the backup contract: below, equals, outside, increase, keep_firing_for ------
+
+BACKUP = load_contract(str(CONTRACT.parent / "db-backup.contract.yaml"))
+
+
+@pytest.fixture(scope="module")
+def workspace_backup(promtool_bin):
+    ws = promcheck.Workspace(BACKUP, templates=False)
+    yield ws
+    ws.close()
+
+
+@settings(max_examples=max(EXAMPLES // 2, 10), **SETTINGS)
+@given(batch=scenarios(BACKUP))
+def test_oracle_agrees_on_the_backup_kinds(workspace_backup, batch) -> None:
+    """value_below (with its absent branch), value_equals, value_outside, increase_below and
+    increase_above on counters with resets, keep_firing_for: promtool says what the oracle
+    says at every checked time."""
+    verdict = workspace_backup.check(batch)
+    assert verdict.agrees, ("promtool disagrees with the oracle; the scenario as a promtool "
+                            "test:\n" + verdict.report())
+
+
+@pytest.fixture(scope="module")
+def workspace_backup_annotated(promtool_bin):
+    ws = promcheck.Workspace(BACKUP)
+    yield ws
+    ws.close()
+
+
+@settings(max_examples=max(EXAMPLES // 4, 5), **SETTINGS)
+@given(batch=scenarios(BACKUP, max_size=3))
+def test_oracle_annotations_agree_on_the_backup_kinds(workspace_backup_annotated, batch) -> None:
+    """With the real annotations: increase() values through printf, humanize1024,
+    humanizeDuration, and the absent branch's own text."""
+    verdict = workspace_backup_annotated.check(batch)
+    assert verdict.agrees, ("promtool disagrees with the oracle; the scenario as a promtool "
+                            "test:\n" + verdict.report())
+
+
+def test_backup_scenarios_cross_the_for_boundary() -> None:
+    from scenario_strategies import derivable, draw_examples, firing_share, scenario_for
+
+    for alert in derivable(BACKUP):
+        drawn = draw_examples(scenario_for(alert, BACKUP), 100, seed=20261128)
+        share = firing_share(alert, BACKUP, drawn)
+        assert share >= 0.15, f"{alert.name}: only {share:.0%} of scenarios ever fire"

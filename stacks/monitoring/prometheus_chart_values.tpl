@@ -178,13 +178,13 @@ serverFiles:
           # failing before its push. Also fires when the heartbeat series is absent altogether
           # (gateway wiped or job never ran).
           - alert: DriftDetectionStale
-            expr: (time() - max by (job) (drift_detection_last_run_timestamp{job="drift-detection"}) > 26 * 3600) or absent(drift_detection_last_run_timestamp{job="drift-detection"})
+            expr: (time() - max by (job) (drift_detection_last_run_timestamp{job="drift-detection"}) > 26 * 3600) or label_replace(absent(drift_detection_last_run_timestamp{job="drift-detection"}), "absent", "true", "", "")
             for: 30m
             labels:
               severity: warning
             annotations:
-              summary: Drift detection has not reported for {{ $value | humanizeDuration }}
-              description: The drift-detection job last pushed its heartbeat {{ $value | humanizeDuration }} ago (or never). Check the nightly CI schedule and the job's last log.
+              summary: "{{ if $labels.absent }}Drift detection has never reported: no heartbeat series for job {{ $labels.job }}{{ else }}Drift detection has not reported for {{ $value | humanizeDuration }}{{ end }}"
+              description: "{{ if $labels.absent }}There is no drift_detection_last_run_timestamp series at all: the job has never pushed, or the Pushgateway lost its state. Check the nightly CI schedule and the gateway.{{ else }}The drift-detection job last pushed its heartbeat {{ $value | humanizeDuration }} ago. Check the nightly CI schedule and the job's last log.{{ end }}"
           # DriftUnaddressed (for 1h): 72 h is long enough for weekends and review, short enough
           # to force follow-up. Computed from first_seen (not age_hours) so the age grows between
           # runs and the alert keeps the stack label and names its stack.
@@ -296,12 +296,12 @@ serverFiles:
           # ImageScanStale (for 30m): 24 h cron + 2 h grace, as for drift detection: a dead scan
           # looks exactly like a clean one.
           - alert: ImageScanStale
-            expr: (time() - max by (job) (image_scan_last_run_timestamp{job="image-scan"}) > 26 * 3600) or absent(image_scan_last_run_timestamp{job="image-scan"})
+            expr: (time() - max by (job) (image_scan_last_run_timestamp{job="image-scan"}) > 26 * 3600) or label_replace(absent(image_scan_last_run_timestamp{job="image-scan"}), "absent", "true", "", "")
             for: 30m
             labels:
               severity: warning
             annotations:
-              summary: The image scan has not reported for {{ $value | humanizeDuration }}
+              summary: "{{ if $labels.absent }}ImageScanStale: no image_scan_last_run_timestamp series for job {{ $labels.job }}: it has never reported, or its series were deleted{{ else }}The image scan has not reported for {{ $value | humanizeDuration }}{{ end }}"
           # ImageCriticalVulnerabilities (for 1h): Any critical finding needs an owner; 1h lets a
           # same-day rebuild land before paging.
           - alert: ImageCriticalVulnerabilities
@@ -312,6 +312,72 @@ serverFiles:
             annotations:
               summary: Image {{ $labels.image }} has {{ $value | printf "%.0f" }} critical vulnerabilities
       # END promcontract group: Image Scanning
+      # BEGIN promcontract group: Database Backups
+      - name: Database Backups
+        # Generated from db-backup.contract.yaml by promcontract (make rules). Do not edit here:
+        # change the contract, then run make rules.
+        rules:
+          # DbBackupStale (for 30m): Nightly backups plus 2 h grace, as for the other nightly
+          # jobs. Fires when the series is absent too: an agent that never reported is no better
+          # than one that fails.
+          - alert: DbBackupStale
+            expr: (time() - max by (job) (db_backup_last_success_timestamp_seconds{job="db-backup"}) > 26 * 3600) or label_replace(absent(db_backup_last_success_timestamp_seconds{job="db-backup"}), "absent", "true", "", "")
+            for: 30m
+            labels:
+              severity: critical
+            annotations:
+              summary: "{{ if $labels.absent }}The backup agent has never reported a successful backup (job {{ $labels.job }}){{ else }}No database backup has succeeded for {{ $value | humanizeDuration }}{{ end }}"
+              description: "{{ if $labels.absent }}The backup agent has never reported a successful backup (job {{ $labels.job }}){{ else }}The last successful base backup finished {{ $value | humanizeDuration }} ago. Restores now depend on WAL replay from an old base; look at the agent's last log.{{ end }}"
+          # DbBackupTooSmall (for 10m): Every database here is well over 1 GiB; a base backup
+          # under 1e9 bytes means it captured an empty or wrong data directory (seen once after a
+          # volume remount).
+          - alert: DbBackupTooSmall
+            expr: db_backup_size_bytes{job="db-backup"} < 1000000000
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: The last backup of {{ $labels.database }} is only {{ $value | humanize1024 }}B
+          # DbBackupRepoFailing (for 15m, keep firing 30m): State 2 (failing), not "> 1": a state
+          # added later must not page by accident. The check flaps while a repository recovers, so
+          # the alert keeps firing 30 minutes after it clears.
+          - alert: DbBackupRepoFailing
+            expr: db_backup_repo_state{job="db-backup"} == 2
+            for: 15m
+            keep_firing_for: 30m
+            labels:
+              severity: critical
+            annotations:
+              summary: Backup repository {{ $labels.repository }} is failing
+          # DbBackupDurationUnusual (for 10m): Under a minute means nothing was copied; over four
+          # hours means it will overlap the morning load.
+          - alert: DbBackupDurationUnusual
+            expr: db_backup_duration_seconds{job="db-backup"} < 60 or db_backup_duration_seconds{job="db-backup"} > 14400
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: The last backup of {{ $labels.database }} took {{ $value | humanizeDuration }}
+          # DbWalArchivingStopped (for 15m): Every cluster writes a WAL segment at least every 5
+          # minutes (archive_timeout); half an hour without one archived means point-in-time
+          # recovery is lost from that moment on.
+          - alert: DbWalArchivingStopped
+            expr: (increase(db_wal_archived_segments_total{job="db-backup"}[30m]) < 1) or label_replace(absent(db_wal_archived_segments_total{job="db-backup"}), "absent", "true", "", "")
+            for: 15m
+            labels:
+              severity: critical
+            annotations:
+              summary: "{{ if $labels.absent }}The backup agent reports no WAL archiving at all (job {{ $labels.job }}){{ else }}No WAL segment of {{ $labels.database }} archived in 30 minutes{{ end }}"
+          # DbBackupFailures (for 5m): A failure is retried by the agent; any failure in six hours
+          # is worth a look before the next night, even when a retry succeeded.
+          - alert: DbBackupFailures
+            expr: increase(db_backup_failures_total{job="db-backup"}[6h]) > 0
+            for: 5m
+            labels:
+              severity: warning
+            annotations:
+              summary: "{{ $value | printf \"%.0f\" }} base backups failed in the last 6 hours"
+      # END promcontract group: Database Backups
       # promcontract: new groups (promcontract render puts groups it adds just above this line)
 
 %{ if enable_backup_alerts ~}

@@ -58,7 +58,11 @@ def build_alert(raw: dict[str, Any], smap: SourceMap | None, index: int = 0) -> 
         summary=raw["summary"], rationale=raw["rationale"],
         spec=kinds.alert_kind(raw["kind"]).parse(raw),
         description=raw.get("description", ""),
+        keep_firing_for=raw.get("keep_firing_for", ""),
+        keep_firing_seconds=parse_duration(raw.get("keep_firing_for", "0s")),
         labels=tuple(sorted(raw.get("labels", {}).items())),
+        absent_summary=raw.get("absent_summary", ""),
+        absent_description=raw.get("absent_description", ""),
         location=smap.locate(("alerts", index)) if smap else None,
     )
 
@@ -70,6 +74,8 @@ def _invariant_alert(raw: dict[str, Any], inv: Invariant, smap: SourceMap, index
         name=spec["name"], kind="invariant", for_=spec["for"],
         for_seconds=parse_duration(spec["for"]), severity=spec["severity"],
         summary=spec["summary"], description=spec.get("description", ""),
+        keep_firing_for=spec.get("keep_firing_for", ""),
+        keep_firing_seconds=parse_duration(spec.get("keep_firing_for", "0s")),
         rationale=f"Invariant {inv.name}: {' '.join(inv.description.split())}",
         spec=InvariantAlertSpec(inv), location=smap.locate(("invariants", index, "alert")))
 

@@ -28,6 +28,9 @@ DEFS: dict[str, Any] = {
 }
 ALERT_NAME = {"type": "string", "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"}
 TEXT = {"type": "string", "minLength": 1}
+KEEP_FIRING_FOR = {"$ref": "#/$defs/duration",
+                   "description": "Keep firing this long after the condition clears "
+                                  "(Prometheus >= 2.42): for flapping thresholds."}
 
 METRIC = {
     "type": "object", "additionalProperties": False,
@@ -97,7 +100,8 @@ def _invariant_schema() -> dict[str, Any]:
                 "type": "object", "additionalProperties": False,
                 "required": ["name", "for", "severity", "summary"],
                 "properties": {"name": ALERT_NAME, "for": {"$ref": "#/$defs/duration"},
-                               "severity": SEVERITY, "summary": TEXT, "description": TEXT}},
+                               "keep_firing_for": KEEP_FIRING_FOR, "severity": SEVERITY,
+                               "summary": TEXT, "description": TEXT}},
         },
         "allOf": [_when("kind", name, _kind_then(kind)) for name, kind in found.items()],
         "unevaluatedProperties": False,
@@ -113,6 +117,7 @@ def _alert_schema() -> dict[str, Any]:
             "name": ALERT_NAME,
             "kind": {"enum": list(found)},
             "for": {"$ref": "#/$defs/duration"},
+            "keep_firing_for": KEEP_FIRING_FOR,
             "severity": SEVERITY,
             "summary": TEXT,
             "description": TEXT,

@@ -39,14 +39,15 @@ def schema_problems(data: Any, smap: SourceMap) -> list[Problem]:
     return problems
 
 
-def check_for(text: str, path: Path, add, derived: bool = True) -> None:  # noqa: ANN001
+def check_for(text: str, path: Path, add, derived: bool = True,  # noqa: ANN001
+              name: str = "for") -> None:
     try:
         seconds = parse_duration(text)
     except ValueError as exc:
         add(path, str(exc))
         return
     if derived and seconds > MAX_DERIVED_FOR:
-        add(path, f"for: {text} is longer than derived tests can cover (at most 1d: they "
+        add(path, f"{name}: {text} is longer than derived tests can cover (at most 1d: they "
             "evaluate every 1m, one promtool evaluation per minute); use kind expr with "
             "hand-written cases, or a shorter for: over a longer expression window")
 
@@ -78,6 +79,10 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
                 add(("invariants", index, "alert"), f"invariant kind {inv['kind']} cannot be "
                     f"rendered as an alert (supported: {', '.join(alertable)})", key=True)
             check_for(inv["alert"]["for"], ("invariants", index, "alert", "for"), add)
+            if "keep_firing_for" in inv["alert"]:
+                check_for(inv["alert"]["keep_firing_for"],
+                          ("invariants", index, "alert", "keep_firing_for"), add,
+                          name="keep_firing_for")
             alert_names[inv["alert"]["name"]] = -1 - index
 
     for index, alert in enumerate(data["alerts"]):
@@ -91,6 +96,9 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
             alert_names[name] = index
         kind = kinds.alert_kind(alert["kind"])
         check_for(alert["for"], base + ("for",), add, derived=kind.derivable)
+        if "keep_firing_for" in alert:
+            check_for(alert["keep_firing_for"], base + ("keep_firing_for",), add,
+                      derived=kind.derivable, name="keep_firing_for")
         kind.check(alert, CheckContext(data, metrics, base, add))
         for label in alert.get("labels", {}):
             if label in ("severity",):

@@ -4,7 +4,7 @@ item, and the age grows between pushes."""
 
 from __future__ import annotations
 
-from promcontract.contract.model import GATEWAY_LABELS, Alert, Contract
+from promcontract.contract.model import Alert, Contract
 from promcontract.durations import in_unit_of, written_unit
 from promcontract.kinds import base
 from promcontract.kinds.heartbeat_stale import LEAD, HeartbeatStale
@@ -35,9 +35,7 @@ class AgeAbove(HeartbeatStale):
         return False
 
     def output_labels(self, alert: Alert, contract: Contract) -> frozenset[str]:
-        metric = contract.metric(alert.spec.metric)
-        key_labels = {k for k, _ in contract.grouping_key}
-        return frozenset(metric.labels) | frozenset(GATEWAY_LABELS) | key_labels
+        return base.metric_labels(contract, alert.spec.metric)
 
     def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
                   ) -> base.Condition:

@@ -35,6 +35,15 @@ NUMBER = {"type": "number"}
 WHEN_ABSENT = {"enum": ["fire", "silent"],
                "description": "fire: the alert also fires when the metric has no series at "
                               "all (an absent branch); silent (default): it does not"}
+# The fields of kinds with an absent branch: when_absent, and what the annotations say then.
+ABSENT_FIELDS = {
+    "when_absent": WHEN_ABSENT,
+    "absent_summary": {"type": "string", "minLength": 1,
+                       "description": "The summary when the metric has no series at all "
+                                      "(default: says so, naming the metric and job)"},
+    "absent_description": {"type": "string", "minLength": 1,
+                           "description": "The description then (default: absent_summary)"},
+}
 
 
 @dataclass
@@ -86,6 +95,7 @@ class AlertKind:
     required: ClassVar[tuple[str, ...]] = ()
     user_facing: ClassVar[bool] = True  # a `kind:` users write (invariant alerts are not)
     batchable: ClassVar[bool] = False  # scenarios can share a test group, told apart by label
+    sequential_ok: ClassVar[bool] = True  # scenarios can run one after another in one group
     time_valued: ClassVar[bool] = False  # sample values are unix seconds (ages)
     derivable: ClassVar[bool] = True
 
@@ -110,6 +120,12 @@ class AlertKind:
     def absent_branch(self, alert: Alert) -> bool:
         """The expression has a branch that fires when the metric is absent."""
         return False
+
+    def batches_by_label(self, alert: Alert) -> bool:
+        """Scenarios of this alert can share a test group told apart by a label: the
+        expression keeps labels, and no absent() branch, which sees every series of the job
+        and so couples the scenarios (it fires only when all of them are gone)."""
+        return self.batchable and not self.absent_branch(alert)
 
     # --- oracle and tests -----------------------------------------------------------------
     def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
@@ -194,6 +210,123 @@ def each_series(contract: Contract, series: tuple[Series, ...], metric: str,
     return held
 
 
+def absent_branch(contract: Contract, metric: str) -> str:
+    """``absent(m{job="…"})`` with the label ``absent="true"``: fires when the metric has no
+    series at all, and lets annotations say so (see ``annotation_templates``)."""
+    return (f'label_replace(absent({selector(contract, metric)}), "{ABSENT_LABEL}", "true", '
+            '"", "")')
+
+
+def check_absent_label(raw: dict[str, Any], metric: dict[str, Any] | None,
+                       ctx: CheckContext) -> None:
+    """The absent branch adds the label ``absent``: the metric must not have one."""
+    if raw.get("when_absent") == "fire" and metric is not None \
+            and ABSENT_LABEL in metric.get("labels", []):
+        ctx.add("when_absent", f"when_absent: fire adds the label '{ABSENT_LABEL}', which "
+                f"{metric['name']} already has")
+    if raw.get("when_absent") != "fire":
+        for name in ("absent_summary", "absent_description"):
+            if name in raw:
+                ctx.add(name, f"{name} is used only with when_absent: fire", key=True)
+
+
+def absent_labels(contract: Contract) -> Labels:
+    """The labels the absent branch returns: the selector's, and ``absent="true"``."""
+    return tuple(sorted(contract.grouping_key + ((ABSENT_LABEL, "true"),)))
+
+
+def annotation_templates(alert: Alert, contract: Contract) -> tuple[tuple[str, str], ...]:
+    """The annotations as rendered (Prometheus templates): the contract's text, and where the
+    expression has an absent branch, the text for that case chosen by the absent label, so a
+    page never reads "has not reported for 1s" when there is no series at all."""
+    if not alert.summary:
+        return ()
+    out = [("summary", alert.summary)]
+    if alert.description:
+        out.append(("description", alert.description))
+    from promcontract import kinds
+
+    kind = kinds.of(alert)
+    if not kind.absent_branch(alert):
+        return tuple(out)
+    metric = kind.metrics(alert.spec)[0]
+    absent_summary = alert.absent_summary or (
+        f"{alert.name}: no {metric} series for job {{{{ $labels.job }}}}: it has never "
+        "reported, or its series were deleted")
+    absent = {"summary": absent_summary,
+              "description": alert.absent_description or absent_summary}
+    return tuple((key, f"{{{{ if $labels.{ABSENT_LABEL} }}}}{absent[key]}{{{{ else }}}}"
+                  f"{text}{{{{ end }}}}") for key, text in out)
+
+
+def metric_labels(contract: Contract, metric: str) -> frozenset[str]:
+    """Labels every series of a pushed metric carries: its own, the gateway's and the
+    grouping key's (what an expression that keeps the metric's labels returns)."""
+    from promcontract.contract.model import GATEWAY_LABELS
+
+    return frozenset(contract.metric(metric).labels) | frozenset(GATEWAY_LABELS) | \
+        {k for k, _ in contract.grouping_key}
+
+
+def after_firing(alert: Alert, metric: str, labels: Labels, firing: float, hold: int,
+                 short_gap: bool = True) -> list[Scenario]:
+    """What happens once an alert on instant samples fires: the series missing for longer
+    than the lookback (resolves), stale (resolves at once), and a gap shorter than the lookback
+    (keeps firing)."""
+    from promcontract.testgen.series import LOOKBACK, STALE, steps
+
+    out = [Scenario(alert.name, "series missing after firing (gap longer than the 5m "
+                    "lookback): resolves", (Series(metric, labels, (firing,) * (hold + 1)
+                                                   + (None,) * (steps(LOOKBACK) + 3)),)),
+           Scenario(alert.name, "series goes stale after firing: resolves at once",
+                    (Series(metric, labels, (firing,) * (hold + 1) + (STALE,) * 3),))]
+    if short_gap:
+        out.append(Scenario(alert.name, "gap shorter than the lookback: keeps firing",
+                            (Series(metric, labels, (firing,) * (hold + 1) + (None,) * 3
+                                    + (firing,) * 2),)))
+    return out
+
+
+def near_space(threshold: float, domain: Domain, usual_side: int) -> PropertySpace:
+    """Values around a threshold (a step of 1 for integral metrics, 0.5 else), and usual values
+    past it on ``usual_side`` (+1 above, -1 below) more often than not."""
+    step = 1.0 if domain.integral else 0.5
+    floor = domain.low if math.isfinite(domain.low) else -math.inf
+    near = tuple(max(threshold + k * step, floor) for k in range(-2, 3))
+    return PropertySpace(near=near, usual=near + tuple(
+        max(threshold + usual_side * k * step, floor) for k in (1, 2)))
+
+
+class AbsentBranch:
+    """For kinds with ``when_absent: fire``: the absent branch in the expression and in the
+    oracle condition (a mixin before the kind's class)."""
+
+    def absent_branch(self, alert: Alert) -> bool:
+        return alert.spec.when_absent == "fire"
+
+    def expr(self, alert: Alert, contract: Contract) -> str:
+        expr = super().expr(alert, contract)  # type: ignore[misc]
+        if self.absent_branch(alert):
+            expr = f"({expr}) or {absent_branch(contract, alert.spec.metric)}"
+        return expr
+
+    def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
+                  ) -> Condition:
+        inner = super().condition(alert, contract, series)  # type: ignore[misc]
+        if not self.absent_branch(alert):
+            return inner
+        from promcontract.testgen.series import instant, matches
+
+        chosen = [s for s in series if matches(s, contract, alert.spec.metric)]
+
+        def held(t: int) -> dict[Labels, float]:
+            out = inner(t)  # a range window can still hold samples when no instant one is left
+            if not any(instant(s, t) is not None for s in chosen):
+                out[absent_labels(contract)] = 1.0
+            return out
+        return held
+
+
 def domain_of(raw_metric: dict[str, Any]) -> Domain:
     raw = raw_metric["domain"]
     kind = raw["kind"]
@@ -262,9 +395,17 @@ def duration_mutants(alert: Alert, field_name: str, text_field: str) -> list[tup
     out = []
     for sign in (-1, 1):
         moved = value + sign * unit
-        out.append((f"{alert.name}: {field_name} {text} -> {in_unit_of(moved, text)}",
-                    alert.replace_spec(**{field_name: moved})))
+        shown = in_unit_of(moved, text)
+        out.append((f"{alert.name}: {field_name} {text} -> {shown}",
+                    alert.replace_spec(**{field_name: moved, text_field: shown})))
     return out
+
+
+def nearby(value: float) -> float:
+    """How far from a threshold "just below" and "just above" lie for a metric that is not
+    integral: less than the mutation unit (1), so a threshold moved by one is told apart,
+    and no more than 1% for small thresholds (a ratio of 0.9 is tested at 0.891 and 0.909)."""
+    return min(0.5, max(abs(value) * 0.01, 0.01))
 
 
 def steps_values(near: range, threshold: float) -> tuple[float, ...]:

@@ -26,8 +26,7 @@ LEAD = 4  # minutes before the threshold is crossed in the derived scenarios
 class HeartbeatStale(base.AlertKind):
     name = "heartbeat_stale"
     doc = "the heartbeat (unix seconds) older than a duration; optionally fires when absent"
-    properties = {"metric": base.METRIC_NAME, "threshold": base.DURATION,
-                  "when_absent": base.WHEN_ABSENT}
+    properties = {"metric": base.METRIC_NAME, "threshold": base.DURATION, **base.ABSENT_FIELDS}
     required = ("metric", "threshold")
     time_valued = True
 
@@ -45,15 +44,16 @@ class HeartbeatStale(base.AlertKind):
         if metric is not None and metric["domain"]["kind"] != "unix_seconds":
             ctx.add("metric", f"{self.name} needs a unix_seconds metric; '{metric['name']}' "
                     f"has domain {metric['domain']['kind']}")
+        base.check_absent_label(raw, metric, ctx)
 
     def expr(self, alert: Alert, contract: Contract) -> str:
         spec = alert.spec
         sel = base.selector(contract, spec.metric)
         # max by (job): one heartbeat per job whatever instance label it carries; absent()
-        # of the same selector yields {job=...} too, so both branches have the same labels.
+        # of the same selector yields {job=...} too, plus absent="true" for the annotations.
         expr = f"time() - max by (job) ({sel}) > {base.seconds_literal(spec.threshold)}"
         if spec.when_absent == "fire":
-            expr = f"({expr}) or absent({sel})"
+            expr = f"({expr}) or {base.absent_branch(contract, spec.metric)}"
         return expr
 
     def absent_branch(self, alert: Alert) -> bool:
@@ -67,8 +67,7 @@ class HeartbeatStale(base.AlertKind):
         spec = alert.spec
         chosen = [s for s in series if matches(s, contract, spec.metric)]
         job_only = (("job", contract.job),)
-        on_absent = {tuple(sorted(contract.grouping_key)): 1.0} \
-            if spec.when_absent == "fire" else {}
+        on_absent = {base.absent_labels(contract): 1.0} if spec.when_absent == "fire" else {}
 
         def held(t: int) -> dict:
             values = [v for v in (instant(s, t) for s in chosen) if v is not None]

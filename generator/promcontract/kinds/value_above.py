@@ -6,11 +6,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from promcontract.contract.model import GATEWAY_LABELS, Alert, Contract, format_number
+from promcontract.contract.model import Alert, Contract, format_number
 from promcontract.kinds import base
 from promcontract.testgen.series import (
-    LOOKBACK,
-    STALE,
     Scenario,
     Series,
     base_labels,
@@ -62,9 +60,7 @@ class ValueAbove(base.AlertKind):
                 f"{format_number(spec.threshold)}")
 
     def output_labels(self, alert: Alert, contract: Contract) -> frozenset[str]:
-        metric = contract.metric(alert.spec.metric)
-        key_labels = {k for k, _ in contract.grouping_key}
-        return frozenset(metric.labels) | frozenset(GATEWAY_LABELS) | key_labels
+        return base.metric_labels(contract, alert.spec.metric)
 
     def holds(self, value: float, spec: base.ThresholdSpec) -> bool:
         return value > spec.threshold if spec.comparison == ">" else value >= spec.threshold
@@ -85,7 +81,7 @@ class ValueAbove(base.AlertKind):
             below, at, above = math.ceil(thr) - 1.0, thr if thr.is_integer() else None, \
                 math.floor(thr) + 1.0
         else:
-            delta = max(abs(thr) * 0.01, 0.01)
+            delta = base.nearby(thr)
             below, at, above = thr - delta, thr, thr + delta
         return tuple(v if v is not None and metric.domain.contains(v) else None
                      for v in (below, at, above))
@@ -100,21 +96,13 @@ class ValueAbove(base.AlertKind):
         for title, value in (("just below the threshold", below), ("at the threshold", at),
                              ("just above the threshold", above)):
             if value is not None:
+                outcome = "fires" if self.holds(value, spec) else "quiet"
                 out.append(Scenario(alert.name, f"{title} ({format_number(value)} "
-                                    f"{spec.comparison} {format_number(spec.threshold)}?)",
+                                    f"{spec.comparison} {format_number(spec.threshold)}?): "
+                                    f"{outcome}",
                                     (Series(metric.name, labels, (value,) * (hold + 1)),)))
-        firing = self.firing_value(alert, contract)
-        gap = steps(LOOKBACK) + 3
-        out.append(Scenario(alert.name, "series missing after firing (gap longer than the 5m "
-                            "lookback): resolves", (Series(metric.name, labels, (firing,)
-                                                           * (hold + 1) + (None,) * gap),)))
-        out.append(Scenario(alert.name, "series goes stale after firing: resolves at once",
-                            (Series(metric.name, labels, (firing,) * (hold + 1)
-                                    + (STALE,) * 3),)))
-        out.append(Scenario(alert.name, "gap shorter than the lookback: keeps firing",
-                            (Series(metric.name, labels, (firing,) * (hold + 1) + (None,) * 3
-                                    + (firing,) * 2),)))
-        return out
+        return out + base.after_firing(alert, metric.name, labels,
+                                       self.firing_value(alert, contract), hold)
 
     def firing_value(self, alert: Alert, contract: Contract) -> float:
         return self.near_values(alert, contract)[2]
@@ -126,12 +114,8 @@ class ValueAbove(base.AlertKind):
                 for sign in (-1, 1)]
 
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
-        thr = alert.spec.threshold
-        domain = contract.metric(alert.spec.metric).domain
-        step = 1.0 if domain.integral else 0.5
-        floor = domain.low if math.isfinite(domain.low) else -math.inf
-        near = tuple(max(thr + k * step, floor) for k in range(-2, 3))
-        return base.PropertySpace(near=near, usual=near + tuple(thr + k * step for k in (1, 2)))
+        return base.near_space(alert.spec.threshold,
+                               contract.metric(alert.spec.metric).domain, +1)
 
 
 KIND = ValueAbove()

@@ -16,6 +16,7 @@ import jinja2
 
 from promcontract import kinds
 from promcontract.contract.model import Alert, Contract
+from promcontract.kinds.base import annotation_templates
 from promcontract.render import yamlout
 
 _COMMENT_WIDTH = 86
@@ -40,10 +41,12 @@ class RenderedRule:
     alert: Alert
     expr: str
     comment: tuple[str, ...]
+    annotations: tuple[tuple[str, str], ...] = ()
 
 
 def _comment(alert: Alert) -> tuple[str, ...]:
-    head = f"{alert.name} (for {alert.for_}): "
+    keep = f", keep firing {alert.keep_firing_for}" if alert.keep_firing_for else ""
+    head = f"{alert.name} (for {alert.for_}{keep}): "
     text = head + " ".join(alert.rationale.split())
     return tuple(textwrap.wrap(text, _COMMENT_WIDTH, break_long_words=False,
                                break_on_hyphens=False))
@@ -55,7 +58,8 @@ def alert_expr(alert: Alert, contract: Contract) -> str:
 
 def render_group(contract: Contract) -> str:
     """The group as YAML text starting at ``- name:`` in column 0, no trailing newline."""
-    rules = [RenderedRule(a, alert_expr(a, contract), _comment(a)) for a in contract.alerts]
+    rules = [RenderedRule(a, alert_expr(a, contract), _comment(a),
+                          annotation_templates(a, contract)) for a in contract.alerts]
     text = _env().get_template("group.yaml.j2").render(
         contract=contract, rules=rules, source=os.path.basename(contract.source))
     return text.strip("\n")

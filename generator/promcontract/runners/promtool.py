@@ -202,7 +202,7 @@ class FileResult:
 
 
 _ALERT_HEAD = re.compile(r"^\s*alertname: (?P<name>.*?), time: (?P<time>[^,]+),\s*$")
-_ENTRY = re.compile(r"^\s*(Labels|Annotations):(\{.*\})\s*$")
+_ENTRY = re.compile(r"^\s*(Labels|Annotations):(\{.*\}),?\s*$")
 _GO_ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)')
 
 

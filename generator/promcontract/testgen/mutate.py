@@ -42,11 +42,27 @@ def mutants(contract: Contract) -> list[tuple[str, Contract]]:
         kind = kinds.of(alert)
         if not kind.derivable:
             continue
-        changes = list(kind.mutants(alert)) + for_mutants(alert)
+        changes = list(kind.mutants(alert)) + for_mutants(alert) + keep_firing_mutants(alert)
         for label, mutated in changes:
             alerts = list(contract.alerts)
             alerts[index] = mutated
             out.append((label, dataclasses.replace(contract, alerts=tuple(alerts))))
+    return out
+
+
+def keep_firing_mutants(alert: Alert) -> list[tuple[str, Alert]]:
+    """keep_firing_for moved by one evaluation step both ways (down to none at all)."""
+    if not alert.keep_firing_for:
+        return []
+    out = []
+    for sign in (-1, 1):
+        seconds = max(alert.keep_firing_seconds + sign * STEP, 0.0)
+        shown = format_duration(seconds) if seconds else "none"
+        out.append((f"{alert.name}: keep_firing_for {alert.keep_firing_for} -> {shown} (one "
+                    f"{format_duration(STEP)} evaluation step)",
+                    dataclasses.replace(alert, keep_firing_seconds=seconds,
+                                        keep_firing_for=format_duration(seconds)
+                                        if seconds else "")))
     return out
 
 

@@ -9,6 +9,8 @@ expectations from here, never from hand-written numbers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from promcontract import kinds
 from promcontract.contract.model import Alert, Contract
 from promcontract.labels import Labels
@@ -28,17 +30,48 @@ from promcontract.testgen.series import (
 )
 
 
+@dataclass
+class _Active:
+    since: int  # ActiveAt: the first evaluation of this run of the condition
+    value: float
+    firing: bool = False
+    keep_since: int | None = None  # first evaluation without the condition, while kept
+
+
 def timeline(alert: Alert, contract: Contract, scenario: Scenario, until: int
              ) -> dict[int, dict[Labels, float]]:
-    """Firing alerts (labels -> $value) at every evaluation from 0 to ``until``."""
-    active: dict[Labels, int] = {}
+    """Firing alerts (labels -> $value) at every evaluation from 0 to ``until``.
+
+    Prometheus' alerting rule state (rules/alerting.go): a series of the result becomes a
+    pending alert, firing once it has held for ``for:``; when it leaves the result a pending
+    alert is dropped, and a firing one resolves, unless ``keep_firing_for`` keeps it firing
+    (with its last value) while less than that has passed since it first left.
+    """
+    active: dict[Labels, _Active] = {}
     out: dict[int, dict[Labels, float]] = {}
     held_at = kinds.of(alert).condition(alert, contract, scenario.series)
+    keep_for = alert.keep_firing_seconds
     for t in range(0, until + 1, STEP):
         held = held_at(t)
-        active = {labels: active.get(labels, t) for labels in held}
-        out[t] = {labels: held[labels] for labels, since in active.items()
-                  if t - since >= alert.for_seconds}
+        kept: dict[Labels, _Active] = {}
+        for labels, value in held.items():
+            state = active.get(labels)
+            if state is None:
+                state = _Active(t, value)
+            state.value, state.keep_since = value, None
+            kept[labels] = state
+        for labels, state in active.items():
+            if labels in held or not state.firing or keep_for <= 0:
+                continue
+            if state.keep_since is None:
+                state.keep_since = t
+            if t - state.keep_since < keep_for:
+                kept[labels] = state
+        for state in kept.values():
+            if not state.firing and t - state.since >= alert.for_seconds:
+                state.firing = True
+        active = kept
+        out[t] = {labels: state.value for labels, state in active.items() if state.firing}
     return out
 
 
@@ -50,15 +83,15 @@ def alert_labels(alert: Alert, series_labels: Labels) -> Labels:
     return tuple(sorted((k, v) for k, v in labels.items() if v != ""))
 
 
-def annotations(alert: Alert, series_labels: Labels, value: float) -> Labels:
-    if not alert.summary:
-        return ()  # a rule without annotations (the property tests' semantic-only rules)
-    out = [("summary", alert.summary)]
-    if alert.description:
-        out.append(("description", " ".join(alert.description.split())
-                    if "\n" in alert.description else alert.description))
+def annotations(alert: Alert, series_labels: Labels, value: float,
+                contract: Contract | None = None) -> Labels:
+    """The annotations promtool expands for an alert of these labels and value (the same
+    templates the renderer writes)."""
+    from promcontract.kinds.base import annotation_templates
+
     try:
-        return tuple((k, promtemplate.render(v, value, dict(series_labels))) for k, v in out)
+        return tuple((k, promtemplate.render(v, value, dict(series_labels)))
+                     for k, v in annotation_templates(alert, contract))
     except promtemplate.NotDerivable as exc:
         raise NotDerivable(f"alert {alert.name}: annotation: {exc}") from None
 
@@ -71,21 +104,32 @@ def expected(alert: Alert, contract: Contract, scenario: Scenario
     out = []
     for t in times:
         firing = tuple(sorted(
-            (Firing(alert_labels(alert, labels), annotations(alert, labels, value))
+            (Firing(alert_labels(alert, labels), annotations(alert, labels, value, contract))
              for labels, value in line[t].items()), key=lambda f: f.labels))
         out.append((t, firing))
     return tuple(out)
 
 
 def choose_eval_times(alert: Alert, contract: Contract, scenario: Scenario) -> tuple[int, ...]:
-    """Just before and at the first firing (the for: boundary), and the end."""
+    """Both sides of every evaluation at which what fires changes (the for: boundary, the
+    keep_firing_for boundary, resolution), and the end; only times at which Prometheus 2.x
+    and 3.x agree (3.0 no longer counts a sample exactly 5m old), so one test file holds on
+    both. With nothing firing: the first evaluation at which for: could have elapsed."""
     end = scenario.end
-    line = timeline(alert, contract, scenario, end)
-    first = next((t for t in sorted(line) if line[t]), None)
-    times = {end}
-    if first is not None:
-        times |= {max(first - STEP, 0), first}
-    else:
+    lines = []
+    for closed in (True, False):
+        with lookback_semantics(closed):
+            lines.append(timeline(alert, contract, scenario, end))
+    same = [t for t in sorted(lines[0]) if lines[0][t] == lines[1][t]]
+    times = {t for t in (end,) if t in same}
+    for line in lines:
+        previous: set = set()
+        for t in sorted(line):
+            now = set(line[t])
+            if now != previous:
+                times |= {c for c in (max(t - STEP, 0), t) if c in same}
+            previous = now
+    if not any(lines[0][t] for t in lines[0]):
         # the first evaluation at which for: could have elapsed (for: need not be whole steps)
         times.add(min(-(-int(alert.for_seconds) // STEP) * STEP, end))
     return tuple(sorted(times))

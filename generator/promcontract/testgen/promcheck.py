@@ -42,7 +42,7 @@ class Workspace:
     def __init__(self, contract: Contract, templates: bool = True):
         self.contract = contract
         self.templates = templates
-        self.lookback_closed = series.lookback_closed_for(promtool.version())
+        self.semantics = series.version_semantics(promtool.version())
         self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-oracle-")
         self.dir = self._tmp.name
         for alert in contract.alerts:
@@ -60,7 +60,7 @@ class Workspace:
 
     def check(self, scenarios: list[series.Scenario], *, batch: bool = True) -> Verdict:
         """One promtool process for all ``scenarios``."""
-        with series.lookback_semantics(self.lookback_closed):
+        with series.lookback_semantics(*self.semantics):
             if batch:
                 files = testfile.batch_files(self.contract, scenarios, self.templates)
             else:

@@ -27,7 +27,7 @@ def derive(contract: Contract) -> tuple[list[Scenario], list[str]]:
     not_derivable: list[str] = []
     for alert in contract.alerts:
         try:
-            made = kinds.of(alert).scenarios(alert, contract)
+            made = [kept_firing(s, alert) for s in kinds.of(alert).scenarios(alert, contract)]
             for scenario in made:  # every expectation must be computable
                 expected(alert, contract, scenario)
             scenarios += made
@@ -36,9 +36,20 @@ def derive(contract: Contract) -> tuple[list[Scenario], list[str]]:
     return scenarios, not_derivable
 
 
+def kept_firing(scenario: Scenario, alert: Alert) -> Scenario:
+    """With keep_firing_for, a scenario runs on (its series missing) until the alert has been
+    kept firing that long and resolved, so both sides of that boundary are checked."""
+    if alert.keep_firing_seconds <= 0:
+        return scenario
+    return dataclasses.replace(scenario, series=tuple(
+        dataclasses.replace(s, values=s.values + (None,) * -(
+            -(int(alert.keep_firing_seconds) + 2 * STEP) // s.interval))
+        for s in scenario.series))
+
+
 def can_batch(alert: Alert) -> bool:
     """Scenarios share a test group when the expression keeps a distinguishing label."""
-    return kinds.of(alert).batchable
+    return kinds.of(alert).batches_by_label(alert)
 
 
 def sequential(scenarios: list[Scenario], alert: Alert, contract: Contract) -> Scenario:
@@ -57,6 +68,9 @@ def sequential(scenarios: list[Scenario], alert: Alert, contract: Contract) -> S
     time_valued = kind.time_valued
     if not kind.user_facing:
         raise NotDerivable(f"alert {alert.name}: invariant scenarios are not batched in time")
+    if any(s.interval != STEP for scenario in scenarios for s in scenario.series):
+        raise NotDerivable(f"alert {alert.name}: scenarios sampled every {STEP}s only are "
+                           "batched in time")
     placed: list[tuple[int, int, Scenario]] = []  # (offset, length, scenario)
     start = 0
     for scenario in scenarios:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,7 +32,8 @@ class NotDerivable(Exception):
 class Series:
     metric: str
     labels: Labels  # sorted, without __name__
-    values: tuple[Value, ...]  # one per STEP from t=0
+    values: tuple[Value, ...]  # one per ``interval`` from t=0
+    interval: int = STEP  # seconds between samples (a test group's input interval)
 
     def selector(self) -> str:
         return format_series(self.metric, self.labels, braces_when_empty=True)
@@ -62,21 +64,31 @@ class Series:
         return " ".join(out)
 
     def visible(self) -> tuple[float | None, ...]:
-        """What an instant selector sees at each step (see ``instant``), up to the last step
-        at which the last sample is still in view; nothing after that."""
+        """What an instant selector sees at each evaluation step (see ``instant``), up to the
+        last step at which the last sample is still in view; nothing after that."""
         closed = _LOOKBACK_CLOSED.get()
         cache = self.__dict__.setdefault("_visible", {})  # per lookback rule; frozen fields
         if closed not in cache:
             out: list[float | None] = []
             seen: float | None = None
-            since = 0
-            for index in range(len(self.values) + LOOKBACK // STEP):
-                value = self.values[index] if index < len(self.values) else None
-                if value is not None:
-                    seen, since = (None if value == STALE else float(value)), index
-                out.append(seen if _in_view((index - since) * STEP) else None)
+            at = -1  # time of the latest sample at or before t
+            index = 0
+            last = (len(self.values) - 1) * self.interval + LOOKBACK
+            for t in range(0, last + STEP, STEP):
+                while index < len(self.values) and index * self.interval <= t:
+                    value = self.values[index]
+                    if value is not None:
+                        seen, at = (None if value == STALE else float(value)), index * \
+                            self.interval
+                    index += 1
+                out.append(seen if at >= 0 and _in_view(t - at) else None)
             cache[closed] = tuple(out)
         return cache[closed]
+
+    @property
+    def end(self) -> int:
+        """Time of the last sample."""
+        return (len(self.values) - 1) * self.interval
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,9 @@ class Scenario:
 
     @property
     def end(self) -> int:
-        return (max((len(s.values) for s in self.series), default=1) - 1) * STEP
+        """The last evaluation step at or after the last sample of any series."""
+        last = max((s.end for s in self.series), default=0)
+        return -(-last // STEP) * STEP
 
 
 @dataclass(frozen=True)
@@ -105,18 +119,31 @@ _LOOKBACK_CLOSED: contextvars.ContextVar[bool] = contextvars.ContextVar("lookbac
                                                                          default=True)
 
 
+# How increase() extrapolates: the zero-point clamp after the threshold (PR #13725) or before.
+_ZERO_CLAMP_LAST: contextvars.ContextVar[bool] = contextvars.ContextVar("zero_clamp_last",
+                                                                         default=False)
+
+
 @contextlib.contextmanager
-def lookback_semantics(closed: bool) -> Iterator[None]:
-    """Within the block the oracle counts a sample exactly 5m old (``closed``) or not."""
+def lookback_semantics(closed: bool, zero_clamp_last: bool | None = None) -> Iterator[None]:
+    """Within the block the oracle follows Prometheus 2.x (``closed``: a sample exactly 5m old
+    counts, range windows include their left edge) or 3.x; ``zero_clamp_last`` (default: as
+    3.x does when not ``closed``) chooses increase()'s order of extrapolation."""
     token = _LOOKBACK_CLOSED.set(closed)
+    clamp = _ZERO_CLAMP_LAST.set(not closed if zero_clamp_last is None else zero_clamp_last)
     try:
         yield
     finally:
         _LOOKBACK_CLOSED.reset(token)
+        _ZERO_CLAMP_LAST.reset(clamp)
 
 
-def lookback_closed() -> bool:
-    return _LOOKBACK_CLOSED.get()
+def version_semantics(version: str) -> tuple[bool, bool]:
+    """(lookback closed, zero clamp last) for a promtool version: 3.0 left-opened the windows;
+    PR #13725 (2.52) reordered increase()'s extrapolation."""
+    numbers = [int(part) for part in re.findall(r"\d+", version)[:2]] + [0, 0]
+    major, minor = numbers[0], numbers[1]
+    return major < 3, (major, minor) >= (2, 52)
 
 
 def lookback_closed_for(version: str) -> bool:
@@ -140,8 +167,8 @@ def instant(series: Series, t: int) -> float | None:
 
 def scan(series: Series, t: int) -> float | None:
     """``instant`` by walking back from ``t`` (any t; Series.visible is the per-step table)."""
-    index = min(t // STEP, len(series.values) - 1)
-    while index >= 0 and _in_view(t - index * STEP):
+    index = min(t // series.interval, len(series.values) - 1)
+    while index >= 0 and _in_view(t - index * series.interval):
         value = series.values[index]
         if value is not None:
             return None if value == STALE else float(value)
@@ -155,7 +182,7 @@ def window(series: Series, t: int, seconds: float) -> list[tuple[int, float]]:
     out = []
     start = t - seconds
     for index, value in enumerate(series.values):
-        at = index * STEP
+        at = index * series.interval
         if at > t:
             break
         inside = at >= start if _LOOKBACK_CLOSED.get() else at > start
@@ -165,7 +192,14 @@ def window(series: Series, t: int, seconds: float) -> list[tuple[int, float]]:
 
 
 def increase_at(series: Series, t: int, seconds: float) -> float | None:
-    """``increase(m[seconds])`` at ``t`` for one series (see ``increase``)."""
+    """``increase(m[seconds])`` at ``t`` for one series: Prometheus' extrapolatedRate (with
+    isCounter, not isRate), in the same float operations and order, so the value is the one
+    promtool computes; None with fewer than two samples (no result).
+
+    Two orders exist: up to 2.x the zero-point clamp came first and the extrapolation
+    threshold after; PR #13725 (Prometheus 2.52 and 3.x) halves a long distance to the start
+    first and clamps it to the zero point after, and sums the factor before dividing. Which
+    one applies follows the promtool version, like the lookback edge."""
     samples = window(series, t, seconds)
     if len(samples) < 2:
         return None
@@ -181,16 +215,24 @@ def increase_at(series: Series, t: int, seconds: float) -> float | None:
     duration_to_end = float(range_end - samples[-1][0] * 1000) / 1000
     sampled = float(samples[-1][0] * 1000 - samples[0][0] * 1000) / 1000
     average = sampled / float(len(samples) - 1)
-    if result > 0 and samples[0][1] >= 0:
-        # counters cannot go below zero: extrapolate no further back than the zero point
-        duration_to_zero = sampled * (samples[0][1] / result)
-        if duration_to_zero < duration_to_start:
-            duration_to_start = duration_to_zero
     threshold = average * 1.1
-    interval = sampled
-    interval += duration_to_start if duration_to_start < threshold else average / 2
-    interval += duration_to_end if duration_to_end < threshold else average / 2
-    return result * (interval / sampled)
+    # counters cannot go below zero: extrapolate no further back than the zero point
+    duration_to_zero = sampled * (samples[0][1] / result) \
+        if result > 0 and samples[0][1] >= 0 else None
+    if not _ZERO_CLAMP_LAST.get():
+        if duration_to_zero is not None and duration_to_zero < duration_to_start:
+            duration_to_start = duration_to_zero
+        interval = sampled
+        interval += duration_to_start if duration_to_start < threshold else average / 2
+        interval += duration_to_end if duration_to_end < threshold else average / 2
+        return result * (interval / sampled)
+    if duration_to_start >= threshold:
+        duration_to_start = average / 2
+    if duration_to_zero is not None and duration_to_zero < duration_to_start:
+        duration_to_start = duration_to_zero
+    if duration_to_end >= threshold:
+        duration_to_end = average / 2
+    return result * ((sampled + duration_to_start + duration_to_end) / sampled)
 
 
 def matches(series: Series, contract: Contract, metric: str | None) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from promcontract import kinds
 from promcontract.contract.model import Contract
 from promcontract.durations import format_duration
 from promcontract.render import yamlout
@@ -44,7 +45,10 @@ def _group(scenarios: list[Scenario], contract: Contract, batch_label: str | Non
                for f in sorted(expectations[t], key=lambda f: f.labels)]
         tests.append({"eval_time": format_duration(t), "alertname": alert.name,
                       "exp_alerts": exp})
-    return {"interval": format_duration(STEP), "input_series": input_series,
+    intervals = {series.interval for scenario in scenarios for series in scenario.series}
+    if len(intervals) != 1:
+        raise ValueError(f"scenarios of one test group need one input interval: {intervals}")
+    return {"interval": format_duration(intervals.pop()), "input_series": input_series,
             "alert_rule_test": tests}
 
 
@@ -64,9 +68,11 @@ def test_file(contract: Contract, rule_file: str, scenarios: list[Scenario],
             if can_batch(alert):
                 groups.append((f"{name}: {len(items)} scenarios",
                                _group(items, contract, "scenario")))
-            else:
+            elif kinds.of(alert).sequential_ok:
                 groups.append((f"{name}: {len(items)} scenarios in sequence",
                                _group([sequential(items, alert, contract)], contract)))
+            else:  # a group each: nothing in one scenario can reach another
+                groups += [(f"{name}: {s.title}", _group([s], contract)) for s in items]
     else:
         groups = [(f"{s.alert}: {s.title}", _group([s], contract)) for s in scenarios]
     for title, group in groups:

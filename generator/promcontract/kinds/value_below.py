@@ -1,0 +1,77 @@
+"""value_below: a metric below a number (``<``, or ``<=``): ``m{job="…"} < 1e9`` (a backup that
+is too small, free space running out). Keeps every label of the metric. With
+``when_absent: fire`` it also fires when the metric has no series at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promcontract.contract.model import Alert, Contract
+from promcontract.kinds import base
+from promcontract.kinds.value_above import ValueAbove
+from promcontract.testgen.series import (
+    STALE,
+    Scenario,
+    Series,
+    base_labels,
+    steps,
+)
+
+
+class ValueBelow(base.AbsentBranch, ValueAbove):
+    name = "value_below"
+    doc = "the metric below a number; optionally fires when absent"
+    properties = {"metric": base.METRIC_NAME, "threshold": base.NUMBER,
+                  "comparison": {"enum": ["<", "<="]}, **base.ABSENT_FIELDS}
+    strict, loose = "<", "<="
+
+    def check(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
+        super().check(raw, ctx)
+        base.check_absent_label(raw, ctx.metrics.get(raw["metric"]), ctx)
+
+    def check_domain(self, raw: dict[str, Any], metric: dict[str, Any],
+                     ctx: base.CheckContext) -> None:
+        dom = base.domain_of(metric)
+        threshold = float(raw["threshold"])
+        comparison = raw.get("comparison", self.strict)
+        low, high = dom.low, dom.high
+        if comparison == "<" and not (low < threshold <= high):
+            never = threshold <= low
+        elif comparison == "<=" and not (low <= threshold < high):
+            never = threshold < low
+        else:
+            return
+        ctx.add("threshold", f"threshold {raw['threshold']} with '{comparison}' is outside the "
+                f"domain of {metric['name']} ({dom.describe()}): the alert would "
+                + ("never fire" if never else "always fire"))
+
+    def holds(self, value: float, spec: base.ThresholdSpec) -> bool:
+        return value < spec.threshold if spec.comparison == "<" else value <= spec.threshold
+
+    def firing_value(self, alert: Alert, contract: Contract) -> float:
+        return self.near_values(alert, contract)[0]
+
+    def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
+        out = super().scenarios(alert, contract)
+        if alert.spec.when_absent == "fire":
+            metric = contract.metric(alert.spec.metric)
+            span = steps(alert.for_seconds) + 5
+            other = base_labels(contract, {"job": contract.job + "-other"})
+            labels = base_labels(contract, base.item_label(contract, metric.name))
+            quiet = self.near_values(alert, contract)[2]
+            out.append(Scenario(alert.name, "series absent (only another job's): fires",
+                                (Series(metric.name, other, (quiet,) * (span + 1)),)))
+            out.append(Scenario(alert.name, "series goes stale: fires",
+                                (Series(metric.name, labels, (quiet,) * 4
+                                        + (STALE,) * (span + 1)),)))
+        return out
+
+    def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
+        return base.near_space(alert.spec.threshold,
+                               contract.metric(alert.spec.metric).domain, -1)
+
+    def quiet_sample(self, alert: Alert, t: int) -> float:
+        return float("inf")
+
+
+KIND = ValueBelow()

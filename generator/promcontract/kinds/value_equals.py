@@ -1,0 +1,90 @@
+"""value_equals: a metric equal to one value: ``m{job="…"} == 2`` (a state enum in its failing
+state: "state == 2", not "> 1", which would also catch a state added later)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from promcontract.contract.model import Alert, Contract, format_number
+from promcontract.kinds import base
+from promcontract.testgen.series import Scenario, Series, base_labels, steps
+
+
+@dataclass(frozen=True)
+class EqualsSpec:
+    metric: str
+    value: float
+    value_text: str
+
+
+class ValueEquals(base.AlertKind):
+    name = "value_equals"
+    doc = "the metric equal to one value (a state of an enum)"
+    properties = {"metric": base.METRIC_NAME, "value": base.NUMBER}
+    required = ("metric", "value")
+    batchable = True
+
+    def parse(self, raw: dict[str, Any]) -> EqualsSpec:
+        return EqualsSpec(raw["metric"], float(raw["value"]), str(raw["value"]))
+
+    def check(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
+        metric = ctx.metric("metric", raw["metric"])
+        if not base.check_pinnable(raw, "value", ctx) or metric is None:
+            return
+        dom = base.domain_of(metric)
+        if not dom.contains(float(raw["value"])):
+            ctx.add("value", f"value {raw['value']} is not a value of {metric['name']} "
+                    f"({dom.describe()}): the alert would never fire")
+
+    def expr(self, alert: Alert, contract: Contract) -> str:
+        return (f"{base.selector(contract, alert.spec.metric)} == "
+                f"{format_number(alert.spec.value)}")
+
+    def output_labels(self, alert: Alert, contract: Contract) -> frozenset[str]:
+        return base.metric_labels(contract, alert.spec.metric)
+
+    def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
+                  ) -> base.Condition:
+        wanted = alert.spec.value
+        return base.each_series(contract, series, alert.spec.metric,
+                                lambda t, v: v if v == wanted else None)
+
+    def neighbours(self, alert: Alert, contract: Contract) -> list[float]:
+        """The values next to the wanted one that the metric can take (the enum's neighbours,
+        else one below and one above)."""
+        domain = contract.metric(alert.spec.metric).domain
+        value = alert.spec.value
+        if domain.kind == "enum":
+            states = [float(v) for v, _ in domain.states]
+            index = states.index(value)
+            return [states[i] for i in (index - 1, index + 1) if 0 <= i < len(states)]
+        return [v for v in (value - 1, value + 1) if domain.contains(v)]
+
+    def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
+        spec = alert.spec
+        metric = contract.metric(spec.metric)
+        hold = steps(alert.for_seconds) + 4
+        labels = base_labels(contract, base.item_label(contract, spec.metric))
+        value = spec.value
+        out = [Scenario(alert.name, f"at the value ({format_number(value)}): fires",
+                        (Series(metric.name, labels, (value,) * (hold + 1)),))]
+        for other in self.neighbours(alert, contract):
+            out.append(Scenario(alert.name, f"at the neighbouring value {format_number(other)}:"
+                                " quiet", (Series(metric.name, labels, (other,) * (hold + 1)),)))
+        return out + base.after_firing(alert, metric.name, labels, value, hold,
+                                       short_gap=False)
+
+    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
+        """The value moved by one either way (for a state enum: the neighbouring states)."""
+        return [(f"{alert.name}: value {alert.spec.value_text} -> "
+                 f"{format_number(alert.spec.value + sign)}",
+                 alert.replace_spec(value=alert.spec.value + sign)) for sign in (-1, 1)]
+
+    def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
+        value = alert.spec.value
+        near = (value, *self.neighbours(alert, contract))
+        return base.PropertySpace(near=near, usual=(value, value, *near))
+
+
+KIND = ValueEquals()

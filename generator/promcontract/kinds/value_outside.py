@@ -1,0 +1,112 @@
+"""value_outside: a metric outside a range: ``m{job="…"} < 60 or m{job="…"} > 14400`` (a backup
+suspiciously fast or slow). Keeps every label of the metric."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from promcontract.contract.model import Alert, Contract, format_number
+from promcontract.kinds import base
+from promcontract.testgen.series import Scenario, Series, base_labels, steps
+
+
+@dataclass(frozen=True)
+class RangeSpec:
+    metric: str
+    min: float
+    max: float
+    min_text: str
+    max_text: str
+
+
+class ValueOutside(base.AlertKind):
+    name = "value_outside"
+    doc = "the metric below min or above max"
+    properties = {"metric": base.METRIC_NAME, "min": base.NUMBER, "max": base.NUMBER}
+    required = ("metric", "min", "max")
+    batchable = True
+
+    def parse(self, raw: dict[str, Any]) -> RangeSpec:
+        return RangeSpec(raw["metric"], float(raw["min"]), float(raw["max"]), str(raw["min"]),
+                         str(raw["max"]))
+
+    def check(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
+        metric = ctx.metric("metric", raw["metric"])
+        pinned = base.check_pinnable(raw, "min", ctx) & base.check_pinnable(raw, "max", ctx)
+        if not pinned:
+            return
+        if float(raw["min"]) >= float(raw["max"]):
+            ctx.add("max", f"max {raw['max']} must be above min {raw['min']}")
+            return
+        if metric is None:
+            return
+        dom = base.domain_of(metric)
+        if float(raw["min"]) <= dom.low:
+            ctx.add("min", f"min {raw['min']} is at or below the lowest value of "
+                    f"{metric['name']} ({dom.describe()}): that side never fires; use "
+                    "value_above")
+        if float(raw["max"]) >= dom.high:
+            ctx.add("max", f"max {raw['max']} is at or above the highest value of "
+                    f"{metric['name']} ({dom.describe()}): that side never fires; use "
+                    "value_below")
+
+    def expr(self, alert: Alert, contract: Contract) -> str:
+        sel = base.selector(contract, alert.spec.metric)
+        return (f"{sel} < {format_number(alert.spec.min)} or "
+                f"{sel} > {format_number(alert.spec.max)}")
+
+    def output_labels(self, alert: Alert, contract: Contract) -> frozenset[str]:
+        return base.metric_labels(contract, alert.spec.metric)
+
+    def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
+                  ) -> base.Condition:
+        low, high = alert.spec.min, alert.spec.max
+        return base.each_series(contract, series, alert.spec.metric,
+                                lambda t, v: v if v < low or v > high else None)
+
+    def _around(self, value: float, integral: bool) -> tuple[float, float, float]:
+        delta = 1.0 if integral else base.nearby(value)
+        return value - delta, value, value + delta
+
+    def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
+        spec = alert.spec
+        metric = contract.metric(spec.metric)
+        domain = metric.domain
+        hold = steps(alert.for_seconds) + 4
+        labels = base_labels(contract, base.item_label(contract, spec.metric))
+        out = []
+        for edge, name in ((spec.min, "min"), (spec.max, "max")):
+            for title, value in zip(("just below", "at", "just above"),
+                                    self._around(edge, domain.integral), strict=True):
+                if not domain.contains(value):
+                    continue
+                fires = value < spec.min or value > spec.max
+                out.append(Scenario(alert.name, f"{title} {name} ({format_number(value)}): "
+                                    + ("fires" if fires else "quiet"),
+                                    (Series(metric.name, labels, (value,) * (hold + 1)),)))
+        return out + base.after_firing(alert, metric.name, labels,
+                                       self._around(spec.max, domain.integral)[2], hold,
+                                       short_gap=False)
+
+    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
+        out = []
+        for field_name, text in (("min", alert.spec.min_text), ("max", alert.spec.max_text)):
+            value = getattr(alert.spec, field_name)
+            for sign in (-1, 1):
+                out.append((f"{alert.name}: {field_name} {text} -> {format_number(value + sign)}",
+                            alert.replace_spec(**{field_name: value + sign})))
+        return out
+
+    def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
+        spec = alert.spec
+        integral = contract.metric(spec.metric).domain.integral
+        near = self._around(spec.min, integral) + self._around(spec.max, integral)
+        outside = (self._around(spec.min, integral)[0], self._around(spec.max, integral)[2])
+        return base.PropertySpace(near=near, usual=outside + near)
+
+    def quiet_sample(self, alert: Alert, t: int) -> float:
+        return (alert.spec.min + alert.spec.max) / 2
+
+
+KIND = ValueOutside()
