@@ -46,12 +46,14 @@ test-installed: $(STAMP) tools
 	@mkdir -p build/junit
 	$(BIN)/python -m pytest -q -m installed --junitxml=build/junit/installed.xml $(PYTEST_ARGS)
 
-## test-promtool3: the generated test files and the oracle property tests on promtool 3.x
+## test-promtool3: the generated test files, the oracle property tests and mutation testing
+## on promtool 3.x
 ## (fetched from Debian unstable into build/promtool3 by scripts/fetch-promtool3)
 test-promtool3: $(STAMP)
 	@P3=$$(scripts/fetch-promtool3) && set -x && \
 	"$$P3" test rules rules/generated/*.test.yml && \
-	PROMTOOL="$$P3" $(BIN)/python -m pytest -q tests/test_properties.py tests/test_promtemplate.py
+	PROMTOOL="$$P3" $(BIN)/python -m pytest -q tests/test_properties.py tests/test_promtemplate.py \
+		tests/test_mutate.py
 
 ## bench: speed figures (printed, never asserted)
 bench: $(STAMP) tools

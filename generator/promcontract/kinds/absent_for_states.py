@@ -28,10 +28,15 @@ class AbsentForStates(PresentForStates):
         spec = alert.spec.invariant.spec
         v = float(spec.states[0])
         snap = base.invariant_scenario
-        return [snap(alert, contract, "no such stack has the series: quiet",
-                     **{spec.state_metric: [("a", v)]}),
-                snap(alert, contract, "a stack in that state still has the series: fires",
-                     **{spec.state_metric: [("a", v)], spec.metric: [("a", 1000.0)]})]
-
+        others = [float(x) for x, _ in contract.metric(spec.state_metric).domain.states
+                  if x not in spec.states]
+        out = [snap(alert, contract, "no such stack has the series: quiet",
+                    **{spec.state_metric: [("a", v)]})]
+        if others:  # matching on the item label, not only the job
+            out.append(snap(alert, contract, "only a stack in another state has the series: "
+                            "quiet", **{spec.state_metric: [("a", v), ("b", others[0])],
+                                        spec.metric: [("b", 1000.0)]}))
+        return out + [snap(alert, contract, "a stack in that state still has the series: fires",
+                           **{spec.state_metric: [("a", v)], spec.metric: [("a", 1000.0)]})]
 
 KIND = AbsentForStates()

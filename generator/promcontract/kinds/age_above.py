@@ -5,7 +5,7 @@ item, and the age grows between pushes."""
 from __future__ import annotations
 
 from promcontract.contract.model import Alert, Contract
-from promcontract.durations import in_unit_of, written_unit
+from promcontract.durations import format_duration, written_unit
 from promcontract.kinds import base
 from promcontract.kinds.heartbeat_stale import LEAD, HeartbeatStale
 from promcontract.testgen.series import (
@@ -56,10 +56,10 @@ class AgeAbove(HeartbeatStale):
         out = [Scenario(alert.name, "one series ages past the threshold, one does not",
                         (Series(metric.name, old, (crossing,) * (span + 1)),
                          Series(metric.name, young, (0.0,) * (span + 1))))]
-        if fine < STEP:
-            out.append(Scenario(alert.name, f"age {in_unit_of(fine, spec.threshold_text)} past "
-                                "the threshold at an evaluation",
-                                (Series(metric.name, old, (crossing - fine,) * (span + 1)),)))
+        for past in base.past_offsets(fine):
+            out.append(Scenario(alert.name, f"age {format_duration(past)} past the threshold at "
+                                "an evaluation: fires a step earlier",
+                                (Series(metric.name, old, (crossing - past,) * (span + 1)),)))
         out.append(Scenario(alert.name, "series cleared (clean run) after firing: resolves",
                             (Series(metric.name, old, (crossing,) * (span + 1)
                                     + (STALE,) * 3),)))

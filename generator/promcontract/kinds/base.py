@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from promcontract.contract.model import Alert, Contract, Domain, Invariant, format_number
-from promcontract.durations import in_unit_of, parse_duration, written_unit
+from promcontract.contract.model import Alert, Contract, Domain, Invariant
+from promcontract.durations import parse_duration
 from promcontract.labels import Labels
-from promcontract.render.promql import seconds_literal, selector  # noqa: F401 - for the kinds
+from promcontract.render.exprs import seconds_literal, selector  # noqa: F401 - for the kinds
 from promcontract.testgen.series import STEP, Scenario, Series
 
 Condition = Callable[[int], dict[Labels, float]]
@@ -135,11 +135,6 @@ class AlertKind:
 
     def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
         raise NotImplementedError(self.name)
-
-    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
-        """The kind's own values moved by one unit of how they are written, both ways (the
-        engine moves for: and keep_firing_for)."""
-        return []
 
     def quiet_sample(self, alert: Alert, t: int) -> float:
         """A sample at ``t`` that makes the condition false: what a separator series holds
@@ -375,30 +370,11 @@ def item_label(contract: Contract, metric: str) -> dict[str, str] | None:
     return {labels[0]: "item-1"} if labels else None
 
 
-def number_mutants(alert: Alert, field_name: str, text_field: str) -> list[tuple[str, Alert]]:
-    """A number moved by one, both ways."""
-    value = getattr(alert.spec, field_name)
-    text = getattr(alert.spec, text_field)
-    out = []
-    for sign in (-1, 1):
-        moved = value + sign
-        out.append((f"{alert.name}: {field_name} {text} -> {format_number(moved)}",
-                    alert.replace_spec(**{field_name: moved})))
-    return out
-
-
-def duration_mutants(alert: Alert, field_name: str, text_field: str) -> list[tuple[str, Alert]]:
-    """A duration moved by one unit of how it is written (26h -> 25h, 27h), both ways."""
-    value = getattr(alert.spec, field_name)
-    text = getattr(alert.spec, text_field)
-    unit = written_unit(text)
-    out = []
-    for sign in (-1, 1):
-        moved = value + sign * unit
-        shown = in_unit_of(moved, text)
-        out.append((f"{alert.name}: {field_name} {text} -> {shown}",
-                    alert.replace_spec(**{field_name: moved, text_field: shown})))
-    return out
+def past_offsets(written: float) -> list[float]:
+    """How far past a time threshold the derived scenarios put an age at an evaluation: 1s
+    (so the threshold is told from threshold+1s), and the unit the threshold is written in
+    when it is finer than an evaluation step (500ms)."""
+    return sorted({1.0} | ({written} if written < STEP else set()))
 
 
 def nearby(value: float) -> float:

@@ -65,15 +65,25 @@ class CountEqualsState(base.InvariantKind):
     def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
         spec = alert.spec.invariant.spec
         v = float(spec.state)
-        other = next(float(x) for x, _ in contract.metric(spec.state_metric).domain.states
-                     if x != v)
+        others = [float(x) for x, _ in contract.metric(spec.state_metric).domain.states
+                  if x != v]
+        other = others[0]
         snap = base.invariant_scenario
+        # Items in every other state, a different number in each (0, 1 or 2 more than the
+        # count of the wanted state), so a count of any other state tells itself apart.
+        crowd = [("a", v)] + [(f"{chr(ord('b') + i)}{k}", x) for i, x in enumerate(others)
+                              for k in range(i + 2)]
         return [snap(alert, contract, "count matches the per-stack series: quiet",
                      **{spec.count: [(None, 1.0)], spec.state_metric: [("a", v), ("b", other)]}),
+                snap(alert, contract, "count matches with stacks in every other state, in "
+                     "other numbers: quiet",
+                     **{spec.count: [(None, 1.0)], spec.state_metric: crowd}),
                 snap(alert, contract, "count disagrees with the per-stack series: fires",
                      **{spec.count: [(None, 2.0)], spec.state_metric: [("a", v), ("b", other)]}),
+                snap(alert, contract, "count above zero with no stack in that state (the "
+                     "fallback to 0): fires",
+                     **{spec.count: [(None, 2.0)], spec.state_metric: [("b", other)]}),
                 snap(alert, contract, "no stacks and a count of 0: quiet",
                      **{spec.count: [(None, 0.0)]})]
-
 
 KIND = CountEqualsState()

@@ -73,9 +73,16 @@ class CountsSumToSeries(base.InvariantKind):
         spec = alert.spec.invariant.spec
         ones = {m: [(None, 1.0 if i == 0 else 0.0)] for i, m in enumerate(spec.counts)}
         snap = base.invariant_scenario
-        return [snap(alert, contract, "counts add up to the per-stack series: quiet",
-                     **ones, **{spec.series: [("a", 1.0)]}),
-                snap(alert, contract, "a stack's series is missing: fires", **ones)]
-
+        # A total of -1 from a count pushed negative (a pusher computing one count by
+        # subtraction): with no series it is a mismatch, and it tells "!= 0" from "!= -count".
+        negative = {m: [(None, 1.0 if i == 0 else -2.0 if i == 1 else 0.0)]
+                    for i, m in enumerate(spec.counts)}
+        out = [snap(alert, contract, "counts add up to the per-stack series: quiet",
+                    **ones, **{spec.series: [("a", 1.0)]}),
+               snap(alert, contract, "a stack's series is missing: fires", **ones)]
+        if len(spec.counts) > 1:
+            out.append(snap(alert, contract, "counts add up to a negative total with no "
+                            "per-stack series: fires", **negative))
+        return out
 
 KIND = CountsSumToSeries()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from promcontract.contract.model import Alert, Contract
-from promcontract.durations import in_unit_of, parse_duration, written_unit
+from promcontract.durations import format_duration, parse_duration, written_unit
 from promcontract.kinds import base
 from promcontract.testgen.series import (
     STALE,
@@ -81,8 +81,9 @@ class HeartbeatStale(base.AlertKind):
         spec = alert.spec
         metric = contract.metric(spec.metric)
         hold = steps(alert.for_seconds) + 4
-        # Ages grow by a step per evaluation; a threshold written in a finer unit (90s) is
-        # also held just past by that unit at an evaluation, so thr+1s would be told apart.
+        # Ages grow by a step per evaluation and reach the threshold exactly at one (> and >=
+        # told apart); a scenario just past it by 1s (and by the unit the threshold is
+        # written in, when finer than a step) tells the threshold from threshold+1s.
         fine = written_unit(spec.threshold_text)
         labels = base_labels(contract, base.item_label(contract, spec.metric))
         crossing = -(spec.threshold - LEAD * STEP)  # age crosses the threshold at LEAD
@@ -93,10 +94,10 @@ class HeartbeatStale(base.AlertKind):
 
         out = [scenario("heartbeat ages past the threshold",
                         Series(metric.name, labels, (crossing,) * (span + 1)))]
-        if fine < STEP:
-            out.append(scenario(f"heartbeat {in_unit_of(fine, spec.threshold_text)} past the "
-                                "threshold at an evaluation",
-                                Series(metric.name, labels, (crossing - fine,) * (span + 1))))
+        for past in base.past_offsets(fine):
+            out.append(scenario(f"heartbeat {format_duration(past)} past the threshold at an "
+                                "evaluation: fires a step earlier",
+                                Series(metric.name, labels, (crossing - past,) * (span + 1))))
         out.append(scenario("fresh heartbeat: quiet",
                             Series(metric.name, labels, (0.0,) * (span + 1))))
         other = base_labels(contract, {"job": contract.job + "-other"})
@@ -108,9 +109,6 @@ class HeartbeatStale(base.AlertKind):
                             + ("fires" if fires else "quiet"),
                             Series(metric.name, labels, (0.0,) * LEAD + (STALE,) * (hold + 1))))
         return out
-
-    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
-        return base.duration_mutants(alert, "threshold", "threshold_text")
 
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
         for_steps = int(alert.for_seconds // STEP)

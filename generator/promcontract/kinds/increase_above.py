@@ -163,10 +163,6 @@ class IncreaseAbove(base.AlertKind):
                                                          ramp + (None,) * gap, SAMPLE),)))
         return out
 
-    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
-        return base.number_mutants(alert, "threshold", "threshold_text") + \
-            base.duration_mutants(alert, "window", "window_text")
-
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
         """Increments per step (the strategy sums them into a counter; -1 is a reset)."""
         thr = alert.spec.threshold

@@ -107,12 +107,6 @@ class ValueAbove(base.AlertKind):
     def firing_value(self, alert: Alert, contract: Contract) -> float:
         return self.near_values(alert, contract)[2]
 
-    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
-        return [(f"{alert.name}: threshold {alert.spec.threshold_text} -> "
-                 f"{format_number(alert.spec.threshold + sign)}",
-                 alert.replace_spec(threshold=alert.spec.threshold + sign))
-                for sign in (-1, 1)]
-
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
         return base.near_space(alert.spec.threshold,
                                contract.metric(alert.spec.metric).domain, +1)

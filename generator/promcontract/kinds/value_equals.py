@@ -75,12 +75,6 @@ class ValueEquals(base.AlertKind):
         return out + base.after_firing(alert, metric.name, labels, value, hold,
                                        short_gap=False)
 
-    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
-        """The value moved by one either way (for a state enum: the neighbouring states)."""
-        return [(f"{alert.name}: value {alert.spec.value_text} -> "
-                 f"{format_number(alert.spec.value + sign)}",
-                 alert.replace_spec(value=alert.spec.value + sign)) for sign in (-1, 1)]
-
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
         value = alert.spec.value
         near = (value, *self.neighbours(alert, contract))

@@ -89,15 +89,6 @@ class ValueOutside(base.AlertKind):
                                        self._around(spec.max, domain.integral)[2], hold,
                                        short_gap=False)
 
-    def mutants(self, alert: Alert) -> list[tuple[str, Alert]]:
-        out = []
-        for field_name, text in (("min", alert.spec.min_text), ("max", alert.spec.max_text)):
-            value = getattr(alert.spec, field_name)
-            for sign in (-1, 1):
-                out.append((f"{alert.name}: {field_name} {text} -> {format_number(value + sign)}",
-                            alert.replace_spec(**{field_name: value + sign})))
-        return out
-
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
         spec = alert.spec
         integral = contract.metric(spec.metric).domain.integral

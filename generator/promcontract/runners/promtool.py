@@ -89,13 +89,15 @@ class Running:
     """
 
     def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None,
-                 stdin_file: str | None = None, merge: bool = False):
+                 stdin_file: str | None = None, merge: bool = False,
+                 timeout: float = TIMEOUT_S):
         import threading
         import time
 
         exe = binary or find()
         self.args = args
         self.exe = exe
+        self.timeout = timeout
         source = subprocess.DEVNULL
         if stdin is not None:
             source = subprocess.PIPE
@@ -120,7 +122,7 @@ class Running:
 
         def collect() -> None:
             try:
-                self._output = self._proc.communicate(stdin, timeout=TIMEOUT_S)
+                self._output = self._proc.communicate(stdin, timeout=timeout)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.communicate()
@@ -136,7 +138,8 @@ class Running:
 
         return (self.ended or time.monotonic()) - self.started
 
-    def wait(self, timeout: float = TIMEOUT_S) -> Result:
+    def wait(self, timeout: float | None = None) -> Result:
+        timeout = self.timeout if timeout is None else timeout
         self._thread.join(timeout)
         if self._thread.is_alive() or self._output is None:
             self._proc.kill()
@@ -299,6 +302,39 @@ def parse_test_output(output: str) -> dict[str, FileResult]:
             current.ok = False
             current.errors = (current.errors or []) + [line]
     close_mismatch()
+    return results
+
+
+@functools.lru_cache(maxsize=4)
+def has_junit(binary: str | None = None) -> bool:
+    """Whether ``promtool test rules`` takes ``--junit`` (2.x after 2.42 and 3.x). Where it
+    does, use it for many files in one run: promtool 3 tests files in parallel and no longer
+    prints which file a failure belongs to; its JUnit report has a suite per file."""
+    result = run(["test", "rules", "--help"], binary=binary, merge=True)
+    return "--junit" in result.output
+
+
+def parse_junit(xml_text: str) -> dict[str, FileResult]:
+    """Per test file, what ``promtool test rules --junit`` reported: a ``testsuite`` named
+    after the file, each failure the same text as on stdout."""
+    import xml.etree.ElementTree as ET
+
+    results: dict[str, FileResult] = {}
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError:
+        return results
+    for suite in root.iter("testsuite"):
+        name = suite.get("name") or ""
+        texts = [(element.text or element.get("message") or element.tag)
+                 for element in suite.iter() if element.tag in ("failure", "error")]
+        if not texts:
+            results[name] = FileResult(name)
+            continue
+        body = "\n".join(texts)
+        parsed = parse_test_output(f"Unit Testing: {name}\n  FAILED:\n{body}\n")
+        results[name] = parsed.get(name, FileResult(name, ok=False, errors=[body[:300]]))
+        results[name].ok = False
     return results
 
 

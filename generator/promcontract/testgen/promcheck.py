@@ -58,23 +58,49 @@ class Workspace:
     def close(self) -> None:
         self._tmp.cleanup()
 
-    def check(self, scenarios: list[series.Scenario], *, batch: bool = True) -> Verdict:
-        """One promtool process for all ``scenarios``."""
-        with series.lookback_semantics(*self.semantics):
-            if batch:
-                files = testfile.batch_files(self.contract, scenarios, self.templates)
-            else:
-                files = {f"{s.alert}-{i}": testfile.test_file(
-                    single_alert(self.contract, s.alert, self.templates),
-                    f"{s.alert}.rules.yml", [s]) for i, s in enumerate(scenarios)}
-        paths = []
+    def check(self, scenarios: list[series.Scenario], *, batch: bool = True,
+              processes: int | None = None) -> Verdict:
+        """All ``scenarios`` through promtool. Batched: each alert's scenarios dealt into
+        ``processes`` parts (default: one per core), one promtool process per part, started
+        as soon as its files are written, so Python writes the next part while promtool
+        runs. Unbatched: one file per
+        scenario, one promtool process for all (the baseline the benchmark compares with)."""
+        processes = processes or os.cpu_count() or 1
         self._counter += 1
-        for name, text in files.items():
+        paths: list[str] = []
+        files: dict[str, str] = {}
+
+        def write(name: str, text: str) -> str:
             path = os.path.join(self.dir, f"t{self._counter}-{name}.test.yml")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
             paths.append(path)
-        result = promtool.test_rules(*paths)
-        for path in paths:
-            os.unlink(path)
-        return Verdict(result.returncode == 0, result.output, files)
+            files[name] = text
+            return path
+
+        try:
+            with series.lookback_semantics(*self.semantics):
+                if not batch:
+                    for i, s in enumerate(scenarios):
+                        write(f"{s.alert}-{i}", testfile.test_file(
+                            single_alert(self.contract, s.alert, self.templates),
+                            f"{s.alert}.rules.yml", [s]))
+                    result = promtool.test_rules(*paths)
+                    return Verdict(result.returncode == 0, result.output, files)
+                running = []
+                lane: list[str] = []
+                current = 0
+                for part, name, text in testfile.iter_batch_files(
+                        self.contract, scenarios, self.templates, parts=processes):
+                    if part != current and lane:
+                        running.append(promtool.Running(["test", "rules", *lane], merge=True))
+                        lane, current = [], part
+                    lane.append(write(name, text))
+                if lane:
+                    running.append(promtool.Running(["test", "rules", *lane], merge=True))
+            results = [r.wait() for r in running]
+            return Verdict(all(r.returncode == 0 for r in results),
+                           "\n".join(r.output for r in results if r.returncode != 0), files)
+        finally:
+            for path in paths:
+                os.unlink(path)

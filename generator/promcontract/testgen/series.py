@@ -179,16 +179,36 @@ def scan(series: Series, t: int) -> float | None:
 def window(series: Series, t: int, seconds: float) -> list[tuple[int, float]]:
     """(time, value) of the samples a range selector ``[seconds]`` sees at ``t``: those in
     [t - seconds, t] on Prometheus 2.x, (t - seconds, t] on 3.x; stale markers dropped."""
-    out = []
     start = t - seconds
-    for index, value in enumerate(series.values):
-        at = index * series.interval
-        if at > t:
-            break
-        inside = at >= start if _LOOKBACK_CLOSED.get() else at > start
-        if inside and value is not None and value != STALE:
-            out.append((at, float(value)))
+    step = series.interval
+    # the first index inside: at >= start (2.x) or at > start (3.x); the last: at <= t
+    first = max(0, -(-start // step) if _LOOKBACK_CLOSED.get() else start // step + 1)
+    last = min(int(t // step), len(series.values) - 1)
+    out = []
+    for index in range(int(first), last + 1):
+        value = series.values[index]
+        if value is not None and value != STALE:
+            out.append((index * step, float(value)))
     return out
+
+
+def _samples(series: Series) -> tuple[list[int], list[float], list[float]]:
+    """The series' samples (stale markers and gaps left out) as times and values, and a
+    running sum of what counter resets add (``reset[k]``: over samples 1..k), computed once."""
+    cached = series.__dict__.get("_samples")
+    if cached is None:
+        times: list[int] = []
+        values: list[float] = []
+        reset = [0.0]
+        for index, value in enumerate(series.values):
+            if value is None or value == STALE:
+                continue
+            if values:
+                reset.append(reset[-1] + (values[-1] if value < values[-1] else 0.0))
+            times.append(index * series.interval)
+            values.append(float(value))
+        cached = series.__dict__.setdefault("_samples", (times, values, reset))
+    return cached
 
 
 def increase_at(series: Series, t: int, seconds: float) -> float | None:
@@ -200,21 +220,32 @@ def increase_at(series: Series, t: int, seconds: float) -> float | None:
     threshold after; PR #13725 (Prometheus 2.52 and 3.x) halves a long distance to the start
     first and clamps it to the zero point after, and sums the factor before dividing. Which
     one applies follows the promtool version, like the lookback edge."""
-    samples = window(series, t, seconds)
-    if len(samples) < 2:
+    import bisect
+
+    times, values, reset = _samples(series)
+    start = t - seconds
+    # the window of ``window``: [start, t] on 2.x, (start, t] on 3.x
+    a = bisect.bisect_left(times, start) if _LOOKBACK_CLOSED.get() else \
+        bisect.bisect_right(times, start)
+    b = bisect.bisect_right(times, t) - 1
+    if b - a + 1 < 2:
         return None
+    first_t, last_t, first_v = times[a], times[b], values[a]
     range_start = (t - seconds) * 1000
     range_end = t * 1000
-    result = samples[-1][1] - samples[0][1]
-    previous = samples[0][1]
-    for _, value in samples[1:]:
-        if value < previous:  # a counter reset: what was counted before it still counts
-            result += previous
-        previous = value
+    result = values[b] - first_v
+    if reset[b] != reset[a]:  # resets inside: add the value before each drop, in order, as
+        previous = first_v  # Prometheus does (the same float operations)
+        for value in values[a + 1:b + 1]:
+            if value < previous:
+                result += previous
+            previous = value
+    samples = ((first_t, first_v), (last_t, values[b]))
+    count = b - a + 1
     duration_to_start = float(samples[0][0] * 1000 - range_start) / 1000
     duration_to_end = float(range_end - samples[-1][0] * 1000) / 1000
     sampled = float(samples[-1][0] * 1000 - samples[0][0] * 1000) / 1000
-    average = sampled / float(len(samples) - 1)
+    average = sampled / float(count - 1)
     threshold = average * 1.1
     # counters cannot go below zero: extrapolate no further back than the zero point
     duration_to_zero = sampled * (samples[0][1] / result) \

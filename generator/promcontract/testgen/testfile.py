@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 
 from promcontract import kinds
 from promcontract.contract.model import Contract
@@ -106,13 +107,35 @@ def hand_written_cases(contract: Contract) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def batch_files(contract: Contract, scenarios: list[Scenario], templates: bool = True
-                ) -> dict[str, str]:
+def batch_files(contract: Contract, scenarios: list[Scenario], templates: bool = True,
+                parts: int = 1) -> dict[str, str]:
     """Test file text per alert (rule file ``<alert>.rules.yml``), scenarios batched: one
-    test group per alert where the expression keeps a label to tell them apart."""
+    test group per alert where the expression keeps a label to tell them apart. With
+    ``parts`` > 1 each alert's scenarios are dealt into that many files, so as many promtool
+    processes can share them (a batch's cost grows with its scenarios either way)."""
+    return {name: text for _, name, text in iter_batch_files(contract, scenarios, templates,
+                                                              parts)}
+
+
+def iter_batch_files(contract: Contract, scenarios: list[Scenario], templates: bool = True,
+                     parts: int = 1) -> Iterator[tuple[int, str, str]]:
+    """:func:`batch_files` one file at a time as (part, name, text), part by part, and in
+    each part the alerts whose scenarios run in sequence (the longest for promtool) first:
+    a caller can start promtool on one part while the next is written."""
+    from promcontract.testgen.scenarios import can_batch
+
     by_alert: dict[str, list[Scenario]] = {}
     for scenario in scenarios:
         by_alert.setdefault(scenario.alert, []).append(scenario)
-    return {name: test_file(single_alert(contract, name, templates), f"{name}.rules.yml",
-                            items, batch=True)
-            for name, items in by_alert.items()}
+    named = {a.name: a for a in contract.alerts}
+    order = sorted(by_alert, key=lambda name: can_batch(named[name]))
+    alerts = {name: single_alert(contract, name, templates) for name in order}
+    for part in range(parts):
+        for name in order:
+            items = by_alert[name]
+            count = max(1, min(parts, len(items)))
+            if part >= count:
+                continue
+            key = name if count == 1 else f"{name}-{part}"
+            yield part, key, test_file(alerts[name], f"{name}.rules.yml", items[part::count],
+                                       batch=True)

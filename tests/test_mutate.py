@@ -1,0 +1,406 @@
+"""Mutation testing: the operators, their equivalence proofs, and the engine against promtool
+(contract mode and --rules/--tests over hand-written files)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from promcontract.promql import parse, text
+from promcontract.render import group
+from promcontract.testgen import mutate, operators, promfiles, testfile
+from promcontract.testgen import scenarios as derive
+
+GENERATED = ROOT / "rules" / "generated"
+
+
+def _by_operator(expr: str, for_: str | None = None, keep: str | None = None,
+                 hints: operators.Hints | None = None) -> dict[str, list[operators.Mutation]]:
+    out: dict[str, list[operators.Mutation]] = {}
+    for m in operators.mutations(expr, for_, keep, 60.0, hints):
+        out.setdefault(m.operator, []).append(m)
+    return out
+
+
+# --- operators, pure -------------------------------------------------------------------------
+
+def test_each_operator_changes_what_it_names() -> None:
+    found = _by_operator(
+        '(time() - max by (job) (hb{job="j"}) > 26 * 3600) or '
+        'label_replace(absent(hb{job="j"}), "absent", "true", "", "")', "30m", "10m")
+    exprs = {op: {m.expr for m in ms} for op, ms in found.items()}
+    assert 'time() - max by (job) (hb{job="j"}) > 27 * 3600' in \
+        {e.split(" or ")[0].strip("()") for e in exprs["literal"]}
+    assert any("> 93601" in e for e in exprs["constant"])
+    assert any("> 93599" in e for e in exprs["constant"])
+    assert any(">= 26 * 3600" in e for e in exprs["strictness"])
+    assert {e.split(" 3600) ")[1].split(" ")[0] for e in exprs["set-operator"]} == {"and",
+                                                                                     "unless"}
+    assert exprs["absent-branch"] == {'(time() - max by (job) (hb{job="j"}) > 26 * 3600)'}
+    assert any("max by () (" in e for e in exprs["matching-label"])
+    assert {m.for_ for m in found["for"]} == {"29m", "31m"}
+    assert {m.keep_firing_for for m in found["keep_firing_for"]} == {"9m", "11m"}
+
+
+def test_state_constants_move_to_the_neighbouring_enum_values() -> None:
+    hints = operators.Hints({"s": (0.0, 1.0, 2.0, 5.0)})
+    assert {m.after for m in _by_operator("s == 2", hints=hints)["state"]} == {"s == 1",
+                                                                              "s == 5"}
+    assert {m.after for m in _by_operator("s != 0", hints=hints)["state"]} == {"s != 1"}
+    # without a contract: one below and one above
+    assert {m.after for m in _by_operator("s == 2")["state"]} == {"s == 1", "s == 3"}
+    assert "literal" not in _by_operator("s == 2")  # the state operator moves that number
+
+
+def test_fallback_zero_becomes_one() -> None:
+    found = _by_operator('c != on(job) (count by (job) (s == 1) or on(job) 0 * max by (job) '
+                         '(c))')
+    assert [m.after for m in found["fallback"]] == ["1 * max by (job) (c)"]
+
+
+def test_ranges_and_offsets_move_by_their_largest_unit() -> None:
+    found = _by_operator("increase(c[30m] offset 1h) > 0")
+    assert {m.after for m in found["range"]} == {
+        "increase(c[29m] offset 1h)", "increase(c[31m] offset 1h)",
+        "c[30m] offset 59m", "c[30m] offset 1h1m"}
+    one = _by_operator("rate(c[1m]) > 0")["range"]  # never a zero range
+    assert [m.after for m in one] == ["rate(c[59s])", "rate(c[1m1s])"]
+
+
+def test_an_alert_without_for_gets_one() -> None:
+    assert [(m.before, m.after) for m in _by_operator("x > 1")["for"]] == [("for: 0s",
+                                                                           "for: 1m")]
+
+
+def test_every_mutant_of_every_generated_rule_parses_back_and_differs() -> None:
+    seen = 0
+    for path in sorted(GENERATED.glob("*.rules.yml")):
+        for rule in promfiles.load_rules(str(path)).alerts:
+            original = parse(rule.expr)
+            for m in operators.mutations(rule.expr, rule.for_, rule.keep_firing_for, 60.0):
+                assert text(parse(m.expr)) == m.expr
+                assert m.diff and "->" in m.diff
+                changed = parse(m.expr) != original or (m.for_, m.keep_firing_for) != (
+                    rule.for_, rule.keep_firing_for)
+                assert changed, m
+                seen += 1
+    assert seen > 100
+
+
+# --- equivalence: proven where it holds, never where it does not ------------------------------
+
+def _equivalent(expr: str, operator: str, after: str,
+                hints: operators.Hints | None = None) -> str:
+    ms = [m for m in _by_operator(expr, hints=hints)[operator] if after in m.after]
+    assert len(ms) == 1, [m.after for m in _by_operator(expr, hints=hints)[operator]]
+    return ms[0].equivalent
+
+
+def test_dropping_a_label_every_series_pins_from_a_set_operator_is_equivalent() -> None:
+    reason = _equivalent('a{job="j"} unless on(job, stack) b{job="j"}', "matching-label",
+                         "on(stack)")
+    assert 'job="j"' in reason
+
+
+@pytest.mark.parametrize("expr, after", [
+    ('a{job="j"} unless on(job, stack) b{job=~"j|k"}', "on(stack)"),  # may differ
+    ('a{job="j"} unless on(job, stack) b{job="k"}', "on(stack)"),  # other value
+    ('a{job="j"} unless on(job, stack) b{job="j"}', "on(job)"),  # stack varies
+    ('a{job="j"} != on(job) b{job="j"}', "on()"),  # one-to-one keeps only on() labels
+    ('a{job="j"} unless on(job) sum(b{job="j"})', "on()"),  # sum() drops job
+])
+def test_dropping_a_label_that_may_differ_is_not_equivalent(expr, after) -> None:
+    assert _equivalent(expr, "matching-label", after) == ""
+
+
+def test_strictness_flip_is_equivalent_only_for_whole_numbers_against_a_fraction() -> None:
+    hints = operators.Hints(integral=frozenset({"count_metric"}))
+    assert _equivalent("count_metric > 10.5", "strictness", ">=", hints)
+    assert _equivalent("count(x) > 2.5", "strictness", ">=")
+    assert _equivalent("count_metric > 10", "strictness", ">=", hints) == ""
+    assert _equivalent("other_metric > 10.5", "strictness", ">=", hints) == ""
+
+
+def test_negative_fallback_is_equivalent_only_against_the_same_series() -> None:
+    same = 'c != on(job) (count by (job) (s == 1) or on(job) 0 * max by (job) (c))'
+    assert "x != -x" in _equivalent(same, "literal", "-1 *")
+    other = ('(c + d) != on(job) (count by (job) (s) or on(job) 0 * max by (job) (c))')
+    assert _equivalent(other, "literal", "-1 *") == ""
+
+
+def test_for_values_between_two_evaluations_are_equivalent() -> None:
+    found = {m.after: m.equivalent for m in _by_operator("x > 1", "45s")["for"]}
+    assert found["for: 44s"] and found["for: 46s"]
+    assert not found["for: 0s"] and not found["for: 105s"]
+
+
+# --- rule and test files, read and written back as promtool reads them ------------------------
+
+def test_scalars_are_written_back_as_written(tmp_path: Path) -> None:
+    source = textwrap.dedent("""\
+        rule_files: [r.yml]
+        evaluation_interval: 1m
+        fuzzy_compare: true
+        tests:
+          - interval: 1m
+            input_series:
+              - series: 'm{code="0x1F"}'
+                values: 1e3 2e3
+            alert_rule_test:
+              - eval_time: 0
+                alertname: A
+                exp_alerts:
+                  - exp_labels: {code: 0x1F, n: 010, f: 1.50, q: '7'}
+        """)
+    (tmp_path / "r.yml").write_text("groups: []\n")
+    path = tmp_path / "t.yml"
+    path.write_text(source)
+    dumped = promfiles.dump(promfiles.load_tests(str(path)).data)
+    for kept in ("values: 1e3 2e3", "code: 0x1F", "n: 010", "f: 1.50", "q: '7'",
+                 "fuzzy_compare: true", "eval_time: 0"):
+        assert kept in dumped, dumped
+    assert yaml.safe_load(dumped) == yaml.safe_load(source)
+
+
+# --- against promtool ---------------------------------------------------------------------------
+
+def _weakened(name: str, drop: tuple[str, ...]) -> tuple[str, str, operators.Hints, int]:
+    """The bundled contract's rule file and its derived tests without the scenarios whose
+    titles start with ``drop`` (and how many were dropped)."""
+    from promcontract.contract import load_contract
+
+    contract = load_contract(str(ROOT / "rules" / f"{name}.contract.yaml"))
+    scenarios, _ = derive.derive(contract)
+    kept = [s for s in scenarios if not s.title.startswith(drop)]
+    return (group.render_rule_file(contract),
+            testfile.test_file(contract, "x.rules.yml", kept),
+            mutate.contract_hints(contract), len(scenarios) - len(kept))
+
+
+WEAK = [  # (contract, alert, scenario titles to drop, operator, a text of the survivor)
+    ("drift", "DriftStacksMany", ("at the threshold",), "literal", "> 9"),
+    ("drift", "DriftStacksMany", ("at the threshold",), "strictness", ">= 10"),
+    ("drift", "DriftDetectionStale", ("heartbeat 1s past",), "constant", "93601"),
+    ("drift", "DriftCountMismatch", ("count matches with stacks in every other state",),
+     "state", "== 0"),
+    ("drift", "DriftCountMismatch", ("count above zero with no stack",), "set-operator",
+     "and on(job) 0 *"),
+    ("drift", "DriftCountMismatch", ("count above zero with no stack",), "fallback",
+     "1 * max by (job)"),
+    ("drift", "DriftStaleFirstSeen", ("only a stack in another state",), "matching-label",
+     "and on(job) ("),
+    ("drift", "DriftDetectionStale", ("heartbeat absent", "heartbeat goes stale"),
+     "absent-branch", "> 26 * 3600)"),
+    # which side of a window or keep_firing_for the weakened tests lose differs between
+    # promtool 2.x and 3.x (the lookback edge): either mutant shows the weakness
+    ("db-backup", "DbWalArchivingStopped", ("firing, then one increase",), "range",
+     ("[29m]", "[31m]")),
+    ("drift", "DriftStaleFirstSeen", ("a stack in that state still has",), "for",
+     "for: 9m"),
+    ("db-backup", "DbBackupRepoFailing", ("series goes stale after firing",),
+     "keep_firing_for", ("keep_firing_for: 29m", "keep_firing_for: 31m")),
+]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name, alert, drop, operator, survivor", WEAK,
+                         ids=[f"{w[3]}-{w[1]}" for w in WEAK])
+def test_each_operator_kills_a_planted_weak_test(promtool_bin, name, alert, drop, operator,
+                                                 survivor) -> None:
+    """Without the derived case that pins it, the operator's mutant survives and is named;
+    with every case (test_every_mutant_of_the_bundled_contracts_is_killed) it dies."""
+    rules, tests, hints, dropped = _weakened(name, drop)
+    assert dropped >= len(drop)
+    report = mutate.run_texts(rules, "x.rules.yml", tests, hints, only=alert)
+    (result,) = report.alerts
+    assert result.status == "survivors"
+    alive = [o.mutation for o in result.outcomes if o.state == "survived"]
+    texts = survivor if isinstance(survivor, tuple) else (survivor,)
+    assert any(m.operator == operator and any(t in m.after for t in texts) for m in alive), \
+        [(m.operator, m.diff) for m in alive]
+    assert result.killed > 0  # the rest still die: the weak test is weak, not broken
+
+
+@pytest.mark.integration
+def test_every_mutant_of_the_bundled_contracts_is_killed(cli, monkeypatch, promtool_bin) -> None:
+    monkeypatch.chdir(ROOT)
+    result = cli("mutate", "--show-equivalent")
+    assert result.code == 0, result.out
+    assert "SURVIVED" not in result.out and "INVALID" not in result.out
+    total = equivalent = 0
+    for path in sorted(GENERATED.glob("*.rules.yml")):
+        for rule in promfiles.load_rules(str(path)).alerts:
+            for m in operators.mutations(rule.expr, rule.for_, rule.keep_firing_for, 60.0):
+                if m.operator == "state":
+                    continue  # the contract moves these to enum neighbours: counted below
+                total += not m.equivalent
+    found = re.search(r"^mutants killed: (\d+)/(\d+) \(100\.0%\); (\d+) equivalent", result.out,
+                      re.M)
+    assert found, result.out
+    killed, run, equivalent = (int(x) for x in found.groups())
+    assert killed == run and run >= total and equivalent == result.out.count("  equivalent [")
+    assert "DriftCountMismatch: 10/10 killed" in result.out
+
+
+HANDWRITTEN_RULES = """\
+groups:
+  - name: hand
+    rules:
+      - record: job:queue_depth:max
+        expr: max by (job) (queue_depth)
+      - alert: QueueDeep          # pinned at its boundary
+        expr: job:queue_depth:max > 100
+        for: 5m
+        labels: {severity: page}
+      - alert: ErrorsHigh         # tested, but far from its threshold
+        expr: errors_total > 10
+        for: 5m
+      - alert: NobodyTestsMe
+        expr: up == 0
+"""
+
+HANDWRITTEN_TESTS = """\
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'queue_depth{job="q", instance="a"}'
+        values: '100x10'
+      - series: 'queue_depth{job="q", instance="b"}'
+        values: '50x10'
+    alert_rule_test:
+      - {eval_time: 10m, alertname: QueueDeep, exp_alerts: []}
+  - interval: 1m
+    input_series:
+      - series: 'queue_depth{job="q", instance="a"}'
+        values: '101x10'
+    alert_rule_test:
+      - {eval_time: 4m, alertname: QueueDeep, exp_alerts: []}
+      - eval_time: 5m
+        alertname: QueueDeep
+        exp_alerts:
+          - exp_labels: {job: q, severity: page}
+  - interval: 1m
+    input_series:
+      - series: 'errors_total{job="e"}'
+        values: '500x20'
+    alert_rule_test:
+      - eval_time: 20m
+        alertname: ErrorsHigh
+        exp_alerts:
+          - exp_labels: {job: e}
+    promql_expr_test:
+      - expr: errors_total
+        eval_time: 1m
+        exp_samples:
+          - labels: 'errors_total{job="e"}'
+            value: 500
+"""
+
+
+@pytest.fixture
+def handwritten(tmp_path: Path) -> tuple[Path, Path]:
+    rules, tests = tmp_path / "rules.yml", tmp_path / "rules.test.yml"
+    rules.write_text(HANDWRITTEN_RULES)
+    tests.write_text(HANDWRITTEN_TESTS)
+    return rules, tests
+
+
+def _digest(*paths: Path) -> str:
+    return hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
+
+
+@pytest.mark.integration
+def test_rules_and_tests_mode_finds_untested_and_loose_alerts(cli, handwritten, tmp_path,
+                                                              promtool_bin) -> None:
+    rules, tests = handwritten
+    before = _digest(rules, tests)
+    junit = tmp_path / "mutants.xml"
+    result = cli("mutate", "--rules", str(rules), "--tests", str(tests), "--junit", str(junit))
+    assert result.code == 1, result.out + result.err
+    assert _digest(rules, tests) == before  # the user's files are never touched
+    lines = result.out.splitlines()
+    assert any(re.search(r"rules\.yml:\d+: NobodyTestsMe: untested", line) for line in lines)
+    deep = next(line for line in lines if ": QueueDeep: " in line)
+    killed, total = (int(x) for x in re.search(r"(\d+)/(\d+) killed", deep).groups())
+    assert killed == total and total >= 5  # pinned at 100 / 101 and at for: 5m
+    loose = next(line for line in lines if ": ErrorsHigh: " in line)
+    killed, total = (int(x) for x in re.search(r"(\d+)/(\d+) killed", loose).groups())
+    assert killed < total
+    survivors = "\n".join(line for line in lines if line.startswith("  SURVIVED"))
+    assert "errors_total > 11" in survivors and "errors_total >= 10" in survivors
+    assert "for: 4m" in survivors  # it only checks at 20m: for: is not pinned either
+    assert re.search(r"^mutants killed: \d+/\d+ \(\d+\.\d%\); 1 untested alerts", result.out,
+                     re.M)
+
+    from junitparser import JUnitXml
+
+    cases = {case.name.split(" ")[0]: case for suite in JUnitXml.fromfile(str(junit))
+             for case in suite}
+    assert set(cases) == {"QueueDeep", "ErrorsHigh", "NobodyTestsMe"}
+    assert cases["QueueDeep"].is_passed
+    assert not cases["ErrorsHigh"].is_passed and not cases["NobodyTestsMe"].is_passed
+    assert "errors_total > 11" in cases["ErrorsHigh"].result[0].message
+
+    gate = cli("mutate", "--rules", str(rules), "--tests", str(tests), "--min-score", "0")
+    assert gate.code == 0
+    gate = cli("mutate", "--rules", str(rules), "--tests", str(tests), "--min-score", "99.9")
+    assert gate.code == 1
+    only = cli("mutate", "--rules", str(rules), "--tests", str(tests), "--alert", "QueueDeep")
+    assert only.code == 0, only.out
+    assert "ErrorsHigh" not in only.out
+
+
+@pytest.mark.integration
+def test_a_test_that_fails_unchanged_rules_is_reported_not_mutated(cli, handwritten,
+                                                                    promtool_bin) -> None:
+    rules, tests = handwritten
+    tests.write_text(HANDWRITTEN_TESTS.replace("{job: q, severity: page}",
+                                               "{job: q, severity: ticket}"))
+    result = cli("mutate", "--rules", str(rules), "--tests", str(tests))
+    assert result.code == 1
+    line = next(line for line in result.out.splitlines() if ": QueueDeep: " in line)
+    assert "its tests fail on the unchanged rule" in line and "severity" in line
+    assert "SURVIVED" not in line
+
+
+@pytest.mark.integration
+def test_a_mutant_promtool_cannot_load_is_invalid_not_killed(tmp_path, handwritten,
+                                                             promtool_bin) -> None:
+    rules, tests = handwritten
+    loaded = promfiles.load_rules(str(rules))
+    test = promfiles.load_tests(str(tests))
+    rule = next(a for a in loaded.alerts if a.name == "QueueDeep")
+    batch = mutate._Batch(str(tmp_path / "work"), {str(rules.resolve()): loaded}, 1)
+    (tmp_path / "work").mkdir()
+    broken = operators.Mutation("literal", "100", "x", "job:queue_depth:max > ", "5m", None)
+    fine = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m", None)
+    jobs = [batch.job(rule, m, [test], None, None) for m in (broken, fine)]
+    verdicts = batch.run(jobs, None)
+    assert verdicts[jobs[0]][0] == "invalid", verdicts[jobs[0]]
+    assert verdicts[jobs[1]][0] == "killed", verdicts[jobs[1]]
+
+
+def test_usage_errors_are_one_line(cli, handwritten) -> None:
+    rules, tests = handwritten
+    for args, words in [(("--rules", str(rules)), "go together"),
+                        (("--rules", str(rules), "--tests", str(tests), "--contract", "x"),
+                         "two modes"),
+                        (("--rules", str(rules), "--tests", str(tests), "--min-score", "120"),
+                         "percentage"),
+                        (("--rules", str(rules), "--tests", str(tests), "--alert", "Nope"),
+                         "no alerting rule named Nope")]:
+        result = cli("mutate", *args)
+        assert result.code == 2, (args, result.err)
+        assert len(result.err_lines) == 1 and words in result.err, result.err
+    tests.write_text("rule_files: [missing.yml]\ntests: []\n")
+    result = cli("mutate", "--rules", str(rules), "--tests", str(tests))
+    assert result.code == 2 and re.match(r"^\S+rules\.test\.yml:1:\d+: rule file missing\.yml "
+                                         r"not found", result.err), result.err
