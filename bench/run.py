@@ -326,9 +326,39 @@ def bench_mutate() -> None:
           f"(min {min(check_times):.2f}; target <= 10 s on 2 cores)")
 
 
+def bench_characterize() -> None:
+    """`promcontract characterize` on a realistic ~300-alert, ~40-group template (every shape
+    of tests/fixtures/realistic.py). Targets: >= 60% of alerts characterized, <= 120 s on 2
+    cores."""
+    from realistic import make_realistic_template
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tpl = Path(tmp) / "values.tpl"
+        tpl.write_text(make_realistic_template(), encoding="utf-8")
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "generator"))
+        start = time.perf_counter()
+        proc = subprocess.run(PROMCONTRACT + ["characterize", "--tpl", str(tpl), "-o",
+                                              str(Path(tmp) / "out")],
+                              capture_output=True, text=True, env=env, cwd=tmp)
+        seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        check = subprocess.run(PROMCONTRACT + ["characterize", "--tpl", str(tpl), "-o",
+                                               str(Path(tmp) / "out"), "--check"],
+                               capture_output=True, text=True, env=env, cwd=tmp)
+        check_seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"characterize failed: {proc.stderr[-500:]}")
+    last = proc.stdout.strip().splitlines()[-1]
+    print(f"characterize: {last}")
+    print(f"characterize: whole run {seconds:.1f} s (target <= 120 s on {os.cpu_count()} "
+          f"cores; target >= 60% characterized); --check {check_seconds:.1f} s "
+          f"(exit {check.returncode})")
+
+
 def main() -> None:
     measures = {"check": bench_check, "verify": bench_verify, "push": bench_push_requests,
-                "oracle": bench_oracle, "mutate": bench_mutate}
+                "oracle": bench_oracle, "mutate": bench_mutate,
+                "characterize": bench_characterize}
     chosen = sys.argv[1:] or list(measures)
     # Measure the steady state of an installed package: its bytecode compiled once, as pip
     # does on install. The package is installed editable and PYTHONDONTWRITEBYTECODE may be

@@ -21,8 +21,8 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.installed
 
-COMMANDS = ["validate", "render", "check", "mutate", "lint", "docs", "verify", "push",
-            "pusher-test"]
+COMMANDS = ["validate", "render", "check", "mutate", "characterize", "lint", "docs", "verify",
+            "push", "pusher-test"]
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
@@ -115,6 +115,13 @@ def test_commands_run_from_the_installed_package(installed: Path, tmp_path: Path
 
     (repo / "payload.prom").write_text(GOOD)
     assert "ok against contract 'drift'" in ok("verify", "payload.prom").stderr
+    # PromQL is parsed by promql-parser, a compiled dependency: it must come with the wheel
+    assert "144/144" in ok("mutate").stdout
+    recorded = ok("characterize", "--group", "Image Scanning", "-o", "alerts").stdout
+    assert "characterized 2/2 alerts" in recorded
+    proc = run([pc, "mutate", "--rules", "alerts/image-scanning.rules.yml", "--tests",
+                "alerts/image-scanning.test.yml"], repo, env)
+    assert "untested" not in proc.stdout and "Traceback" not in proc.stderr
 
 
 def _hooks_repo(tmp_path: Path) -> tuple[Path, str]:

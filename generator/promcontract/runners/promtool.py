@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from promcontract.problems import ToolMissing
@@ -336,6 +337,68 @@ def parse_junit(xml_text: str) -> dict[str, FileResult]:
         results[name] = parsed.get(name, FileResult(name, ok=False, errors=[body[:300]]))
         results[name].ok = False
     return results
+
+
+def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
+              progress: Callable[[int, int], None] | None = None
+              ) -> tuple[dict[str, FileResult], list[str]]:
+    """``promtool test rules`` over many test files (path, cost), shared out over ``workers``
+    processes at a time (a few chunks per worker, the costliest first onto the least loaded
+    chunk), each file's result read per file (``--junit`` into ``scratch`` where promtool has
+    it: promtool 3 no longer names the file of a failure on stdout). Returns the results and
+    what went wrong running promtool itself (a timeout), if anything."""
+    import threading
+
+    if not files:
+        return {}, []
+    count = max(1, min(len(files), workers * 3))
+    loads = [0.0] * count
+    chunks: list[list[str]] = [[] for _ in range(count)]
+    for path, cost in sorted(files, key=lambda item: -item[1]):
+        index = loads.index(min(loads))
+        loads[index] += cost
+        chunks[index].append(path)
+    chunks = [c for c in chunks if c]
+    junit = has_junit()
+    results: dict[str, FileResult] = {}
+    problems: list[str] = []
+    lock = threading.Lock()
+    done = [0]
+    pending = list(range(len(chunks)))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                index = pending.pop(0)
+            chunk = chunks[index]
+            report = os.path.join(scratch, f"junit-{id(chunks)}-{index}.xml")
+            args = ["test", "rules", *([f"--junit={report}"] if junit else []), *chunk]
+            running = Running(args, merge=True, timeout=max(TIMEOUT_S, 5.0 * len(chunk)))
+            try:
+                output = running.wait()
+            except ToolMissing as exc:
+                with lock:
+                    problems.append(str(exc.problems[0].message))
+                continue
+            if junit and os.path.isfile(report):
+                with open(report, encoding="utf-8") as handle:
+                    parsed = parse_junit(handle.read())
+            else:
+                parsed = parse_test_output(output.output)
+            with lock:
+                results.update(parsed)
+                done[0] += len(chunk)
+                if progress:
+                    progress(done[0], len(files))
+
+    threads = [threading.Thread(target=worker) for _ in range(min(workers, len(chunks)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, problems
 
 
 def test_failure_summary(output: str, limit: int = 600) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,10 +110,11 @@ Progress = Callable[[int, int], None]
 
 def run(rule_paths: list[str], test_paths: list[str],
         hints: Hints | dict[str, Hints] | None = None, only: str | None = None,
-        progress: Progress | None = None, workers: int | None = None) -> Report:
+        progress: Progress | None = None, workers: int | None = None,
+        operators: set[str] | None = None) -> Report:
     """Mutate every alert of ``rule_paths`` (or only the one named ``only``) and run each
     mutant against the ``test_paths`` tests that name it. ``hints``: for all rule files, or
-    per rule file path."""
+    per rule file path; ``operators``: only these (default: all)."""
     started = time.monotonic()
     workers = workers or os.cpu_count() or 1
     rule_files = {os.path.realpath(p): promfiles.load_rules(p) for p in rule_paths}
@@ -157,6 +157,8 @@ def run(rule_paths: list[str], test_paths: list[str],
             except ParseError as exc:
                 result.unparsed = str(exc)
                 continue
+            if operators is not None:
+                found = [m for m in found if m.operator in operators]
             covering = covering_tests[rule.key]
             records = _needed_records(context, needed)
             baselines[rule.key] = runner.job(rule, None, covering, records, None)
@@ -289,49 +291,8 @@ class _Batch:
             return {}
         files = [(path, self.cost[job] / len(self.files[job])) for job in jobs
                  for path in self.files[job]]
-        chunks = _share(files, _chunk_count(len(files), self.workers))
-        junit = promtool.has_junit()
-        results: dict[str, promtool.FileResult] = {}
-        problems: list[str] = []
-        lock = threading.Lock()
-        done = [0]
-        pending = list(range(len(chunks)))
-
-        def worker() -> None:
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    index = pending.pop(0)
-                chunk = chunks[index]
-                report = os.path.join(self.tmp, f"junit-{self.processes}-{index}.xml")
-                args = ["test", "rules", *([f"--junit={report}"] if junit else []), *chunk]
-                running = promtool.Running(args, merge=True,
-                                           timeout=max(promtool.TIMEOUT_S, 5.0 * len(chunk)))
-                try:
-                    output = running.wait()
-                except Exception as exc:  # noqa: BLE001 - reported per file below
-                    with lock:
-                        problems.append(str(exc))
-                    continue
-                if junit and os.path.isfile(report):
-                    with open(report, encoding="utf-8") as handle:
-                        parsed = promtool.parse_junit(handle.read())
-                else:
-                    parsed = promtool.parse_test_output(output.output)
-                with lock:
-                    results.update(parsed)
-                    done[0] += len(chunk)
-                    if progress:
-                        progress(done[0], len(files))
-
-        threads = [threading.Thread(target=worker) for _ in range(min(self.workers,
-                                                                       len(chunks)))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        self.processes += len(chunks)
+        results, problems = promtool.test_many(files, self.workers, self.tmp, progress)
+        self.processes += min(len(files), self.workers * 3)
         verdicts = {}
         for job in jobs:
             state, detail = "survived", "promtool test rules passed"
@@ -348,23 +309,6 @@ class _Batch:
                     state, detail = "invalid", found.describe(1)
             verdicts[job] = (state, detail)
         return verdicts
-
-
-def _chunk_count(files: int, workers: int) -> int:
-    """A few chunks per worker, so progress shows and a slow chunk does not leave a core idle;
-    not many more, since each promtool process costs a start (~30 ms)."""
-    return max(1, min(files, workers * 3))
-
-
-def _share(files: list[tuple[str, float]], count: int) -> list[list[str]]:
-    """Longest first onto the least loaded chunk (cost: evaluation steps of the tests)."""
-    loads = [0.0] * count
-    chunks: list[list[str]] = [[] for _ in range(count)]
-    for path, cost in sorted(files, key=lambda item: -item[1]):
-        index = loads.index(min(loads))
-        loads[index] += cost
-        chunks[index].append(path)
-    return [c for c in chunks if c]
 
 
 def _needed_records(context: dict[str, RuleFile], needed: set[str] | None

@@ -1,0 +1,134 @@
+"""promcontract characterize: record what every hand-written alert does, as promtool tests."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from promcontract.cli.common import DEFAULT_TPL, say
+from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+
+HELP = ("Characterization tests for the hand-written alerts of a values template: for each "
+        "alert, scenarios that cross every threshold, for: and keep_firing_for edge (and "
+        "the series going missing or stale), recorded by running promtool, written per group "
+        "as DIR/<group>.rules.yml and DIR/<group>.test.yml; then mutation testing proves each "
+        "file pins its alerts. Prints each alert it could not characterize with the reason, "
+        "and 'characterized N/M alerts'. The template is never modified.")
+
+EPILOG = """\
+workflow: characterize once, review the recorded behaviour like a snapshot, commit DIR, and
+run `promcontract characterize --check -o DIR` in CI (exit 1 when the files no longer match
+the template; it records again but does not run the mutants).
+
+examples:
+  promcontract characterize --tpl stacks/monitoring/prometheus_chart_values.tpl -o tests/alerts
+  promcontract characterize -o tests/alerts --group "Node Exporter" --group Postgres
+  promcontract characterize -o tests/alerts --check
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    import textwrap
+
+    p.description = textwrap.fill(HELP, 79)
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
+                   help=f"the Helm values template (default: {DEFAULT_TPL})")
+    p.add_argument("--group", action="append", metavar="NAME",
+                   help="only this alert group (repeatable)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="directory for <group>.rules.yml and <group>.test.yml")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 when the files in DIR are stale")
+    p.add_argument("--junit", metavar="F", help="JUnit XML: one case per alert")
+
+
+def run(args: argparse.Namespace) -> int:
+    from promcontract.runners.fileio import check_writable, write_atomic
+    from promcontract.testgen import characterize
+
+    out_dir = args.output
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise UserError(f"{out_dir}: exists and is not a directory (-o)")
+    if args.junit:
+        check_writable(args.junit)
+    tty = sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if tty:
+            sys.stderr.write(f"\r\033[K{message}")
+            sys.stderr.flush()
+
+    result = characterize.run(args.tpl, out_dir, args.group, progress=progress,
+                              prove=not args.check)
+    if tty:
+        sys.stderr.write("\r\033[K")
+    files = {}
+    for group in result.groups:
+        files[os.path.join(out_dir, f"{group.slug}.rules.yml")] = group.rules_text
+        files[os.path.join(out_dir, f"{group.slug}.test.yml")] = group.test_text
+    ours = _ours(out_dir) - set(files) if not args.group else set()
+    if args.check:
+        stale = [path for path, text in files.items() if _read(path) != text]
+        for path in stale:
+            print(f"stale: {path}" if os.path.exists(path) else f"missing: {path}")
+        for path in sorted(ours):
+            print(f"stale: {path} (its group is no longer in {args.tpl})")
+        if stale or ours:
+            say(f"characterization tests in {out_dir} are stale: run promcontract characterize "
+                f"--tpl {args.tpl} -o {out_dir}, review the diff, commit")
+            return EXIT_CHECK_FAILED
+        print(f"ok: {len(files) // 2} group(s) in {out_dir} match {args.tpl}")
+        return EXIT_OK
+    os.makedirs(out_dir, exist_ok=True)
+    for path, text in files.items():
+        if _read(path) != text:
+            write_atomic(path, text)
+            say(f"wrote: {path}")
+    for path in sorted(ours):
+        os.unlink(path)
+        say(f"removed: {path} (its group is no longer in {args.tpl})")
+    done = 0
+    for alert in result.alerts:
+        if alert.status == "characterized":
+            done += 1
+        else:
+            print(f"{args.tpl}:{alert.line}: {alert.name}: not characterized: {alert.why}")
+    total = len(result.alerts)
+    share = 100.0 * done / total if total else 100.0
+    print(f"characterized {done}/{total} alerts ({share:.0f}%) in {len(result.groups)} "
+          f"group(s), {result.seconds:.0f}s")
+    if args.junit:
+        from promcontract.runners import junit
+
+        cases = [junit.Case(args.tpl, alert.name, None if alert.status == "characterized"
+                            else alert.why, kind="not-characterized") for alert in result.alerts]
+        junit.write(args.junit, "promcontract characterize", cases)
+    return EXIT_OK
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _ours(out_dir: str) -> set[str]:
+    """Files in ``out_dir`` that characterize wrote (they start with its header)."""
+    from promcontract.testgen.characterize import HEADER
+
+    found = set()
+    if not os.path.isdir(out_dir):
+        return found
+    for name in os.listdir(out_dir):
+        path = os.path.join(out_dir, name)
+        if name.endswith((".rules.yml", ".test.yml")):
+            text = _read(path) or ""
+            if text.startswith(HEADER) or "Written by promcontract characterize" in \
+                    text[:400]:
+                found.add(path)
+    return found

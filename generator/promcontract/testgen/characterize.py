@@ -1,0 +1,650 @@
+"""Characterization tests for hand-written alerts: what the rules do today, recorded by promtool.
+
+For every alert of a template's ``alerting_rules.yml``, :mod:`promcontract.testgen.drive`
+finds its comparisons and how to drive them; here each becomes scenarios that cross every
+boundary (just below, at and just above each literal, respecting > and >=; the ``for:``
+edge; ``keep_firing_for``; the series going missing and stale; a counter reset) with the
+other parts held so the comparison decides. promtool itself is the oracle: each scenario
+runs with an empty expectation at every evaluation step, and what promtool reports it got
+(alerts, labels, annotation text) is the record. The test file keeps the times where the
+record changes, both sides of each change, and the first and last. Then the mutation engine
+proves each file pins its alerts: an alert counts as characterized only when every
+non-equivalent mutant of its literals, comparisons and ``for:`` / ``keep_firing_for`` dies.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import yaml
+
+from promcontract.contract.model import format_number
+from promcontract.durations import format_duration, parse_duration
+from promcontract.promql import ParseError, parse
+from promcontract.promql.nodes import Matrix, Node, Subquery, walk
+from promcontract.render import yamlout
+from promcontract.runners import promtool
+from promcontract.testgen import drive as drv
+from promcontract.testgen import mutate
+
+STEP = 60  # seconds between evaluations in the written tests
+LOOKBACK_STEPS = 5  # Prometheus' 5m lookback: a series missing longer than that is gone
+# The operators whose mutants must all die for an alert to count as characterized: its
+# literals, comparisons, state constants and for: / keep_firing_for.
+PINNED = {"literal", "constant", "strictness", "state", "for", "keep_firing_for"}
+MEMBER_LABEL = "member"  # tells apart the series count() counts
+HEADER = "# Characterization tests recorded by promcontract characterize"
+
+
+@dataclass
+class Scenario:
+    alert: str
+    title: str
+    series: list[tuple[str, tuple[tuple[str, str], ...], list[float | None | str]]]
+    steps: int  # evaluations at 0 .. steps minutes
+    record: dict[int, list[tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]]] \
+        = field(default_factory=dict)  # step -> [(labels, annotations)] while firing
+    problem: str = ""
+
+
+@dataclass
+class AlertPlan:
+    name: str
+    line: int
+    scenarios: list[Scenario] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    status: str = ""  # characterized | not characterized
+    why: str = ""
+
+
+@dataclass
+class GroupPlan:
+    name: str
+    slug: str
+    line: int
+    rules_text: str
+    alerts: list[AlertPlan] = field(default_factory=list)
+    test_text: str = ""
+
+
+@dataclass
+class Result:
+    groups: list[GroupPlan]
+    seconds: float = 0.0
+
+    @property
+    def alerts(self) -> list[AlertPlan]:
+        return [a for g in self.groups for a in g.alerts]
+
+
+Progress = Callable[[str], None]
+
+
+# --- the groups of the template ----------------------------------------------------------------
+
+def groups_of(rules_text: str, tpl: str, offset: int, only: list[str] | None) -> list[GroupPlan]:
+    """Each group of ``alerting_rules.yml`` with its text as a standalone rule file (its own
+    comment lines above it kept), in template order."""
+    from promcontract.problems import Location, Problem, UserError
+
+    try:
+        root = yaml.compose(rules_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise UserError(Problem(Location(tpl), f"alerting_rules.yml is not YAML: {exc}")) \
+            from None
+    groups_node = None
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value == "groups" and isinstance(value, yaml.SequenceNode):
+                groups_node = value
+    if groups_node is None:
+        raise UserError(Problem(Location(tpl), "alerting_rules.yml has no groups: list"))
+    lines = rules_text.splitlines()
+    out: list[GroupPlan] = []
+    taken: set[str] = set()
+    previous_end = groups_node.start_mark.line
+    for item in groups_node.value:
+        data = yaml.safe_load(yaml.serialize(item)) if isinstance(item, yaml.MappingNode) \
+            else None
+        start, end = item.start_mark.line, item.end_mark.line
+        if end > start and item.end_mark.column == 0:
+            end -= 1
+        while end > start and (not lines[end].strip() or lines[end].lstrip().startswith("#")):
+            end -= 1
+        first = start
+        while first > previous_end and lines[first - 1].lstrip().startswith("#"):
+            first -= 1
+        previous_end = end + 1
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            continue
+        name = data["name"]
+        if only and name not in only:
+            continue
+        body = "\n".join(lines[first:end + 1])
+        slug = _slug(name, taken)
+        header = (f"# The group \"{name}\" of {os.path.basename(tpl)} (line "
+                  f"{start + 1 + offset}), as promtool loads it (Terraform syntax resolved).\n"
+                  "# Written by promcontract characterize: re-run it, do not edit.\n")
+        group = GroupPlan(name, slug, start + 1 + offset, header + "groups:\n" + body + "\n")
+        for index, rule in enumerate(data.get("rules") or ()):
+            if isinstance(rule, dict) and isinstance(rule.get("alert"), str):
+                rule_node = _rule_node(item, index)
+                line = (rule_node.start_mark.line + 1 + offset) if rule_node else group.line
+                group.alerts.append(AlertPlan(rule["alert"], line))
+        out.append(group)
+    if only:
+        missing = sorted(set(only) - {g.name for g in out})
+        if missing:
+            raise UserError(Problem(Location(tpl), f"no alert group named {missing[0]!r} in "
+                                    "alerting_rules.yml"))
+    return out
+
+
+def _rule_node(group: yaml.Node, index: int) -> yaml.Node | None:
+    for key, value in group.value:
+        if key.value == "rules" and isinstance(value, yaml.SequenceNode) and \
+                index < len(value.value):
+            return value.value[index]
+    return None
+
+
+def _slug(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "group"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    taken.add(slug)
+    return slug
+
+
+# --- scenarios -----------------------------------------------------------------------------------
+
+def plan_group(group: GroupPlan) -> None:
+    """Scenarios for every alert of ``group`` (reasons where there are none)."""
+    data = yaml.safe_load(group.rules_text)["groups"][0]
+    rules = [r for r in data.get("rules") or () if isinstance(r, dict)]
+    records: dict[str, Node] = {}
+    for rule in rules:
+        if "record" in rule:
+            try:
+                records[str(rule["record"])] = parse(str(rule["expr"]))
+            except ParseError:
+                pass
+    by_name = {a.name: a for a in group.alerts}
+    for rule in rules:
+        if "alert" not in rule or str(rule["alert"]) not in by_name:
+            continue
+        plan = by_name[str(rule["alert"])]
+        if plan.scenarios or plan.reasons:  # the same name twice in one group: first only
+            plan.reasons.append("defined twice in the group")
+            continue
+        try:
+            _plan_alert(plan, rule, records)
+        except drv.Unsupported as exc:
+            plan.reasons.append(str(exc))
+
+
+def _seconds(value: object) -> float:
+    if value in (None, ""):
+        return 0.0
+    try:
+        return parse_duration(str(value))
+    except ValueError:
+        raise drv.Unsupported(f"duration {value!r} is not a Prometheus duration") from None
+
+
+def _plan_alert(plan: AlertPlan, rule: dict, records: dict[str, Node]) -> None:
+    try:
+        expr = parse(str(rule["expr"]))
+    except ParseError as exc:
+        raise drv.Unsupported(f"expression does not parse: {exc}") from None
+    targets, reasons = drv.analyse(expr, records)
+    plan.reasons += reasons
+    if not targets:
+        if not reasons:
+            plan.reasons.append("no comparison with a constant and no absent()")
+        return
+    for_steps = math.ceil(_seconds(rule.get("for")) / STEP)
+    keep_steps = math.ceil(_seconds(rule.get("keep_firing_for")) / STEP)
+    reads = [expr] + [records[n] for n in _record_names(expr, records)]
+    joined = tuple(sorted({label for node in reads for label in drv.join_labels(node)}))
+    widest = max((_range(node) for node in reads), default=0.0)
+    warm = math.ceil(widest / STEP) + 1
+    switch = warm + for_steps + 2  # where the keep / missing / stale scenarios turn
+    # after the turn: the lookback runs out, keep_firing_for runs out, and a few steps more
+    steps = switch + LOOKBACK_STEPS + keep_steps + 3
+    for target in targets:
+        holds, why = drv.holds_for(expr, target, targets)
+        if why:
+            plan.reasons.append(why)
+            continue
+        builder = _Builder(plan.name, steps, joined, list(target.neutrals) + holds, target)
+        if target.drive.kind == "presence":
+            builder.presence(switch)
+        else:
+            builder.crossings(switch, keep_steps)
+        plan.scenarios += builder.out
+        plan.reasons += builder.reasons
+
+
+def _record_names(expr: Node, records: dict[str, Node]) -> list[str]:
+    out: list[str] = []
+    queue = [expr]
+    while queue:
+        node = queue.pop()
+        for sub, _ in walk(node):
+            name = getattr(sub, "name", None)
+            if isinstance(name, str) and name in records and name not in out and \
+                    not hasattr(sub, "args"):
+                out.append(name)
+                queue.append(records[name])
+    return out
+
+
+def _range(node: Node) -> float:
+    return max([n.range for n, _ in walk(node) if isinstance(n, (Matrix, Subquery))],
+               default=0.0)
+
+
+def _epsilon(target: drv.Target) -> float:
+    """How far "just below" and "just above" lie from the literal, in the compared value:
+    well inside one unit (a literal moved by one is told apart), and, for plain values,
+    within a thousandth of it (a factor such as * 100 moved by one is told apart too)."""
+    kind = target.drive.kind
+    if kind == "count":
+        return 1.0
+    if kind in ("age", "until"):
+        return 0.5
+    literal = abs(target.literal or 0.0)
+    return min(0.5, max(literal * 1e-3, 1e-3))
+
+
+class _Builder:
+    """The scenarios of one target."""
+
+    def __init__(self, alert: str, steps: int, joined: tuple[str, ...],
+                 holds: list[drv.Hold], target: drv.Target):
+        self.alert, self.steps, self.joined, self.holds = alert, steps, joined, holds
+        self.target = target
+        self.out: list[Scenario] = []
+        self.reasons: list[str] = []
+
+    def _series(self, d: drv.Drive, per_step: list[float | None]) -> list:
+        """Input series of drive ``d`` holding quantity ``per_step[k]`` at step k (None:
+        missing; "stale": a stale marker)."""
+        labels = drv.series_labels(d.selector, self.joined)
+        name = d.selector.name
+        if d.kind == "count":
+            members = {int(round(q)) for q in per_step if isinstance(q, float)}
+            most = max(members, default=0)
+            out = []
+            for member in range(most):
+                values = [d.member if isinstance(q, float) and member < round(q) else
+                          (q if q == "stale" else None) for q in per_step]
+                out.append((name, tuple(sorted(labels + ((MEMBER_LABEL, str(member)),))),
+                            values))
+            return out
+        values: list[float | None | str] = []
+        for k, q in enumerate(per_step):
+            if not isinstance(q, float):
+                values.append(q)
+            elif d.kind == "value":
+                values.append(q)
+            elif d.kind == "age":
+                values.append(k * STEP - q)
+            elif d.kind == "until":
+                values.append(k * STEP + q)
+            elif d.kind == "slope":
+                values.append(None)  # filled below
+            elif d.kind == "presence":
+                values.append(1.0 if q >= 0.5 else None)
+        if d.kind == "slope":
+            level = 1000.0 if d.counter else 1e6
+            for k, q in enumerate(per_step):
+                if isinstance(q, float):
+                    level += q * STEP if k else 0.0
+                    values[k] = level
+        return [(name, labels, values)]
+
+    def _held(self) -> list:
+        out = []
+        for hold in self.holds:
+            d = hold.drive
+            if d.kind == "presence":
+                if hold.compared >= 0.5:
+                    out += self._series(d, [1.0] * (self.steps + 1))
+                continue
+            q = d.quantity(hold.compared)
+            if d.kind == "slope" and d.counter and q < 0:
+                raise drv.Unsupported(f"{hold.why}: a counter cannot fall")
+            if d.kind == "count":
+                q = float(max(0, math.ceil(q)))
+            out += self._series(d, [q] * (self.steps + 1))
+        return out
+
+    def _add(self, title: str, per_step: list) -> None:
+        try:
+            series = self._series(self.target.drive, per_step) + self._held()
+        except drv.Unsupported as exc:
+            self.reasons.append(str(exc))
+            return
+        seen: dict[tuple, list] = {}
+        for name, labels, values in series:
+            if (name, labels) in seen and seen[(name, labels)] != values:
+                self.reasons.append(f"{self.target.shown}: two parts of the expression read "
+                                    f"the same series {name}")
+                return
+            seen[(name, labels)] = values
+        self.out.append(Scenario(self.alert, title, [(n, lab, v) for (n, lab), v in
+                                                     seen.items()], self.steps))
+
+    def crossings(self, switch: int, keep_steps: int) -> None:
+        target, d = self.target, self.target.drive
+        literal = target.literal if target.literal is not None else 0.0
+        eps = _epsilon(target)
+        n = self.steps + 1
+        shown = target.shown
+
+        def quantity(compared: float) -> float | None:
+            q = d.quantity(compared)
+            if d.kind == "slope" and d.counter and q < 0:
+                return None
+            if d.kind == "count":
+                if q < 0 or abs(q - round(q)) > 1e-9:
+                    return None
+                return float(round(q))
+            return q
+
+        points = [("just below", literal - eps), ("at", literal), ("just above", literal + eps)]
+        for label, compared in points:
+            q = quantity(compared)
+            if q is None:
+                continue
+            self._add(f"{shown}: {label} ({format_number(compared)})", [q] * n)
+        firing = {">": literal + eps, ">=": literal, "<": literal - eps, "<=": literal,
+                  "==": literal, "!=": literal + eps}[target.op]
+        quiet = {">": literal, ">=": literal - eps, "<": literal, "<=": literal + eps,
+                 "==": literal + eps, "!=": literal}[target.op]
+        qf, qq = quantity(firing), quantity(quiet)
+        if qf is None:
+            return
+        if keep_steps and qq is not None:
+            self._add(f"{shown}: firing, then back to {format_number(quiet)} "
+                      "(keep_firing_for)", [qf] * switch + [qq] * (n - switch))
+        self._add(f"{shown}: firing, then the series goes missing",
+                  [qf] * switch + [None] * (n - switch))
+        self._add(f"{shown}: firing, then the series goes stale",
+                  [qf] * switch + ["stale"] + [None] * (n - switch - 1))
+        if d.kind == "slope" and d.counter:
+            per_step: list = [qf] * n
+            self._add(f"{shown}: firing, with a counter reset", per_step)
+            values = self.out[-1].series[0][2]
+            reset_at = switch // 2
+            base = values[reset_at]
+            for k in range(reset_at, n):
+                if isinstance(values[k], float) and isinstance(base, float):
+                    values[k] = values[k] - base  # restarts from 0, same slope
+
+    def presence(self, switch: int) -> None:
+        n = self.steps + 1
+        shown = self.target.shown
+        self._add(f"{shown}: the series present", [1.0] * n)
+        self._add(f"{shown}: the series missing", [0.0] * n)
+        self._add(f"{shown}: present, then missing", [1.0] * switch + [0.0] * (n - switch))
+        self._add(f"{shown}: present, then stale",
+                  [1.0] * switch + ["stale"] + [0.0] * (n - switch - 1))
+
+
+# --- recording -----------------------------------------------------------------------------------
+
+def _notation(values: list[float | None | str]) -> str:
+    """promtool's values notation, arithmetic runs as ``a+bxn`` and gaps as ``_xn``."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        value = values[i]
+        if value is None:
+            j = i
+            while j + 1 < len(values) and values[j + 1] is None:
+                j += 1
+            out.append("_" if j == i else f"_x{j - i + 1}")
+            i = j + 1
+            continue
+        if value == "stale":
+            out.append("stale")
+            i += 1
+            continue
+        j = i
+        step = None
+        if i + 1 < len(values) and isinstance(values[i + 1], float):
+            step = values[i + 1] - value  # type: ignore[operator]
+            j = i + 1
+            while j + 1 < len(values) and isinstance(values[j + 1], float) and \
+                    values[j + 1] - values[j] == step:  # type: ignore[operator]
+                j += 1
+            # promtool adds the step repeatedly: keep a run only where that gives the values
+            while j > i and not _run_exact(value, step, j - i, values[j]):  # type: ignore
+                j -= 1
+        if j == i:
+            out.append(format_number(value))  # type: ignore[arg-type]
+            i += 1
+            continue
+        sign = "+" if step >= 0 else "-"  # type: ignore[operator]
+        out.append(f"{format_number(value)}{sign}{format_number(abs(step))}x{j - i}")
+        i = j + 1
+    return " ".join(out)
+
+
+def _run_exact(start: float, step: float, times: int, last: float) -> bool:
+    value = start
+    for _ in range(times):
+        value += step
+    return value == last
+
+
+def _labels_text(name: str, labels: tuple[tuple[str, str], ...]) -> str:
+    from promcontract.labels import format_series
+
+    return format_series(name, labels, braces_when_empty=True)
+
+
+def _group_yaml(scenario: Scenario, times: list[int], with_record: bool) -> dict:
+    tests = []
+    for t in times:
+        expected = []
+        if with_record:
+            for labels, annotations in scenario.record.get(t, []):
+                entry: dict = {"exp_labels": dict(labels)}
+                if annotations:
+                    entry["exp_annotations"] = dict(annotations)
+                expected.append(entry)
+        tests.append({"eval_time": format_duration(t * STEP), "alertname": scenario.alert,
+                      "exp_alerts": expected})
+    return {"interval": format_duration(STEP),
+            "input_series": [{"series": _labels_text(name, labels),
+                              "values": _notation(values)}
+                             for name, labels, values in scenario.series],
+            "alert_rule_test": tests}
+
+
+def record(groups: list[GroupPlan], tmp: str, workers: int,
+           progress: Progress | None = None) -> None:
+    """Runs every scenario through promtool with nothing expected at every step and keeps
+    what promtool says it got."""
+    files: list[tuple[str, float]] = []
+    owners: dict[str, Scenario] = {}
+    for group in groups:
+        folder = os.path.join(tmp, group.slug)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "rules.yml"), "w", encoding="utf-8") as handle:
+            handle.write(group.rules_text)
+        for a, alert in enumerate(group.alerts):
+            for s, scenario in enumerate(alert.scenarios):
+                path = os.path.join(folder, f"record-{a}-{s}.yml")
+                body = ["rule_files:\n  - rules.yml", f"evaluation_interval: "
+                        f"{format_duration(STEP)}", "tests:"]
+                body += yamlout.block([_group_yaml(scenario, list(range(scenario.steps + 1)),
+                                                   False)], "  ")
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write("\n".join(body) + "\n")
+                files.append((path, float(scenario.steps)))
+                owners[path] = scenario
+
+    def said(done: int, total: int) -> None:
+        if progress:
+            progress(f"recording: {done}/{total} scenarios through promtool")
+
+    results, problems = promtool.test_many(files, workers, tmp, said)
+    for path, scenario in owners.items():
+        found = results.get(path)
+        if found is None:
+            scenario.problem = "promtool did not run it" + (f" ({problems[0]})"
+                                                            if problems else "")
+            continue
+        if found.errors:
+            scenario.problem = "promtool: " + found.errors[0][:200]
+            continue
+        for mismatch in found.mismatches or ():
+            step = round(_go_duration(mismatch.time) / STEP)
+            scenario.record[step] = sorted(
+                (tuple((k, v) for k, v in alerted.labels if k != "alertname"),
+                 tuple(alerted.annotations)) for alerted in mismatch.got)
+
+
+def _go_duration(text: str) -> float:
+    """Go's time.Duration text (``1h2m3s``, ``1m30s``, ``0s``) in seconds."""
+    total = 0.0
+    for number, unit in re.findall(r"([\d.]+)(h|ms|m|s)", text):
+        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
+    return total
+
+
+def chosen_times(scenario: Scenario) -> list[int]:
+    """The steps the written test checks: the first and the last, and both sides of every
+    step where what fires (or its labels or text) changes."""
+    times = {0, scenario.steps}
+    previous = scenario.record.get(0, [])
+    for step in range(1, scenario.steps + 1):
+        now = scenario.record.get(step, [])
+        if now != previous:
+            times |= {step - 1, step}
+        previous = now
+    return sorted(times)
+
+
+def outcome(scenario: Scenario) -> str:
+    firing = sorted(scenario.record)
+    if not firing:
+        return "not firing"
+    first, last = firing[0], firing[-1]
+    text = f"firing from {format_duration(first * STEP)}"
+    if last < scenario.steps:
+        text += f" to {format_duration(last * STEP)}"
+    return text
+
+
+# --- the files ------------------------------------------------------------------------------------
+
+def test_file_text(group: GroupPlan, tpl: str, out_dir: str) -> str:
+    lines = [HEADER + f" from the group \"{group.name}\"",
+             f"# of {os.path.basename(tpl)}: what promtool does with the rules today, not what "
+             "they should do.",
+             "# Review it like a snapshot; re-record with promcontract characterize, do not "
+             "edit.",
+             "rule_files:", f"  - {group.slug}.rules.yml",
+             f"evaluation_interval: {format_duration(STEP)}", "tests:"]
+    empty = True
+    for alert in group.alerts:
+        for scenario in alert.scenarios:
+            if scenario.problem:
+                continue
+            empty = False
+            lines.append(f"  # {alert.name}: {scenario.title}: {outcome(scenario)}")
+            lines += yamlout.block([_group_yaml(scenario, chosen_times(scenario), True)], "  ")
+    if empty:
+        lines[-1] = "tests: []"
+    return "\n".join(lines) + "\n"
+
+
+def run(tpl: str, out_dir: str, only: list[str] | None = None, workers: int | None = None,
+        progress: Progress | None = None, prove: bool = True) -> Result:
+    """Plan, record and (with ``prove``) mutation-check every alert of ``tpl``; the files'
+    text is on the result (nothing is written here)."""
+    import time
+
+    from promcontract.render import splice
+    from promcontract.runners.fileio import read_template
+
+    started = time.monotonic()
+    workers = workers or os.cpu_count() or 1
+    tpl_text = read_template(tpl)
+    rules_text, offset = splice.template_rules_text(tpl_text, tpl)
+    groups = groups_of(rules_text, tpl, offset, only)
+    for group in groups:
+        plan_group(group)
+    with tempfile.TemporaryDirectory(prefix="promcontract-characterize-") as tmp:
+        record(groups, tmp, workers, progress)
+        for group in groups:
+            group.test_text = test_file_text(group, tpl, out_dir)
+        if prove:
+            _prove(groups, tmp, workers, progress)
+    return Result(groups, time.monotonic() - started)
+
+
+def _prove(groups: list[GroupPlan], tmp: str, workers: int, progress: Progress | None) -> None:
+    """Runs the mutation engine over every written file; sets each alert's status."""
+    rules, tests = [], []
+    for group in groups:
+        folder = os.path.join(tmp, "prove", group.slug)
+        os.makedirs(folder, exist_ok=True)
+        rule_path = os.path.join(folder, f"{group.slug}.rules.yml")
+        test_path = os.path.join(folder, f"{group.slug}.test.yml")
+        with open(rule_path, "w", encoding="utf-8") as handle:
+            handle.write(group.rules_text)
+        with open(test_path, "w", encoding="utf-8") as handle:
+            handle.write(group.test_text)
+        rules.append(rule_path)
+        tests.append(test_path)
+
+    def said(done: int, total: int) -> None:
+        if progress:
+            progress(f"proving: {done}/{total} mutant test files run")
+
+    report = mutate.run(rules, tests, None, None, said, workers, operators=PINNED)
+    by_rule = {(os.path.basename(r.rule.file), r.rule.name): r for r in report.alerts}
+    for group in groups:
+        for alert in group.alerts:
+            found = by_rule.get((f"{group.slug}.rules.yml", alert.name))
+            _judge(alert, found)
+
+
+def _judge(alert: AlertPlan, found: mutate.AlertResult | None) -> None:
+    problems = [s.problem for s in alert.scenarios if s.problem]
+    if not alert.scenarios or found is None or found.status == "untested":
+        alert.status = "not characterized"
+        alert.why = "; ".join(alert.reasons) or "no scenario could be built"
+        return
+    if found.status == "baseline-failed":
+        alert.status = "not characterized"
+        alert.why = f"the recorded tests do not pass again: {found.baseline}"
+        return
+    alive = [o.mutation for o in found.outcomes if o.state in ("survived", "invalid",
+                                                                "untested")]
+    if alive:
+        shown = "; ".join(f"[{m.operator}] {m.diff}" for m in alive[:2])
+        more = f" (+{len(alive) - 2} more)" if len(alive) > 2 else ""
+        because = f" ({'; '.join(alert.reasons)})" if alert.reasons else ""
+        alert.status = "not characterized"
+        alert.why = f"no scenario pins {shown}{more}{because}"
+        return
+    if problems:
+        alert.status = "not characterized"
+        alert.why = problems[0]
+        return
+    alert.status = "characterized"
+    alert.why = ""

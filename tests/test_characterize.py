@@ -1,0 +1,225 @@
+"""characterize: driving hand-written alerts across their thresholds, recording what promtool
+does, and proving the recorded tests pin the alerts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from promcontract.promql import parse
+from promcontract.runners import promtool
+from promcontract.testgen import characterize, drive
+
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+from realistic import SERVICES, make_realistic_template  # noqa: E402
+
+
+def _targets(expr: str, records: dict | None = None):
+    return drive.analyse(parse(expr), {k: parse(v) for k, v in (records or {}).items()})
+
+
+# --- driving, pure ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("expr, kind, a, b", [
+    ('x{job="j"} > 10', "value", 1, 0),
+    ('x < 3', "value", 1, 0),
+    ('x == 2', "value", 1, 0),
+    ('time() - x > 26 * 3600', "age", 1, 0),
+    ('x - time() < 14 * 86400', "until", 1, 0),
+    ('rate(x[5m]) > 0.5', "slope", 1, 0),
+    ('increase(x[1h]) > 3', "slope", 3600, 0),
+    ('sum by (job) (rate(x[5m])) == 0', "slope", 1, 0),
+    ('100 - (avg by (instance) (rate(idle[5m])) * 100) > 90', "slope", -100, 100),
+    ('avail / size * 100 < 10', "value", 100, 0),
+    ('count by (cluster) (up == 1) < 3', "count", 1, 0),
+    ('max_over_time(x[10m]) > 5', "value", 1, 0),
+])
+def test_each_shape_gets_a_drive(expr, kind, a, b) -> None:
+    targets, reasons = _targets(expr)
+    first = targets[0]
+    assert (first.drive.kind, first.drive.a, first.drive.b) == (kind, a, b), reasons
+
+
+def test_absent_with_and_without_comparison() -> None:
+    (plain,), _ = _targets('absent(up{job="api"})')
+    assert plain.op == "absent" and plain.drive.kind == "presence"
+    (compared,), _ = _targets('absent(up{job="api"}) == 1')
+    assert compared.op == "absent==" and compared.literal == 1
+
+
+def test_recording_rules_are_read_through() -> None:
+    targets, _ = _targets("job:errors:ratio > 0.05",
+                          {"job:errors:ratio": "sum by (job) (rate(e[5m])) / "
+                                               "sum by (job) (rate(r[5m]))"})
+    (target,) = targets
+    assert target.drive.selector.name == "e"
+    assert [(h.drive.selector.name, h.compared) for h in target.neutrals] == [("r", 1.0)]
+
+
+@pytest.mark.parametrize("expr, reason", [
+    ("topk(3, rate(x[5m])) > 1e8", "a literal under topk"),
+    ("histogram_quantile(0.99, sum by (le) (rate(b[5m]))) > 2",
+     "a literal under histogram_quantile"),
+    ("a * on(p) group_left(n) b * on(n) group_left(t) c > 1", "three-way join"),
+    ("changes(x[15m]) > 3", "changes() is not driven"),
+    ("x > TF_INTERPOLATION", "Terraform interpolation"),
+    ("a > b", "compares two series"),
+])
+def test_shapes_that_cannot_be_driven_say_why(expr, reason) -> None:
+    _, reasons = _targets(expr)
+    assert any(reason in r for r in reasons), reasons
+
+
+def test_other_comparisons_are_held_so_the_target_decides() -> None:
+    expr = parse('rate(x[5m]) > 0.5 and on() (time() - start{job="prometheus"}) > 900')
+    targets, _ = drive.analyse(expr, {})
+    holds, why = drive.holds_for(expr, targets[0], targets)
+    assert not why and [(h.drive.kind, h.compared > 900) for h in holds] == [("age", True)]
+    expr = parse("x > 1 or y > 2")
+    targets, _ = drive.analyse(expr, {})
+    holds, _ = drive.holds_for(expr, targets[0], targets)
+    assert [h.compared < 2 for h in holds] == [True]  # the other branch of or held false
+    expr = parse("x < 5 or x > 45")  # one series drives both: it is left to follow
+    targets, _ = drive.analyse(expr, {})
+    assert drive.holds_for(expr, targets[0], targets) == ([], "")
+
+
+def test_series_labels_satisfy_every_matcher() -> None:
+    selector = parse('x{job="j", code=~"5..", mode!="idle", env!~"dev|test", le=""}')
+    labels = dict(drive.series_labels(selector, ("pod",)))
+    assert labels["job"] == "j" and re.fullmatch("5..", labels["code"])
+    assert labels["mode"] != "idle" and not re.fullmatch("dev|test", labels["env"])
+    assert labels["pod"] == "a" and "le" not in labels
+
+
+def test_notation_compresses_runs_as_promtool_expands_them() -> None:
+    assert characterize._notation([1.0, 1.0, 1.0, None, None, "stale"]) == "1+0x2 _x2 stale"
+    assert characterize._notation([-10.0, 50.0, 110.0]) == "-10+60x2"
+    assert characterize._notation([5.0, 3.0, 1.0]) == "5-2x2"
+    values = [0.1 * k for k in range(5)]  # not what repeated addition of 0.1 gives
+    notation = characterize._notation(values)
+    expanded = []
+    for token in notation.split():
+        match = re.fullmatch(r"(-?[\d.e+-]+?)([+-])([\d.e+-]+)x(\d+)", token)
+        if match:
+            value, step = float(match.group(1)), float(match.group(3))
+            step = step if match.group(2) == "+" else -step
+            for _ in range(int(match.group(4)) + 1):
+                expanded.append(value)
+                value += step
+        else:
+            expanded.append(float(token))
+    assert expanded == values
+
+
+# --- against promtool --------------------------------------------------------------------------
+
+def _template(tmp_path: Path, services: int = 4) -> Path:
+    import realistic
+
+    saved = list(realistic.SERVICES)
+    try:
+        realistic.SERVICES[:] = SERVICES[:services]
+        text = make_realistic_template()
+    finally:
+        realistic.SERVICES[:] = saved
+    path = tmp_path / "values.tpl"
+    path.write_text(text)
+    return path
+
+
+def _hash(*paths: Path) -> str:
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(paths))).hexdigest()
+
+
+@pytest.mark.integration
+def test_characterize_records_pins_and_checks(cli, tmp_path, promtool_bin) -> None:
+    tpl = _template(tmp_path)
+    before = _hash(tpl)
+    out = tmp_path / "alerts"
+    junit = tmp_path / "char.xml"
+    result = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--junit", str(junit))
+    assert result.code == 0, result.err
+    assert _hash(tpl) == before  # the template is never modified
+    last = result.out.strip().splitlines()[-1]
+    done, total = (int(x) for x in re.match(r"characterized (\d+)/(\d+) alerts", last).groups())
+    assert total == 32 and done / total >= 0.6, result.out
+    # each alert it could not characterize: one line with the reason
+    skipped = [line for line in result.out.splitlines() if ": not characterized: " in line]
+    assert len(skipped) == total - done
+    assert any("a literal under topk" in line for line in skipped)
+    assert any("three-way join" in line for line in skipped)
+    files = sorted(out.iterdir())
+    assert [f.name for f in files if f.name.startswith("payments")] == [
+        "payments.rules.yml", "payments.test.yml"]
+    text = (out / "payments.test.yml").read_text()
+    assert "# PaymentsReplicationBroken: payments_replication_state" in text
+    assert re.search(r"# PaymentsDown: up\{job=\"payments\"\} == 0: at \(0\): firing from 5m",
+                     text)
+    # the written files pass promtool as they are, from any directory
+    for test_file in out.glob("*.test.yml"):
+        assert promtool.test_rules(str(test_file)).returncode == 0, test_file
+    # a second run writes nothing (byte-identical); --check agrees
+    files_hash = _hash(*files)
+    again = cli("characterize", "--tpl", str(tpl), "-o", str(out))
+    assert again.code == 0 and "wrote:" not in again.err and _hash(*files) == files_hash
+    check = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--check")
+    assert check.code == 0, check.out
+    from junitparser import JUnitXml
+
+    cases = [case for suite in JUnitXml.fromfile(str(junit)) for case in suite]
+    assert len(cases) == total and sum(case.is_passed for case in cases) == done
+
+    # the template changes a threshold: --check says stale, and the recorded test fails
+    changed = tpl.read_text().replace('payments_replication_state{job=\\"payments\\"} == 2',
+                                      'payments_replication_state{job=\\"payments\\"} == 3')
+    assert changed != tpl.read_text()
+    tpl.write_text(changed)
+    stale = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--check")
+    assert stale.code == 1 and f"stale: {out / 'payments.rules.yml'}" in stale.out
+    from promcontract.render import splice
+
+    rules_text, _ = splice.template_rules_text(changed, str(tpl))
+    group = next(g for g in characterize.groups_of(rules_text, str(tpl), 0, ["Payments"]))
+    (out / "payments.rules.yml").write_text(group.rules_text)
+    failed = promtool.test_rules(str(out / "payments.test.yml"))
+    assert failed.returncode != 0 and "PaymentsReplicationBroken" in failed.output
+
+
+@pytest.mark.integration
+def test_characterized_alerts_survive_no_mutant(cli, tmp_path, promtool_bin) -> None:
+    """The claim "characterized" is the mutation engine's: re-run it on the written files."""
+    tpl = _template(tmp_path, services=2)
+    out = tmp_path / "alerts"
+    result = cli("characterize", "--tpl", str(tpl), "-o", str(out))
+    assert result.code == 0
+    not_characterized = {line.split(": ")[1] for line in result.out.splitlines()
+                     if ": not characterized: " in line}
+    rules = sorted(str(p) for p in out.glob("*.rules.yml"))
+    tests = sorted(str(p) for p in out.glob("*.test.yml"))
+    from promcontract.testgen import mutate
+
+    report = mutate.run(rules, tests, operators=characterize.PINNED)
+    for alert in report.alerts:
+        alive = [o for o in alert.outcomes if o.state in ("survived", "untested", "invalid")]
+        if alert.rule.name in not_characterized:
+            continue  # reported as not characterized
+        assert not alive, (alert.rule.name, [o.mutation.diff for o in alive])
+
+
+def test_bad_arguments_are_one_line(cli, tmp_path) -> None:
+    tpl = _template(tmp_path, services=1)
+    result = cli("characterize", "--tpl", str(tpl), "-o", str(tmp_path / "x"), "--group",
+                 "Nope")
+    assert result.code == 2 and "no alert group named 'Nope'" in result.err
+    assert len(result.err_lines) == 1
+    (tmp_path / "file").write_text("x")
+    result = cli("characterize", "--tpl", str(tpl), "-o", str(tmp_path / "file"))
+    assert result.code == 2 and "not a directory" in result.err
+    result = cli("characterize", "--tpl", str(tmp_path / "missing.tpl"), "-o", "x")
+    assert result.code == 2 and "missing.tpl" in result.err
