@@ -34,8 +34,9 @@ def require_binary(*names: str) -> str:
         found = shutil.which(name)
         if found:
             return found
-    message = (f"{names[0]} not found on PATH (Debian package: "
-               f"{'prometheus-pushgateway' if 'pushgateway' in names[0] else 'prometheus'})")
+    package = ("prometheus-pushgateway" if "pushgateway" in names[0] else
+               "prometheus-alertmanager" if names[0] == "amtool" else "prometheus")
+    message = f"{names[0]} not found on PATH (Debian package: {package})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true and {message}", pytrace=False)
     pytest.skip(message)
@@ -85,6 +86,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def amtool_bin() -> str:
+    explicit = os.environ.get("AMTOOL")
+    if explicit and os.access(explicit, os.X_OK):
+        return explicit
+    return require_binary("amtool")
 
 
 @pytest.fixture(scope="session")

@@ -61,7 +61,7 @@ CASES = {
                          ("- alert: A", 1), "annotation summary uses $labels.stack but the "
                          "expression does not keep it (keeps: no labels)"),
     "absent-coverage": (HEAD + group("g", rule("A", "time() - max(last_run_ts) > 3600")),
-                        ("- alert: A", 1), "watches the timestamp last_run_ts but nothing fires "
+                        ("- alert: A", 1), "watches the heartbeat last_run_ts but nothing fires "
                         "when last_run_ts is absent"),
     "for-scrape-interval": (HEAD + group("g", rule("A", "up == 0", for_="30s")),
                             ("- alert: A", 1), "for: 30s is shorter than twice the scrape "
@@ -109,7 +109,7 @@ def test_for_uses_the_jobs_own_interval() -> None:
                         rule("B", 'up{job="other"} == 0', for_="1m"))
     found = findings(text, "for-scrape-interval")
     assert [f.line for f in found] == [line_of(text, "- alert: A")]
-    assert "(5m, scrape job fast)" in found[0].message
+    assert "(5m, scrape job fast, serverFiles.prometheus.yml scrape_configs)" in found[0].message
 
 
 def test_inline_disable_with_reason() -> None:
@@ -133,7 +133,8 @@ def test_yaml_error_after_neutralising_is_exit_2(tmp_path: Path, cli) -> None:
     assert "not valid YAML after neutralising" in result.err
 
 
-def test_bundled_template_is_clean_and_cli(cli, promtool_bin, tmp_path: Path) -> None:
+def test_bundled_template_is_clean_and_cli(cli, promtool_bin, amtool_bin,
+                                          tmp_path: Path) -> None:
     result = cli("lint", "--tpl", str(TEMPLATE))
     assert result.code == 0, result.out
     bad = tmp_path / "bad.tpl"

@@ -1,44 +1,137 @@
-"""absent-coverage: a timestamp/heartbeat alert (`time() - m > N`, `m - time() < N`) is quiet
-when m is absent altogether (a job that never ran, a wiped gateway). Something must fire then:
-`or absent(m)` in the same rule, or another rule with `absent(m)`, `absent_over_time(m)` or
-`... unless ... m`."""
+"""absent-coverage: a staleness alert on a heartbeat (`time() - m > N`: the job's last success
+is too old) is quiet when m is absent altogether (a job that never ran, a wiped Pushgateway).
+Something must fire then: `or absent(m)` in the same rule, or another rule with `absent(m)`,
+`absent_over_time(m[...])` or `vector(1) unless ... m`.
+
+Only the part of the expression the alert reports counts: `x and on() (time() - start) > 900`
+is a warm-up guard, `... unless ...` and `and` keep their left side; an age that must stay
+*below* a bound (`(time() - job_start) < 3600`) is a recency filter; and only timestamps that
+record a success or a run are heartbeats (`*_last_success*`, `*_last_run*`, `*heartbeat*`, ...,
+or an alert named ...Stale/...Heartbeat...), not event times (a start time, a certificate
+expiry). Read from the PromQL tree (promql-parser); an expression that does not parse gives
+no finding (promtool reports it)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from promcontract.lint.base import Template, finding
+from promcontract.lint.base import Rule, Template, finding
 from promcontract.problems import Problem
+from promcontract.promql.nodes import (
+    Aggregate,
+    Binary,
+    Call,
+    Matrix,
+    Node,
+    Paren,
+    Selector,
+    walk,
+)
 
 NAME = "absent-coverage"
-DOC = "A timestamp/heartbeat alert with nothing that fires when its series is absent."
-_TIME = re.compile(r"time\(\)\s*-\s*(?:max|min)?\s*(?:by\s*\([^)]*\)\s*)?\(?\s*"
-                   r"([a-zA-Z_:][a-zA-Z0-9_:]*)|([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{[^}]*\})?"
-                   r"\s*-\s*time\(\)")
-_KEYWORDS = {"max", "min", "sum", "avg", "by", "without"}
+DOC = "A heartbeat staleness alert with nothing that fires when its series is absent."
+_HEARTBEAT = re.compile(r"last_?(success|successful|run|completion|completed|seen|sync|"
+                        r"update|heartbeat|finish|ok)|heartbeat", re.I)
+_STALE_ALERT = re.compile(r"stale|heartbeat|notrun|not_run|overdue", re.I)
 
 
-def _covers(expr: str, metric: str) -> bool:
-    name = re.escape(metric)
-    if re.search(rf"absent(?:_over_time)?\s*\(\s*{name}\b", expr):
-        return True
-    unless = expr.find("unless")
-    return unless != -1 and re.search(rf"\b{name}\b", expr[unless:]) is not None
+def _strip(node: Node) -> Node:
+    while isinstance(node, Paren):
+        node = node.expr
+    return node
+
+
+def _reported(node: Node) -> list[Node]:
+    """The parts of the expression whose series the alert reports: the left of and/unless,
+    both sides of or."""
+    node = _strip(node)
+    if isinstance(node, Binary) and node.op in ("and", "unless"):
+        return _reported(node.lhs)
+    if isinstance(node, Binary) and node.op == "or":
+        return _reported(node.lhs) + _reported(node.rhs)
+    return [node]
+
+
+def _watched(part: Node) -> list[Selector]:
+    """Heartbeats whose age must stay below a bound: ``time() - m > N`` (or ``>=``), m under
+    max/min/last_over_time at most."""
+    out = []
+    for node, _ in walk(part):
+        if not (isinstance(node, Binary) and node.op in (">", ">=", "<", "<=")):
+            continue
+        left, right = _strip(node.lhs), _strip(node.rhs)
+        age, op = (left, node.op) if _is_age(left) else (right, _flip(node.op)) \
+            if _is_age(right) else (None, None)
+        if age is None or op not in (">", ">="):
+            continue  # an age held below a bound is a recency filter
+        selector = _aged(age)
+        if selector is not None:
+            out.append(selector)
+    return out
+
+
+def _flip(op: str) -> str:
+    return {">": "<", "<": ">", ">=": "<=", "<=": ">="}[op]
+
+
+def _is_age(node: Node) -> bool:
+    node = _strip(node)
+    return isinstance(node, Binary) and node.op == "-" and isinstance(_strip(node.lhs), Call) \
+        and _strip(node.lhs).func == "time" and _aged(node) is not None
+
+
+def _aged(node: Node) -> Selector | None:
+    node = _strip(node)
+    if not (isinstance(node, Binary) and node.op == "-"):
+        return None
+    inner = _strip(node.rhs)
+    while True:
+        if isinstance(inner, Aggregate) and inner.op in ("max", "min") and inner.param is None:
+            inner = _strip(inner.expr)
+        elif isinstance(inner, Call) and inner.func in ("max_over_time", "last_over_time") \
+                and inner.args and isinstance(_strip(inner.args[0]), Matrix):
+            inner = _strip(inner.args[0]).selector
+        else:
+            break
+    return inner if isinstance(inner, Selector) and inner.name else None
+
+
+def _covers(rule: Rule, metric: str) -> bool:
+    """``rule`` fires when ``metric`` has no series at all."""
+    tree = rule.tree
+    if tree is None:
+        return False
+    for node, _ in walk(tree):
+        if isinstance(node, Call) and node.func in ("absent", "absent_over_time") and node.args:
+            arg = _strip(node.args[0])
+            selector = arg.selector if isinstance(arg, Matrix) else arg
+            if isinstance(selector, Selector) and selector.name == metric:
+                return True
+        if isinstance(node, Binary) and node.op == "unless":
+            left = _strip(node.lhs)
+            constant = isinstance(left, Call) and left.func == "vector"
+            reads = {n.name for n, _ in walk(node.rhs) if isinstance(n, Selector)}
+            if constant and metric in reads:
+                return True
+    return False
 
 
 def check(template: Template) -> Iterator[Problem]:
-    rules = [r for g in template.groups for r in g.rules]
+    rules = template.rules
     for rule in rules:
-        if rule.kind != "alert" or NAME in rule.disabled:
+        if rule.kind != "alert" or NAME in rule.disabled or rule.tree is None:
             continue
-        for match in _TIME.finditer(rule.expr):
-            metric = match.group(1) or match.group(2)
-            if not metric or metric in _KEYWORDS:
+        for part in _reported(rule.tree):
+            selectors = _watched(part)
+            found = next((s for s in selectors if _HEARTBEAT.search(s.name or "")
+                          or _STALE_ALERT.search(rule.name)), None)
+            if found is None:
                 continue
-            if not any(_covers(other.expr, metric) for other in rules):
+            metric = found.name
+            if not any(_covers(other, metric) for other in rules):
                 yield finding(template.path, rule.line, NAME,
-                              f"alert '{rule.name}' watches the timestamp {metric} but nothing "
+                              f"alert '{rule.name}' watches the heartbeat {metric} but nothing "
                               f"fires when {metric} is absent (add `or absent({metric})` or "
                               "an alert on absent())")
             break

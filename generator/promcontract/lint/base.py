@@ -18,6 +18,7 @@ import yaml
 from promcontract.contract.yamlsource import _Loader
 from promcontract.durations import parse_duration
 from promcontract.problems import Location, Problem, UserError
+from promcontract.promql import Node, ParseError, parse
 from promcontract.render import tfescape
 from promcontract.render.splice import template_rules_text
 
@@ -40,6 +41,16 @@ class Rule:
     labels: dict[str, str]
     group: str
     disabled: dict[str, str] = field(default_factory=dict)  # check -> reason
+    keep_firing_seconds: float | None = None
+
+    @property
+    def tree(self) -> Node | None:
+        """The expression as a PromQL tree; None when it does not parse (promtool then says
+        why: no other check guesses)."""
+        try:
+            return parse(self.expr)
+        except ParseError:
+            return None
 
 
 @dataclass
@@ -56,10 +67,23 @@ class Template:
     text: str
     groups: list[Group]
     scrape_interval: float  # global, seconds
-    job_intervals: dict[str, float]  # scrape_configs[].job_name -> scrape_interval
+    # job_name -> (scrape_interval, where it is set), from serverFiles.prometheus.yml
+    # scrape_configs and from the extraScrapeConfigs string
+    job_intervals: dict[str, tuple[float, str]]
     rules_text: str  # alerting_rules.yml neutralised, for promtool
     rules_offset: int
     bad_disables: list[Problem]
+    alertmanager: yaml.Node | None = None  # alertmanager.config, lines as in the template
+    plain: str = ""  # the whole template, Terraform syntax neutralised
+    config: Any = None  # the lint configuration (lint.config.LintConfig)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [r for g in self.groups for r in g.rules]
+
+    @property
+    def alert_names(self) -> set[str]:
+        return {r.name for r in self.rules if r.kind == "alert"}
 
 
 def _compose(text: str, path: str, offset: int = 0) -> yaml.Node | None:
@@ -130,15 +154,16 @@ def read_template(path: str, text: str) -> Template:
     server = _get(root, "server")
     interval = _duration(_scalar(_get(_get(server, "global"), "scrape_interval"))) or 60.0
     files = _get(root, "serverFiles")
-    jobs: dict[str, float] = {}
-    prom = _get(files, "prometheus.yml")
-    configs = _get(prom, "scrape_configs")
-    if isinstance(configs, yaml.SequenceNode):
-        for item in configs.value:
-            name = _scalar(_get(item, "job_name"))
-            own = _duration(_scalar(_get(item, "scrape_interval")))
-            if name and own:
-                jobs[str(name)] = own
+    jobs = _job_intervals(_get(_get(files, "prometheus.yml"), "scrape_configs"),
+                          "serverFiles.prometheus.yml scrape_configs")
+    extra = _get(root, "extraScrapeConfigs")
+    if isinstance(extra, yaml.ScalarNode) and extra.value.strip():
+        try:  # a string holding YAML (the chart appends it to scrape_configs)
+            inner = yaml.compose(extra.value, Loader=_Loader)
+        except yaml.YAMLError:
+            inner = None
+        for job, found in _job_intervals(inner, "extraScrapeConfigs").items():
+            jobs.setdefault(job, found)
     rules_text, offset = template_rules_text(body, path)
     lines = body.split("\n")
     groups: list[Group] = []
@@ -166,9 +191,23 @@ def read_template(path: str, text: str) -> Template:
                         annotations=_str_map(_get(rnode, "annotations")),
                         labels=_str_map(_get(rnode, "labels")),
                         group=name,
-                        disabled=_disables(lines, line, path, bad)))
+                        disabled=_disables(lines, line, path, bad),
+                        keep_firing_seconds=_duration(_scalar(_get(rnode, "keep_firing_for")))))
             groups.append(Group(name, gnode.start_mark.line + 1, rules, missing))
-    return Template(path, text, groups, interval, jobs, rules_text, offset, bad)
+    alertmanager = _get(_get(root, "alertmanager"), "config")
+    return Template(path, text, groups, interval, jobs, rules_text, offset, bad,
+                    alertmanager if isinstance(alertmanager, yaml.MappingNode) else None, plain)
+
+
+def _job_intervals(configs: yaml.Node | None, where: str) -> dict[str, tuple[float, str]]:
+    out: dict[str, tuple[float, str]] = {}
+    if isinstance(configs, yaml.SequenceNode):
+        for item in configs.value:
+            name = _scalar(_get(item, "job_name"))
+            own = _duration(_scalar(_get(item, "scrape_interval")))
+            if name and own:
+                out[str(name)] = (own, where)
+    return out
 
 
 def _str_map(node: yaml.Node | None) -> dict[str, str]:

@@ -1,25 +1,40 @@
-"""duplicate-alert: two alerts of one name in one group; the second one is usually a
-copy-paste left with the first one's name, and silences and routes cannot tell them apart."""
+"""duplicate-alert: one alert name defined twice, in one group or in two. Routes, inhibit
+rules and silences match by alertname and cannot tell the two apart (a real file had
+`HighPowerUsage` for GPU power in one group and for server power in another); promtool calls
+two in one group a duplicate rule."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from promcontract.lint.base import Template, finding
+from promcontract.lint.base import Rule, Template, finding
 from promcontract.problems import Problem
 
 NAME = "duplicate-alert"
-DOC = "The same alert name twice in one group."
+DOC = "The same alert name defined twice (in one group or across groups)."
+
+
+def _same(a: Rule, b: Rule) -> bool:
+    return (a.expr, a.for_seconds, a.keep_firing_seconds, a.labels) == \
+        (b.expr, b.for_seconds, b.keep_firing_seconds, b.labels)
 
 
 def check(template: Template) -> Iterator[Problem]:
+    first: dict[str, Rule] = {}
     for group in template.groups:
-        seen: dict[str, int] = {}
         for rule in group.rules:
             if rule.kind != "alert":
                 continue
-            if rule.name in seen and NAME not in rule.disabled:
-                yield finding(template.path, rule.line, NAME,
-                              f"alert '{rule.name}' is defined twice in group '{group.name}' "
-                              f"(first on line {seen[rule.name]})")
-            seen.setdefault(rule.name, rule.line)
+            earlier = first.get(rule.name)
+            if earlier is None:
+                first[rule.name] = rule
+                continue
+            if NAME in rule.disabled:
+                continue
+            where = (f"in group '{group.name}'" if earlier.group == group.name
+                     else f"in groups '{earlier.group}' and '{group.name}'")
+            what = "the same rule twice" if _same(earlier, rule) else "two different rules"
+            yield finding(template.path, rule.line, NAME,
+                          f"alert '{rule.name}' is defined twice {where} (first on line "
+                          f"{earlier.line}): {what}; routes and silences match by name and "
+                          "cannot tell them apart")

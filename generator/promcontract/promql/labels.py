@@ -12,6 +12,8 @@ runs) and never the other way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from promcontract.promql.nodes import (
     COMPARISONS,
     Aggregate,
@@ -189,3 +191,128 @@ def _binary(node: Binary) -> dict[str, str]:
         elif node.matching == "ignoring":
             labels = {k: v for k, v in labels.items() if k not in node.labels}
     return labels if keep_name else _without_name(labels)
+
+
+# --- which labels a result may carry at all (for annotations that use $labels.x) ----------------
+
+@dataclass(frozen=True)
+class Kept:
+    """``known``: the result has at most these labels; else any label except ``excluded``.
+    What is not understood counts as "may keep every label", so it never yields a finding."""
+
+    known: frozenset[str] | None = None
+    excluded: frozenset[str] = frozenset()
+    scalar: bool = False
+
+    def drops(self, label: str) -> bool:
+        if self.scalar:
+            return True
+        if self.known is not None:
+            return label not in self.known
+        return label in self.excluded
+
+    def describe(self) -> str:
+        if self.scalar:
+            return "a scalar, no labels"
+        if self.known is not None:
+            return "keeps: " + (", ".join(sorted(self.known)) or "no labels")
+        return "drops: " + ", ".join(sorted(self.excluded))
+
+    def only(self, names: set[str] | frozenset[str]) -> Kept:
+        if self.known is not None:
+            return Kept(self.known & frozenset(names))
+        return Kept(frozenset(names) - self.excluded)
+
+    def minus(self, names: set[str] | frozenset[str]) -> Kept:
+        if self.known is not None:
+            return Kept(self.known - frozenset(names))
+        return Kept(None, self.excluded | frozenset(names))
+
+    def plus(self, names: set[str] | frozenset[str]) -> Kept:
+        if self.known is not None:
+            return Kept(self.known | frozenset(names))
+        return Kept(None, self.excluded - frozenset(names))
+
+
+ANY = Kept()
+NONE = Kept(frozenset())
+SCALAR = Kept(scalar=True)
+
+
+def result_labels(node: Node) -> Kept:  # noqa: C901 - one branch per node type
+    """The labels ``node``'s result can carry."""
+    if isinstance(node, (Selector, Matrix)):
+        return ANY
+    if isinstance(node, (Number, String)):
+        return SCALAR
+    if isinstance(node, (Paren, Unary, Subquery)):
+        return result_labels(node.expr)
+    if isinstance(node, Aggregate):
+        inner = result_labels(node.expr)
+        if node.op in ("topk", "bottomk", "limitk", "limit_ratio"):
+            return inner
+        extra: set[str] = set()
+        if node.op == "count_values" and isinstance(node.param, String):
+            extra.add(node.param.value)  # the label count_values writes the values into
+        if node.grouping == "by":
+            return inner.only(set(node.labels)).plus(extra) if inner.known is not None \
+                else Kept(frozenset(node.labels) | frozenset(extra))
+        if node.grouping == "without":
+            return inner.minus(set(node.labels)).plus(extra)
+        return Kept(frozenset(extra))
+    if isinstance(node, Call):
+        return _call_labels(node)
+    if isinstance(node, Binary):
+        return _binary_labels(node)
+    return ANY
+
+
+def _call_labels(node: Call) -> Kept:
+    if node.func in _SCALAR_FUNCS:
+        return SCALAR
+    if node.func == "vector":
+        return NONE
+    if node.func in ("absent", "absent_over_time") and node.args:
+        arg = node.args[0]
+        selector = arg.selector if isinstance(arg, Matrix) else arg
+        if isinstance(selector, Selector):
+            return Kept(frozenset(_without_name(equality_matchers(selector))))
+        return NONE
+    vector_args = [a for a in node.args if not isinstance(a, (Number, String))]
+    if not vector_args:
+        return SCALAR if node.func in ("time",) else ANY
+    inner = result_labels(vector_args[0])
+    if node.func in ("label_replace", "label_join") and len(node.args) > 1 and \
+            isinstance(node.args[1], String):
+        return inner.plus({node.args[1].value})
+    if node.func == "histogram_quantile":
+        return inner.minus({"le"})
+    return inner
+
+
+def _binary_labels(node: Binary) -> Kept:
+    left, right = result_labels(node.lhs), result_labels(node.rhs)
+    if node.op in ("and", "unless"):
+        return left
+    if node.op == "or":
+        if left.scalar or right.scalar:
+            return ANY
+        if left.known is not None and right.known is not None:
+            return Kept(left.known | right.known)
+        return Kept(None, (left.excluded if left.known is None else frozenset())
+                    & (right.excluded if right.known is None else frozenset()))
+    if left.scalar and right.scalar:
+        return SCALAR
+    if left.scalar:
+        return right
+    if right.scalar:
+        return left
+    if node.card == "group_right":
+        return right.plus(set(node.group_labels))
+    if node.card == "group_left":
+        return left.plus(set(node.group_labels))
+    if node.matching == "on":
+        return left.only(set(node.labels))
+    if node.matching == "ignoring":
+        return left.minus(set(node.labels))
+    return left
