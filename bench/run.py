@@ -355,10 +355,49 @@ def bench_characterize() -> None:
           f"(exit {check.returncode})")
 
 
+def bench_differential() -> None:
+    """The strict format check against the real Go parsers (promtool check metrics, a
+    Pushgateway PUT) on 10,000 near-valid payloads: every Go rejection must be ours too; what
+    only we reject is counted by rule (each in the documented list)."""
+    import collections
+
+    from hypothesis import HealthCheck, given, settings
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import differential
+    from promcontract.runners.servers import Pushgateway
+
+    counts = {"examples": 0, "go_rejects": 0, "laxer": 0}
+    stricter: collections.Counter = collections.Counter()
+    start = time.perf_counter()
+    with Pushgateway() as pgw:
+        @settings(max_examples=10_000, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(differential.payloads())
+        def check(payload: str) -> None:
+            counts["examples"] += 1
+            rejected, _ = differential.go_rejects(payload, pgw.url)
+            found = differential.ours(payload)
+            if rejected:
+                counts["go_rejects"] += 1
+                counts["laxer"] += not found
+            elif found:
+                stricter.update(found)
+
+        check()
+    seconds = time.perf_counter() - start
+    print(f"differential: {counts['examples']} payloads in {seconds:.0f} s; Go rejects "
+          f"{counts['go_rejects']}; we accept one of those: {counts['laxer']} (must be 0)")
+    undocumented = {r: n for r, n in stricter.items() if r not in differential.STRICTER}
+    print("differential: rejected only by us, by rule: " + (", ".join(
+        f"{rule} {n}" for rule, n in stricter.most_common()) or "none")
+        + f"; undocumented: {undocumented or 'none'}")
+
+
 def main() -> None:
     measures = {"check": bench_check, "verify": bench_verify, "push": bench_push_requests,
                 "oracle": bench_oracle, "mutate": bench_mutate,
-                "characterize": bench_characterize}
+                "characterize": bench_characterize, "differential": bench_differential}
     chosen = sys.argv[1:] or list(measures)
     # Measure the steady state of an installed package: its bytecode compiled once, as pip
     # does on install. The package is installed editable and PYTHONDONTWRITEBYTECODE may be

@@ -208,10 +208,25 @@ def test_reference_pusher_command_passes(pushgateway, drift_contract, tmp_path,
     assert run_sequences(h, 8, seed=2) is None
 
 
+# Each broken pusher and the message it must get first (the first defect of the report): the
+# harness sees the wire (a recording proxy) before it reads the gateway's state.
 BAD_PUSHERS = {
-    "literal_lookup_pusher.sh": "the pusher did not find the previous first_seen",
-    "post_pusher.sh": "POST keeps families missing from the body",
+    "literal_lookup_pusher.sh": "the pusher did not find the previous drift_stack_first_seen",
+    "post_pusher.sh": "POST /metrics/job/drift-detection: POST adds to the group and keeps "
+                      "families missing from the body",
     "heartbeat_only_pusher.sh": "heartbeat-only push",
+    # an age series for a clean stack, pushed with PUT on an empty gateway: not "POST"
+    "clean_age_pusher.sh": "clean_stack_has_no_first_seen",
+    # a quote the pusher does not escape: the gateway answers 400 and curl -s hides it
+    "no_escape_pusher.sh": "the gateway answered 400 to PUT /metrics/job/drift-detection",
+    # a correct label-aware lookup, but errored stacks lose first_seen: not "the lookup"
+    "error_drop_pusher.sh": "errored in this run and the group has no drift_stack_first_seen",
+}
+WRONG = {  # what each must not be told
+    "clean_age_pusher.sh": "POST",
+    "no_escape_pusher.sh": "heartbeat-only",
+    "error_drop_pusher.sh": "did not find the previous",
+    "literal_lookup_pusher.sh": "errored in this run",
 }
 
 
@@ -225,8 +240,17 @@ def test_pusher_test_fails_each_broken_pusher(script, pushgateway_bin, tmp_path)
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "minimal failing run sequence:" in proc.stdout
-    assert BAD_PUSHERS[script] in proc.stdout, proc.stdout
+    first = next(line for line in proc.stdout.splitlines() if "defect:" in line)
+    assert BAD_PUSHERS[script] in first, proc.stdout
+    if script in WRONG:
+        assert WRONG[script] not in proc.stdout, proc.stdout
     assert "expected series:" in proc.stdout and "actual series:" in proc.stdout
+    # shrinking keeps only the stacks that matter: one stack shows each of these defects
+    stacks = {line.strip().rsplit(" ", 1)[0] for line in proc.stdout.splitlines()
+              if line.startswith("    ") and not line.startswith("    defect")
+              and not line.startswith("    expected") and not line.startswith("    actual")
+              and line.strip()[-1:] in "012" and not line.startswith("      ")}
+    assert len(stacks) <= 1, proc.stdout
 
 
 @pytest.mark.integration

@@ -1,9 +1,10 @@
 # Shared by the sample shell pushers: previous gateway /metrics + results file -> payload.
 # Variables: mode=literal|label (how the previous first_seen is looked up), now, job,
-#            heartbeat_only=0|1.
+#            heartbeat_only=0|1, bug="" or one defect: clean_age (ages for clean stacks too),
+#            no_escape (label values unescaped), error_drop (errored stacks lose first_seen).
 # The first input file is the gateway's /metrics, the second the results file.
 # In a gsub replacement "\\\\" is one literal backslash, so "\\\\\\\\" writes two.
-function esc(s) { gsub(/\\/, "\\\\\\\\", s); gsub(/"/, "\\\\\"", s); return s }
+function esc(s) { if (bug == "no_escape") return s; gsub(/\\/, "\\\\\\\\", s); gsub(/"/, "\\\\\"", s); return s }
 FNR == NR {
     if (index($0, "drift_stack_first_seen{") != 1) next
     if (mode == "literal") {
@@ -28,7 +29,8 @@ NF >= 2 {
     else if (e in first) prev = first[e]
     fs = ""
     if (state == 1) fs = (prev != "") ? prev : now
-    if (state == 2 && prev != "") fs = prev
+    if (state == 2 && prev != "" && bug != "error_drop") fs = prev
+    if (state == 0 && bug == "clean_age") fs = (prev != "") ? prev : now
     if (fs != "") {
         firsts = firsts sprintf("drift_stack_first_seen{stack=\"%s\"} %.0f\n", e, fs)
         ages = ages sprintf("drift_stack_age_hours{stack=\"%s\"} %d\n", e, int((now - fs) / 3600))

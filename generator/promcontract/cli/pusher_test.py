@@ -44,9 +44,15 @@ def run(args: argparse.Namespace) -> int:
                         "promcontract pusher-test -- ./push.sh (or --builtin)")
     pusher_fn = harness.builtin_pusher(contract) if args.builtin else \
         harness.command_pusher(cmd, args.run_timeout)
-    with servers.Pushgateway() as pgw, harness.tempdir() as work:
-        say(f"pusher-test: Pushgateway at {pgw.url}; {args.sequences} sequences")
-        h = harness.Harness(contract, pgw.url, pusher_fn, work, job=args.job)
+    from promcontract.payload.proxy import Proxy
+
+    with _stopped_by_signals(), servers.Pushgateway() as pgw, Proxy(pgw.url) as proxy, \
+            harness.tempdir() as work:
+        pid = pgw.proc.pid if pgw.proc is not None else "?"
+        say(f"pusher-test: Pushgateway at {pgw.url} (pid {pid}), the pusher talks to it "
+            f"through a recording proxy at {proxy.url}; work dir {work}; "
+            f"{args.sequences} sequences")
+        h = harness.Harness(contract, pgw.url, pusher_fn, work, job=args.job, proxy=proxy)
         failure = harness.run_sequences(h, args.sequences, args.seed, harness.main_progress)
     if failure is not None:
         print(f"pusher-test: FAILED ({h.sequences} sequences run, including shrinking)")
@@ -54,3 +60,25 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CHECK_FAILED
     print(f"pusher-test: ok: {h.sequences} run sequences passed")
     return EXIT_OK
+
+
+class _stopped_by_signals:  # noqa: N801 - used as a context manager
+    """SIGTERM (and SIGHUP) end the run like Ctrl-C does: as KeyboardInterrupt, so every
+    `with` above unwinds: the gateway and the proxy stop, the work dir is removed."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        self._saved = {}
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            self._saved[sig] = signal.signal(sig, self._raise)
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)

@@ -108,11 +108,16 @@ def _show(series: Series, value: float | None, r: Roles) -> str:
         f"{shown}"
 
 
+AMBIGUOUS = "(errored stack without first_seen: lookup or carry? needs a probe)"
+
+
 def diagnose(expected: dict[Series, float], actual: dict[Series, float], run: Run,
-             r: Roles) -> list[str]:
-    """Name the defect behind a difference, in the pusher author's terms."""
+             r: Roles, lookup_works: bool | None = None) -> list[str]:
+    """Name the defect behind a difference in the gateway's state, in the pusher author's
+    terms (what went over the wire is checked before this, by ``wire_defects``)."""
     defects = []
     per_item = {r.state, r.first_seen, r.age}
+    codes = dict(run.results)
     if {k[0] for k in actual} == {r.heartbeat} and len({k[0] for k in expected}) > 1:
         defects.append(f"heartbeat-only push: the group holds only {r.heartbeat}; counts and "
                        "per-stack series are missing, and the staleness alert stays quiet "
@@ -122,35 +127,66 @@ def diagnose(expected: dict[Series, float], actual: dict[Series, float], run: Ru
                        + (", ".join(sorted({k[0] for k in actual})) or "nothing")
                        + " was pushed (heartbeat-only push? counts and per-stack series "
                        "must be in every push)")
+    clean_extra = sorted((k for k in actual if k[0] in (r.first_seen, r.age)
+                          and EXIT_CODE_MEANING.get(codes.get(k[1], -1)) == "clean"), key=str)
+    for stack in sorted({k[1] for k in clean_extra}, key=str):
+        sent = " and ".join(_show(k, actual[k], r) for k in clean_extra if k[1] == stack)
+        defects.append(f"stack {stack!r} is clean in this run, yet the group holds {sent}: a "
+                       f"clean run ends the streak, so a clean stack has no {r.first_seen} and "
+                       f"no {r.age}")
     lookup = ("the gateway writes it as "
               f'{r.first_seen}{{instance="",job="...",{r.item_label}="..."}}: match on the '
               "label value, not on a line prefix")
+    carried_wrong, errored_missing = [], []
     for key, value in sorted(expected.items(), key=str):
         got = actual.get(key)
         if key[0] != r.first_seen or got == value:
             continue
+        meaning = EXIT_CODE_MEANING.get(codes.get(key[1], -1))
         carried = value != run.now  # the streak started in an earlier run
-        if carried and got == run.now:
-            defects.append(f"first_seen of stack {key[1]!r} was reset to NOW during a streak "
-                           f"that started at {value}: the pusher did not find the previous "
-                           f"first_seen ({lookup})")
-        elif carried and got is None:
-            defects.append(f"first_seen of stack {key[1]!r} ({value}) was not carried into "
-                           f"this run: the pusher did not find the previous first_seen "
-                           f"({lookup})")
+        if meaning == "error" and got is None:
+            errored_missing.append((key, value))
+        elif carried:
+            carried_wrong.append((key, value, got))
         elif got is not None:
-            defects.append(f"first_seen of stack {key[1]!r} is {format_number(got)}, "
+            defects.append(f"{r.first_seen} of stack {key[1]!r} is {format_number(got)}, "
                            f"the streak rule gives {value}")
-    stale = [k for k in actual if k not in expected]
+    if errored_missing and not carried_wrong and lookup_works is None:
+        # only errored stacks carry a streak in this run: a lookup that never finds the
+        # previous first_seen and a pusher that drops it for errors look the same here
+        defects.append(AMBIGUOUS)
+    elif errored_missing and not carried_wrong and not lookup_works:
+        carried_wrong = [(k, v, None) for k, v in errored_missing]
+        errored_missing = []
+    if errored_missing and not carried_wrong:
+        for key, value in errored_missing:
+            defects.append(f"stack {key[1]!r} errored in this run and the group has no "
+                           f"{r.first_seen} for it: an error says nothing about drift, so "
+                           f"the streak carries on: push its {r.first_seen} ({value}) and "
+                           f"{r.age} again (the lookup of the previous value works: it "
+                           "finds it for a drifted stack)")
+    for key, value, got in carried_wrong + [(k, v, None) for k, v in errored_missing
+                                            if carried_wrong]:
+        if got == run.now:
+            defects.append(f"{r.first_seen} of stack {key[1]!r} was reset to NOW during a "
+                           f"streak that started at {value}: the pusher did not find the "
+                           f"previous {r.first_seen} ({lookup})")
+        elif got is None:
+            defects.append(f"{r.first_seen} of stack {key[1]!r} ({value}) was not carried "
+                           f"into this run: the pusher did not find the previous "
+                           f"{r.first_seen} ({lookup})")
+        else:
+            defects.append(f"{r.first_seen} of stack {key[1]!r} is {format_number(got)}, "
+                           f"the streak rule gives {value}")
+    stale = [k for k in actual if k not in expected and k not in clean_extra]
     if stale:
         shown = ", ".join(_show(k, actual[k], r) for k in sorted(stale, key=str)[:3])
-        defects.append(f"stale series survived this run: {shown} (the push did not replace "
-                       "the whole group: POST keeps families missing from the body; push "
-                       "with PUT)")
+        defects.append(f"series the streak rule does not give after this run: {shown}")
     missing = [k for k in expected if k not in actual and k[0] not in per_item]
     if missing:
         defects.append("missing: " + ", ".join(k[0] for k in sorted(missing, key=str)))
-    missing_items = [k for k in expected if k not in actual and k[0] in per_item]
+    missing_items = [k for k in expected if k not in actual and k[0] in per_item
+                     and k[0] != r.first_seen]
     if missing_items and not defects:
         defects.append("missing per-stack series: " + ", ".join(
             _show(k, expected[k], r) for k in sorted(missing_items, key=str)[:3]))
@@ -161,24 +197,96 @@ def diagnose(expected: dict[Series, float], actual: dict[Series, float], run: Ru
     return defects
 
 
+def wire_defects(exchanges: list, contract: Contract, pushed_ok: bool) -> list[str]:
+    """What went over the wire, in the order it matters: an answer that is not 2xx, then the
+    method and path of the push, then its body against the contract."""
+    import urllib.parse
+
+    from promcontract.payload.verify import verify_payload
+
+    for e in exchanges:
+        if e.status >= 300:
+            answer = " ".join(e.answer.decode("utf-8", "replace").split())[:300]
+            hidden = " and the pusher exited 0 (it does not check the status: e.g. curl -f)" \
+                if pushed_ok else ""
+            return [f"the gateway answered {e.status} to {e.method} {e.path}: "
+                    f"{answer or '(no body)'}{hidden}"]
+    pushes = [e for e in exchanges if e.method in ("PUT", "POST")]
+    if not pushes:
+        return ["the pusher sent nothing to the gateway (no PUT)"] if pushed_ok else []
+    want = gateway.group_path(contract.grouping_key)
+    out = []
+    for e in pushes:
+        if e.method == "POST":
+            out.append(f"POST {e.path}: POST adds to the group and keeps families missing "
+                       f"from the body (a {'stale'} series survives the next run); replace "
+                       "the whole group with PUT")
+        if urllib.parse.unquote(e.path.split("?")[0]) != urllib.parse.unquote(want):
+            out.append(f"{e.method} {e.path}: the contract's group is {want} (grouping key "
+                       + ", ".join(f"{k}={v}" for k, v in contract.grouping_key) + ")")
+    if len(pushes) > 1:
+        out.append(f"{len(pushes)} pushes in one run: push the whole group in one PUT (a "
+                   "second PUT replaces the first)")
+    if out:
+        return out
+    body = pushes[-1].body.decode("utf-8", "replace")
+    r = roles(contract)
+    report = verify_payload(contract, body, "payload", lint=False)
+    families = set(report.parsed.families) if report.parsed is not None else set()
+    if families == {r.heartbeat}:
+        return [f"heartbeat-only push: the payload holds only {r.heartbeat}; counts and "
+                "per-stack series are missing, and the staleness alert stays quiet because "
+                "the heartbeat looks fine (every push carries the whole group)"]
+    lines = body.split("\n")
+    for finding in report.findings[:2]:
+        line = finding.location.line or 0
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        out.append(f"payload line {line}: {finding.rule}: {finding.message}"
+                   + (f" ({text!r})" if text else ""))
+    return out
+
+
 Pusher = Callable[[str, str, int, str], None]  # (gateway url, results file, now, job)
 
 
 def command_pusher(cmd: list[str], timeout_s: float = 60.0) -> Pusher:
+    """The pusher command in its own process group: on a timeout the whole group is killed
+    (a hung curl or sleep it started goes too), never left behind."""
+    import signal
+
     def run(url: str, results_file: str, now: int, job: str) -> None:
         env = dict(os.environ, PUSHGATEWAY_URL=url, RESULTS_FILE=results_file, NOW=str(now),
                    PUSH_JOB=job)
         try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                                  timeout=timeout_s, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise PusherError(f"pusher did not finish within {timeout_s:g}s") from None
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:
             raise PusherError(f"cannot run {cmd[0]}: {exc.strerror}") from None
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc, signal.SIGKILL)
+            proc.communicate()
+            raise PusherError(f"pusher did not finish within {timeout_s:g}s (its process "
+                              "group was killed)") from None
+        except BaseException:
+            _kill_group(proc, signal.SIGKILL)
+            proc.communicate()
+            raise
+        finally:
+            _kill_group(proc, signal.SIGKILL)  # grandchildren it left running
         if proc.returncode != 0:
-            tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+            tail = " | ".join((err or out).strip().splitlines()[-3:])
             raise PusherError(f"pusher exited {proc.returncode}: {tail}")
     return run
+
+
+def _kill_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 class PusherError(Exception):
@@ -186,12 +294,16 @@ class PusherError(Exception):
 
 
 class Harness:
+    """Runs sequences against a real gateway; the pusher talks to it through ``proxy`` (a
+    recording proxy), the harness reads the gateway directly."""
+
     def __init__(self, contract: Contract, url: str, pusher: Pusher, workdir: str,
-                 job: str | None = None):
+                 job: str | None = None, proxy=None):  # noqa: ANN001 - a proxy.Proxy
         self.job = job or contract.job
         self.contract = contract.with_job(self.job)
         self.roles = roles(self.contract)
         self.url, self.pusher, self.workdir = url, pusher, workdir
+        self.proxy = proxy
         self.sequences = 0
 
     def actual(self) -> tuple[dict[Series, float], list[str]]:
@@ -211,25 +323,98 @@ class Harness:
         self.sequences += 1
         gateway.delete_group(self.url, self.contract.grouping_key)
         results_file = os.path.join(self.workdir, "results.txt")
+        target = self.proxy.url if self.proxy is not None else self.url
         for index, run in enumerate(runs):
             with open(results_file, "w", encoding="utf-8") as handle:
                 handle.write(run.results_text())
             expected = expected_after(runs, index, self.roles)
+            if self.proxy is not None:
+                self.proxy.take()
+            error = None
             try:
-                self.pusher(self.url, results_file, run.now, self.job)
+                self.pusher(target, results_file, run.now, self.job)
             except PusherError as exc:
-                return Failure(runs[: index + 1], index + 1, (str(exc),),
+                error = str(exc)
+            wire = wire_defects(self.proxy.take(), self.contract, error is None) \
+                if self.proxy is not None else []
+            if error is not None:
+                return Failure(runs[: index + 1], index + 1, tuple(wire + [error]),
                                self._shown(expected), ())
             actual, findings = self.actual()
-            if actual != expected or findings:
-                defects = diagnose(expected, actual, run, self.roles)
-                defects += [f"contract: {f}" for f in findings[:5]]
+            if wire or actual != expected or findings:
+                found = diagnose(expected, actual, run, self.roles)
+                if AMBIGUOUS in found:
+                    works = self._lookup_works(runs[: index + 1])
+                    found = diagnose(expected, actual, run, self.roles, lookup_works=works)
+                # the first thing that is wrong: what went over the wire explains the state
+                defects = wire or found + [f"contract: {f}" for f in findings[:5]]
                 return Failure(runs[: index + 1], index + 1, tuple(defects),
                                self._shown(expected), self._shown(actual))
         return None
 
+    def _lookup_works(self, runs: tuple[Run, ...]) -> bool:
+        """A probe: the same runs, but the errored stacks of the last one drifted instead.
+        If the pusher then carries their first_seen, its lookup works (and it drops the
+        streak for errors); if not, the lookup never finds the previous value."""
+        last = runs[-1]
+        errored = {s for s, c in last.results if EXIT_CODE_MEANING[c] == "error"}
+        probe = runs[:-1] + (Run(last.now, tuple((s, 2 if s in errored else c)
+                                                 for s, c in last.results)),)
+        gateway.delete_group(self.url, self.contract.grouping_key)
+        results_file = os.path.join(self.workdir, "results.txt")
+        target = self.proxy.url if self.proxy is not None else self.url
+        try:
+            for run in probe:
+                with open(results_file, "w", encoding="utf-8") as handle:
+                    handle.write(run.results_text())
+                self.pusher(target, results_file, run.now, self.job)
+            actual, _ = self.actual()
+        except PusherError:
+            return False
+        finally:
+            if self.proxy is not None:
+                self.proxy.take()
+        expected = expected_after(probe, len(probe) - 1, self.roles)
+        return all(actual.get((self.roles.first_seen, s)) ==
+                   expected.get((self.roles.first_seen, s)) for s in errored)
+
     def _shown(self, series: dict[Series, float]) -> tuple[str, ...]:
         return tuple(_show(k, v, self.roles) for k, v in sorted(series.items(), key=str))
+
+
+def _kind(failure: Failure) -> str:
+    """What a failure is about, to keep it while shrinking (its first defect's words)."""
+    first = failure.defects[0] if failure.defects else ""
+    return " ".join(w for w in first.split()[:4] if not any(c.isdigit() for c in w))
+
+
+def minimise(harness: Harness, failure: Failure) -> Failure:
+    """Drop the stacks and runs that do not matter: each removal is kept when the sequence
+    still fails the same way."""
+    kind = _kind(failure)
+    best = failure
+    changed = True
+    while changed:
+        changed = False
+        stacks = sorted({s for run in best.runs for s, _ in run.results})
+        for stack in stacks:
+            runs = tuple(Run(r.now, tuple(x for x in r.results if x[0] != stack))
+                         for r in best.runs)
+            if any(not r.results for r in runs):
+                continue
+            got = harness.run_sequence(runs)
+            if got is not None and _kind(got) == kind:
+                best, changed = got, True
+                break
+        if changed:
+            continue
+        for drop in range(len(best.runs) - 1):
+            runs = best.runs[:drop] + best.runs[drop + 1:]
+            got = harness.run_sequence(runs)
+            if got is not None and _kind(got) == kind:
+                best, changed = got, True
+                break
+    return best
 
 
 def run_sequences(harness: Harness, count: int, seed: int | None = None,
@@ -241,7 +426,9 @@ def run_sequences(harness: Harness, count: int, seed: int | None = None,
 
     run_strategy = st.tuples(
         st.integers(1, 120 * 3600),  # seconds since the previous run
-        st.dictionaries(st.sampled_from(STACK_POOL), st.sampled_from([0, 1, 2]), max_size=5),
+        # at least one stack: a results file with none is refused (a broken job)
+        st.dictionaries(st.sampled_from(STACK_POOL), st.sampled_from([0, 1, 2]), min_size=1,
+                        max_size=5),
     )
     sequences = st.lists(run_strategy, min_size=1, max_size=6).map(_to_runs)
 
@@ -261,7 +448,7 @@ def run_sequences(harness: Harness, count: int, seed: int | None = None,
     try:
         prop()
     except SequenceFailed as exc:
-        return exc.failure
+        return minimise(harness, exc.failure)
     return None
 
 

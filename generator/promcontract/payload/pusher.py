@@ -94,6 +94,10 @@ def parse_results(text: str, source: str) -> list[StackResult]:
         results.append(StackResult(stack, int(code), lineno))
     if problems:
         raise UserError(problems)
+    if not results:
+        raise UserError(Problem(Location(source), "no stacks in the results file: refusing to "
+                                "push (a run that planned nothing is a broken job, not zero "
+                                "drift; a fresh heartbeat would hide it)"))
     return results
 
 
@@ -157,19 +161,24 @@ class PushOutcome:
     sent: bool
 
 
-def push(contract: Contract, results_text: str, results_source: str, base_url: str,
+def push(contract: Contract, results_text: str, results_source: str, base_url: str | None,
          now: float, *, dry_run: bool = False,
          policy: gateway.RetryPolicy = gateway.DEFAULT_POLICY, lint: bool = True,
-         log=lambda message: None) -> PushOutcome:
-    """One GET of the previous group, one verified PUT of the new one."""
+         log=lambda message: None, previous_text: str | None = None) -> PushOutcome:
+    """One GET of the previous group (or ``previous_text``: a saved /metrics), one verified
+    PUT of the new one."""
     from promcontract.payload.verify import verify_payload
 
     r = roles(contract)
     results = parse_results(results_text, results_source)
-    try:
-        whole = text004.parse(gateway.fetch_metrics(base_url, policy))
-    except gateway.GatewayError as exc:
-        raise PushFailed(f"cannot read the previous group, nothing pushed: {exc}") from None
+    if previous_text is not None:
+        whole = text004.parse(previous_text, "previous")
+    else:
+        try:
+            whole = text004.parse(gateway.fetch_metrics(base_url, policy))
+        except gateway.GatewayError as exc:
+            raise PushFailed(f"cannot read the previous group, nothing pushed: {exc}") \
+                from None
     previous = previous_first_seen(gateway.select_group(whole, contract.grouping_key), r)
     states = next_states(results, previous, now, r)
     payload = render_payload(contract, states, now, r)

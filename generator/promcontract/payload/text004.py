@@ -21,7 +21,8 @@ LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # Inf/NaN spelled in any case (hex floats and digit separators are not used by exporters).
 _GO_FLOAT = re.compile(r"^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[iI][nN][fF](?:[iI][nN][iI]"
                        r"[tT][yY])?)$|^[nN][aA][nN]$")
-_SAMPLE = re.compile(r'^([^\s{]+)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})?'
+# Go reads blanks between the metric name and its labels too: `name {a="b"} 1`.
+_SAMPLE = re.compile(r'^([^\s{]+)(?:[ \t]*(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\}))?'
                      r'[ \t]+(\S+)(?:[ \t]+(\S+))?[ \t]*$')
 # Fast path for label sets without escapes: k="v",k2="v2" (validated by re-joining).
 _SIMPLE_LABELS = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\]*)"')
@@ -177,8 +178,16 @@ class _Parser:
                          "(the Pushgateway answers 'expected float as value, got \"1\\r\"')")
         if not line.strip():
             return
+        # Go's parser skips blanks and tabs at the start of a line (a comment or a sample)
+        line = line.lstrip(" \t")
         if line[0] == "#":
             self.comment(lineno, line)
+            return
+        if line != line.rstrip(" \t"):
+            # after the value a blank means a timestamp follows (Go: "expected integer as
+            # timestamp"); the Pushgateway answers 400
+            self.add(lineno, "syntax", f"blank after the last field of {line.split()[0]}: "
+                     "Go reads a timestamp there and finds none")
             return
         match = _SAMPLE.match(line)
         if not match:
@@ -244,11 +253,19 @@ class _Parser:
         return tuple(sorted(labels))
 
     def comment(self, lineno: int, line: str) -> None:
-        parts = line.split(None, 3)
-        if len(parts) < 3 or parts[1] not in ("HELP", "TYPE"):
+        # As Go reads it: '#', blanks, a token; HELP and TYPE then take a metric name and the
+        # rest of the line (the TYPE exactly: "gauge " with a trailing blank is no type)
+        body = line[1:].lstrip(" \t")
+        parts = body.split(None, 1)
+        if not parts or parts[0] not in ("HELP", "TYPE"):
             return  # a plain comment
-        kind, name = parts[1], parts[2]
-        rest = parts[3] if len(parts) > 3 else ""
+        kind = parts[0]
+        after = parts[1] if len(parts) > 1 else ""
+        name_rest = after.lstrip(" \t").split(None, 1) if after else []
+        if not name_rest:
+            return  # "# HELP" with nothing after it: Go reads a plain comment
+        name = name_rest[0]
+        rest = after.lstrip(" \t")[len(name):].lstrip(" \t")
         if not METRIC_NAME.match(name):
             self.add(lineno, "metric-name", f"invalid metric name {name!r}")
             return
@@ -261,9 +278,8 @@ class _Parser:
             if fam.samples:
                 self.add(lineno, "type-after-sample", f"TYPE line for {name} after its first "
                          f"sample (line {fam.samples[0].line})")
-            if rest.strip() not in TYPES:
-                self.add(lineno, "unknown-type", f"unknown metric type {rest.strip()!r} "
-                         f"for {name}")
+            if rest not in TYPES:
+                self.add(lineno, "unknown-type", f"unknown metric type {rest!r} for {name}")
             fam.type, fam.type_line = rest.strip(), lineno
             return
         if fam.help_line:

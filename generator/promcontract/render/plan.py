@@ -90,7 +90,10 @@ def plan_outputs(contracts: list[Contract], tpl_path: str,
     said: list[str] = []
     for contract in contracts:
         for writer in per_contract():
-            path, text = writer.generated(contract, dirs, said)
+            made = writer.generated(contract, dirs, said)
+            if made is None:  # not an output of this contract (a pusher needs push roles)
+                continue
+            path, text = made
             outputs.append(Output(path, _read_optional(path), text))
     if notes is not None:
         notes += said

@@ -4,7 +4,8 @@ beside the template: its rule file, its test file, its docs page).
 
 A writer module has ``NAME`` and any of: ``render(contracts, options) -> str`` with
 ``needs_namespace`` and ``check_options(options)`` (a `--format`), and
-``generated(contract, dirs, notes) -> (path, text)`` (a file `make rules` keeps fresh).
+``generated(contract, dirs, notes) -> (path, text) | None`` (a file `make rules` keeps fresh;
+None when the contract has no such file).
 Adding an output is adding a module here.
 """
 
@@ -47,7 +48,7 @@ def formats() -> dict[str, ModuleType]:
 
 def per_contract() -> list[ModuleType]:
     """Writers of the files `make rules` writes for each contract, in a stable order."""
-    order = ("rulefile", "testfile", "docs")
+    order = ("rulefile", "testfile", "pusherfile", "docs")
     found = [w for w in writers().values() if hasattr(w, "generated")]
     return sorted(found, key=lambda w: order.index(w.NAME) if w.NAME in order else len(order))
 
