@@ -162,10 +162,13 @@ def test_a_signal_stops_gateway_proxy_and_removes_the_work_dir(sig, pushgateway_
     script.write_text("#!/bin/sh\nsleep 30\n")
     script.chmod(0o755)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "generator"))
+    # SIGINT as Ctrl-C delivers it: a shell that starts commands in the background (as CI
+    # runners may) makes them ignore SIGINT, and Python then installs no handler for it
     proc = subprocess.Popen([sys.executable, "-m", "promcontract", "pusher-test", "--contract",
                              str(ROOT / "rules" / "drift.contract.yaml"), "--", str(script)],
                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-                            cwd=tmp_path)
+                            cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = proc.stderr.readline()
     found = re.search(r"\(pid (\d+)\).*work dir (\S+);", line)
     assert found, line

@@ -21,8 +21,8 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.installed
 
-COMMANDS = ["validate", "render", "check", "mutate", "characterize", "lint", "docs", "verify",
-            "push", "pusher-test"]
+COMMANDS = ["validate", "render", "check", "mutate", "characterize", "import", "lint", "docs",
+            "verify", "push", "pusher-test"]
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,

@@ -21,7 +21,8 @@ from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 # Command name -> module in this package, in the order --help lists them.
 COMMANDS = {"validate": "validate", "render": "render", "docs": "docs", "verify": "verify",
             "push": "push", "pusher-test": "pusher_test", "mutate": "mutate",
-            "characterize": "characterize", "lint": "lint", "check": "check"}
+            "characterize": "characterize", "import": "import_group", "lint": "lint",
+            "check": "check"}
 
 
 class _Parser(argparse.ArgumentParser):

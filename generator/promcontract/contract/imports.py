@@ -1,0 +1,518 @@
+"""A contract from a hand-written alert group (``promcontract import``), nothing lost.
+
+Each alert is recognised as a kind where its PromQL tree is one (``m > N``, ``m < N``,
+``m == N``, ``m < A or m > B``, ``time() - m > N`` with or without ``max``/``or absent(m)``,
+``increase(m[W]) > N`` / ``< N``), else kept verbatim as ``kind: expr``. The group's comment
+lines (the incident history such groups carry) become the contract's description and each
+alert's rationale; annotations and labels a contract cannot hold are listed, never silently
+dropped. Then the proof: the derived tests of the imported contract run against the ORIGINAL
+hand-written rules (their summary and description as the contract has them), so "same" means
+the old rules meet the new contract; a failure is classified (threshold or for:, labels,
+absent behaviour) from the scenario that shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from promcontract.durations import parse_duration
+from promcontract.problems import Location, Problem, UserError
+from promcontract.promql import ParseError, parse, text
+from promcontract.promql import labels as plabels
+from promcontract.promql.nodes import Aggregate, Binary, Call, Matrix, Node, Paren, Selector, walk
+
+SEVERITIES = ("critical", "warning", "info")
+_LABEL_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)|index\s+\$labels\s+\"([^\"]+)\"")
+
+
+def _kept(expr: str) -> list[str] | None:
+    """The labels the expression's result is known to be limited to (None: any)."""
+    try:
+        kept = plabels.result_labels(parse(expr))
+    except ParseError:
+        return None
+    if kept.scalar:
+        return []
+    return sorted(kept.known - {"__name__"}) if kept.known is not None else None
+
+
+@dataclass
+class ImportedAlert:
+    name: str
+    line: int
+    kind: str
+    spec: dict[str, Any]
+    changes: list[str] = field(default_factory=list)  # what rendering changes
+    verdict: str = ""  # same | differs (...) | not derivable
+
+
+@dataclass
+class Imported:
+    contract: dict[str, Any]
+    alerts: list[ImportedAlert]
+    notes: list[str]
+    rules_text: str  # the hand-written group as a standalone rule file
+
+    def text(self, header: str) -> str:
+        body = yaml.safe_dump(self.contract, sort_keys=False, allow_unicode=True, width=92,
+                              default_flow_style=False)
+        return header + body
+
+
+def _strip(node: Node) -> Node:
+    while isinstance(node, Paren):
+        node = node.expr
+    return node
+
+
+def _seconds_text(value: float) -> str:
+    """A duration as people write thresholds: 26h rather than 1d2h, 14d, 90s."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if value >= size and value % size == 0 and (unit != "d" or value % (7 * 86400) == 0
+                                                    or value >= 7 * 86400):
+            text = f"{int(value // size)}{unit}"
+            if parse_duration(text) == value:
+                return text
+    return f"{int(value)}s" if float(value).is_integer() else f"{int(value * 1000)}ms"
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+class _Subset(Exception):
+    """A selector narrower than the metric (a matcher besides job=)."""
+
+
+def _one_selector(node: Node) -> Selector | None:
+    node = _strip(node)
+    if not (isinstance(node, Selector) and node.name):
+        return None
+    extra = [m for m in node.matchers if m.name not in ("job", "__name__")]
+    if extra:
+        shown = ", ".join(f"{m.name}{m.op}{m.value!r}" for m in extra)
+        raise _Subset(f"selects a subset of {node.name} ({shown}): a contract's metric is "
+                      "all of its series")
+    return node
+
+
+def _absent_branch(node: Node) -> tuple[Node, bool]:
+    """``A or absent(m)`` (or the label_replace form) -> (A, True)."""
+    node = _strip(node)
+    if isinstance(node, Binary) and node.op == "or":
+        right = _strip(node.rhs)
+        if isinstance(right, Call) and right.func == "label_replace" and right.args:
+            right = _strip(right.args[0])
+        if isinstance(right, Call) and right.func == "absent":
+            return _strip(node.lhs), True
+    return node, False
+
+
+def recognise(expr: str) -> tuple[str, dict[str, Any], str]:
+    """(kind, kind fields, why it is expr) for one hand-written expression."""
+    try:
+        tree = parse(expr)
+    except ParseError as exc:
+        return "expr", {}, f"does not parse ({exc})"
+    try:
+        return _recognise(tree)
+    except _Subset as exc:
+        return "expr", {}, str(exc)
+
+
+def _recognise(tree: Node) -> tuple[str, dict[str, Any], str]:
+    body, absent = _absent_branch(tree)
+    if isinstance(body, Binary) and body.op == "or" and not body.return_bool:
+        low, high = _strip(body.lhs), _strip(body.rhs)
+        if isinstance(low, Binary) and isinstance(high, Binary) and low.op == "<" and \
+                high.op == ">":
+            a, b = _one_selector(low.lhs), _one_selector(high.lhs)
+            lo, hi = plabels.constant_value(low.rhs), plabels.constant_value(high.rhs)
+            if a and b and a == b and lo is not None and hi is not None:
+                return "value_outside", {"metric": a.name, "min": _number(lo),
+                                         "max": _number(hi)}, ""
+    if not (isinstance(body, Binary) and body.op in (">", "<", "==", ">=", "<=")
+            and not body.return_bool):
+        return "expr", {}, "not a comparison with a constant"
+    value = plabels.constant_value(body.rhs)
+    if value is None:
+        return "expr", {}, "not a comparison with a constant"
+    left = _strip(body.lhs)
+    when_absent = {"when_absent": "fire"} if absent else {}
+    # time() - m > N: a heartbeat (one job-wide timestamp) or a per-item age
+    if isinstance(left, Binary) and left.op == "-" and isinstance(_strip(left.lhs), Call) \
+            and _strip(left.lhs).func == "time" and body.op in (">", ">="):
+        inner = _strip(left.rhs)
+        aggregated = isinstance(inner, Aggregate) and inner.op == "max" and inner.param is None
+        selector = _one_selector(inner.expr if aggregated else inner)
+        if selector is not None:
+            threshold = {"threshold": _seconds_text(value)}
+            if aggregated or absent:
+                return "heartbeat_stale", {"metric": selector.name, **threshold,
+                                           **when_absent}, ""
+            return "age_above", {"metric": selector.name, **threshold}, ""
+    if isinstance(left, Call) and left.func == "increase" and left.args and \
+            isinstance(_strip(left.args[0]), Matrix):
+        matrix = _strip(left.args[0])
+        _one_selector(matrix.selector)  # refuses a subset
+        kind = "increase_above" if body.op in (">", ">=") else "increase_below"
+        spec = {"metric": matrix.selector.name, "window": _seconds_text(matrix.range),
+                "threshold": _number(value)}
+        if body.op in (">=", "<="):
+            spec["comparison"] = body.op
+        if body.op == "==" or (absent and kind == "increase_above"):
+            return "expr", {}, "an increase compared with =="
+        return kind, {**spec, **(when_absent if kind == "increase_below" else {})}, ""
+    selector = _one_selector(left)
+    if selector is None:
+        return "expr", {}, "the compared side is not one metric"
+    if body.op == "==":
+        return "value_equals", {"metric": selector.name, "value": _number(value)}, ""
+    kind = "value_above" if body.op in (">", ">=") else "value_below"
+    spec: dict[str, Any] = {"metric": selector.name, "threshold": _number(value)}
+    if body.op in (">=", "<="):
+        spec["comparison"] = body.op
+    if absent and kind == "value_below":
+        spec.update(when_absent)
+    elif absent:
+        return "expr", {}, "an absent branch on a kind that has none"
+    return kind, spec, ""
+
+
+# --- the group's text, its comments -------------------------------------------------------------
+
+def _group(tpl: str, tpl_text: str, name: str) -> tuple[Any, str, int, list[tuple[int, dict]]]:
+    """(group data, its standalone rule file text, its template line, [(rule line, rule)])."""
+    from promcontract.render import splice
+    from promcontract.testgen.characterize import groups_of
+
+    rules_text, offset = splice.template_rules_text(tpl_text, tpl)
+    (found,) = groups_of(rules_text, tpl, offset, [name])
+    body = found.rules_text.split("groups:\n", 1)[1]
+    data = yaml.safe_load("groups:\n" + body)["groups"][0]
+    return data, found.rules_text, found.line, [(a.line, a.name) for a in found.alerts]
+
+
+def _comments(tpl_text: str, group_line: int, rule_lines: list[int]) -> tuple[list[str],
+                                                                          dict[int, list[str]]]:
+    """Comment lines of the group in the template: those above its first rule (the group's)
+    and, per rule, those above it and inside it."""
+    lines = tpl_text.splitlines()
+    start = group_line - 1
+    while start > 0 and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    bounds = sorted(rule_lines)
+    end = len(lines)
+    indent = len(lines[group_line - 1]) - len(lines[group_line - 1].lstrip())
+    for index in range(group_line, len(lines)):
+        text = lines[index]
+        if text.strip() and not text.lstrip().startswith("#") and \
+                len(text) - len(text.lstrip()) <= indent:
+            end = index
+            break
+    per_rule: dict[int, list[str]] = {line: [] for line in bounds}
+    group_comments: list[str] = []
+    for index in range(start, end):
+        stripped = lines[index].strip()
+        hash_at = _comment_start(lines[index])
+        if hash_at is None:
+            continue
+        comment = lines[index][hash_at + 1:].strip()
+        if comment.startswith("promcontract-lint:") or not comment:
+            continue
+        if index < group_line - 1:  # above the group's `- name:` line: the group's own
+            group_comments.append(comment)
+            continue
+        owner = next((line for line in bounds if line - 1 > index), None)
+        inside = [line for line in bounds if line - 1 <= index]
+        if stripped.startswith("#") and owner is not None and (not inside or all(
+                lines[j].strip().startswith("#") or not lines[j].strip()
+                for j in range(index, owner - 1))):
+            per_rule[owner].append(comment)
+        elif inside:
+            per_rule[inside[-1]].append(comment)
+        else:
+            group_comments.append(comment)
+    return group_comments, per_rule
+
+
+def _comment_start(line: str) -> int | None:
+    """Where a YAML comment starts on ``line`` (a # at the start or after a blank, outside
+    quotes), or None."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+            continue
+        if char in "\"'" and (index == 0 or line[index - 1] in " :[{,-"):
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return index
+    return None
+
+
+# --- the import ----------------------------------------------------------------------------------
+
+def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
+                 payload: str | None = None, cadence: str = "5m") -> Imported:
+    data, rules_text, group_line, alerts_at = _group(tpl, tpl_text, name)
+    rule_lines = [line for line, _ in alerts_at]
+    group_comments, per_rule = _comments(tpl_text, group_line, rule_lines)
+    rules = [r for r in data.get("rules") or () if isinstance(r, dict) and "alert" in r]
+    records = [r for r in data.get("rules") or () if isinstance(r, dict) and "record" in r]
+    notes = []
+    if records:
+        notes.append(f"{len(records)} recording rule(s) of the group are not part of a "
+                     "contract: rendering the group drops them; move them to another group "
+                     "first (" + ", ".join(str(r["record"]) for r in records) + ")")
+    jobs = set()
+    for rule in rules:
+        try:
+            tree = parse(str(rule["expr"]))
+        except ParseError:
+            continue
+        jobs |= {m.value for n, _ in walk(tree) if isinstance(n, Selector)
+                 for m in n.matchers if m.name == "job" and m.op == "="}
+    if job is None:
+        if len(jobs) == 1:
+            job = jobs.pop()
+        else:
+            job = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "job"
+            notes.append(f"grouping key job={job}: the alerts select " + (
+                f"{len(jobs)} jobs" if jobs else "no job") + "; give --job to choose")
+    families = _families(payload)
+    metrics: dict[str, dict[str, Any]] = {}
+    imported: list[ImportedAlert] = []
+    for (line, _), rule in zip(alerts_at, rules, strict=False):
+        imported.append(_alert(rule, line, per_rule.get(line, []), metrics, families, job))
+    description = " ".join(group_comments) or f"Imported from the hand-written group " \
+                                               f"'{name}' of {os.path.basename(tpl)}."
+    contract = {
+        "contract": re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "imported",
+        "group": name,
+        "description": description,
+        "push": {"grouping_key": {"job": job}, "cadence": cadence},
+        "metrics": list(metrics.values()),
+        "alerts": [a.spec for a in imported],
+    }
+    _domains(metrics, imported)
+    guessed = [m["name"] for m in metrics.values() if m["name"] not in families]
+    if guessed:
+        notes.append(f"type, help, unit and domain of {', '.join(guessed)} are guesses (no "
+                     "payload named them): review them, or give --payload / --gateway")
+    notes.append(f"push cadence {cadence}: set how often the job pushes")
+    return Imported(contract, imported, notes, rules_text)
+
+
+def _domains(metrics: dict[str, dict[str, Any]], alerts: list[ImportedAlert]) -> None:
+    """Ranges wide enough for every threshold the alerts compare the metric with."""
+    for metric in metrics.values():
+        if metric["domain"]["kind"] != "range":
+            continue
+        values = []
+        for alert in alerts:
+            spec = alert.spec
+            if spec.get("metric") == metric["name"]:
+                values += [spec[k] for k in ("threshold", "value", "min", "max")
+                           if isinstance(spec.get(k), (int, float))]
+        low = min([0.0] + [v * 2 - 1 for v in values if v < 0])
+        metric["domain"] = {"kind": "range", "min": _number(low)}
+
+
+def _families(payload: str | None) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """name -> (type, help, labels) from a payload or a gateway's /metrics."""
+    if not payload:
+        return {}
+    from promcontract.payload import text004
+
+    parsed = text004.parse(payload, "payload")
+    out = {}
+    for fam_name, fam in parsed.families.items():
+        labels = sorted({k for s in fam.samples for k, _ in s.labels
+                         if k not in ("job", "instance")})
+        out[fam_name] = (fam.type or "gauge", fam.help or "", tuple(labels))
+    return out
+
+
+def _metric(name: str, kind: str, families: dict, metrics: dict) -> None:
+    if name in metrics:
+        return
+    known = families.get(name)
+    counter = kind.startswith("increase") or name.endswith("_total")
+    entry: dict[str, Any] = {
+        "name": name,
+        "type": known[0] if known else ("counter" if counter else "gauge"),
+        "help": (known[1] if known and known[1] else
+                 f"{name} (imported: describe what it measures)"),
+    }
+    if known and known[2]:
+        entry["labels"] = list(known[2])
+    if kind in ("heartbeat_stale", "age_above"):
+        entry["unit"], entry["domain"] = "unix_seconds", {"kind": "unix_seconds"}
+    elif counter:
+        entry["unit"], entry["domain"] = "count", {"kind": "count"}
+    else:
+        units = {"_seconds": "seconds", "_bytes": "bytes", "_ratio": "ratio",
+                 "_hours": "hours"}
+        entry["unit"] = next((u for suffix, u in units.items() if name.endswith(suffix)),
+                             "state" if kind == "value_equals" else "count")
+        entry["domain"] = {"kind": "range"}
+    metrics[name] = entry
+
+
+def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: dict,
+           job: str) -> ImportedAlert:
+    name = str(rule["alert"])
+    expr = str(rule["expr"])
+    kind, fields, why = recognise(expr)
+    labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
+    annotations = {str(k): str(v) for k, v in (rule.get("annotations") or {}).items()}
+    changes: list[str] = []
+    severity = labels.pop("severity", None)
+    if severity not in SEVERITIES:
+        changes.append(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}: "
+                       "imported as warning")
+        severity = "warning"
+    rationale = " ".join(comments) or "Imported from a hand-written rule; say why it exists."
+    spec: dict[str, Any] = {"name": name, "kind": kind, **fields,
+                            "for": str(rule.get("for") or "0s"), "severity": severity}
+    if rule.get("keep_firing_for"):
+        spec["keep_firing_for"] = str(rule["keep_firing_for"])
+    spec["summary"] = annotations.pop("summary", f"{name} is firing")
+    if "description" in annotations:
+        spec["description"] = annotations.pop("description")
+    if labels:
+        spec["labels"] = labels
+    for key, value in sorted(annotations.items()):
+        rationale += f" (annotation {key} of the hand-written rule: {value})"
+        changes.append(f"annotation {key} is not rendered (kept in the rationale)")
+    spec["rationale"] = rationale
+    if kind == "expr":
+        spec["expr"] = expr
+        try:
+            names = sorted({n.name for n, _ in walk(parse(expr))
+                            if isinstance(n, Selector) and n.name})
+        except ParseError:
+            names = []
+        spec["metrics"] = names
+        used = set()
+        for text_value in (spec.get("summary", ""), spec.get("description", "")):
+            used |= {a or b for a, b in _LABEL_REF.findall(text_value)}
+        kept = _kept(expr)
+        if kept is not None:
+            dropped = sorted(used - set(kept) - set(labels))
+            if dropped:
+                changes.append(f"its annotations use $labels.{', $labels.'.join(dropped)} "
+                               "but the expression drops them (they render <no value>); "
+                               "output_labels lists them so the contract loads: fix the "
+                               "expression or the annotation")
+            spec["output_labels"] = sorted(set(kept) | set(dropped))
+        else:
+            spec["output_labels"] = sorted(used - set(labels))
+        for metric in names:
+            _metric(metric, kind, families, metrics)
+        changes.append(f"kept as kind expr ({why}): not derivable, rendered verbatim")
+    else:
+        if kind == "age_above" and not (families.get(fields["metric"]) or ((), (), ()))[2]:
+            kind = spec["kind"] = "heartbeat_stale"  # one series per job: a heartbeat
+        _metric(fields["metric"], kind, families, metrics)
+    if "summary" not in (rule.get("annotations") or {}):
+        changes.append("no summary: a placeholder summary is rendered")
+    return ImportedAlert(name, line, kind, spec, changes)
+
+
+# --- the proof ---------------------------------------------------------------------------------
+
+def prove(imported: Imported, source: str, workers: int | None = None) -> None:
+    """Runs the imported contract's derived tests against the hand-written rules; sets each
+    alert's verdict and notes what rendering changes in its expression."""
+    from promcontract.contract.load import parse_contract
+    from promcontract.render import group
+    from promcontract.runners import promtool
+    from promcontract.testgen import scenarios as derive
+    from promcontract.testgen import testfile
+
+    contract = parse_contract(imported.text(""), source)
+    rendered = {a.name: group.alert_expr(a, contract) for a in contract.alerts}
+    data = yaml.safe_load(imported.rules_text)
+    # the hand-written rules, their summary/description as the contract has them: what is
+    # compared is when they fire and with which labels
+    by_name = {a["name"]: a for a in imported.contract["alerts"]}
+    for rule in data["groups"][0].get("rules") or ():
+        spec = by_name.get(rule.get("alert"))
+        if spec is None:
+            continue
+        rule["annotations"] = {"summary": spec["summary"],
+                               **({"description": spec["description"]}
+                                  if "description" in spec else {})}
+        rule.setdefault("labels", {})["severity"] = spec["severity"]
+    scenarios, _ = derive.derive(contract)
+    files: list[tuple[str, float]] = []
+    owner: dict[str, tuple[str, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="promcontract-import-") as tmp:
+        with open(os.path.join(tmp, "original.rules.yml"), "w", encoding="utf-8") as handle:
+            yaml.safe_dump(data, handle, sort_keys=False, allow_unicode=True)
+        for index, scenario in enumerate(scenarios):
+            path = os.path.join(tmp, f"s{index}.test.yml")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(testfile.test_file(contract, "original.rules.yml", [scenario]))
+            files.append((path, 1.0))
+            owner[path] = (scenario.alert, scenario.title)
+        results, problems = promtool.test_many(files, workers or os.cpu_count() or 1, tmp)
+    failures: dict[str, list[str]] = {}
+    for path, (alert, title) in owner.items():
+        found = results.get(path)
+        if found is None:
+            failures.setdefault(alert, []).append(f"not run ({problems[:1]})")
+        elif not found.ok:
+            failures.setdefault(alert, []).append(_classify(title, found))
+    for alert in imported.alerts:
+        if alert.kind == "expr":
+            alert.verdict = "not derivable (kind expr, rendered verbatim)"
+            continue
+        original = next(str(r["expr"]) for r in data["groups"][0]["rules"]
+                        if r.get("alert") == alert.name)
+        if _normal(original) != _normal(rendered[alert.name]):
+            alert.changes.append(f"expression {original!r} is rendered as "
+                                 f"{rendered[alert.name]!r}")
+        if alert.name in failures:
+            kinds = sorted(set(failures[alert.name]))
+            alert.verdict = "differs: " + "; ".join(kinds)
+        else:
+            alert.verdict = "same: the derived tests pass on the hand-written rule"
+
+
+def _normal(expr: str) -> str:
+    try:
+        return text(parse(expr))
+    except ParseError:
+        return expr
+
+
+def _classify(title: str, found: Any) -> str:  # noqa: ANN401 - a promtool.FileResult
+    lowered = title.lower()
+    if found.errors and not found.mismatches:
+        return f"promtool cannot run it ({found.errors[0][:120]})"
+    if "absent" in lowered or "stale" in lowered or "wiped" in lowered:
+        return f"absent behaviour ({title})"
+    for mismatch in found.mismatches or ():
+        if mismatch.expected and mismatch.got:
+            exp = {k for k, _ in mismatch.expected[0].labels}
+            got = {k for k, _ in mismatch.got[0].labels}
+            if exp != got or mismatch.expected[0].labels != mismatch.got[0].labels:
+                return (f"labels (the contract's rule gives {sorted(exp)}, the hand-written "
+                        f"one {sorted(got)})")
+    return f"threshold or for: ({title})"
+
+
+def check_written(path: str) -> None:
+    if os.path.exists(path):
+        raise UserError(Problem(Location(path), "exists; give --force to replace it, or -o "
+                                "another path"))

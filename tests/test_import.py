@@ -1,0 +1,148 @@
+"""promcontract import: a contract from a hand-written group, proven against the original rules."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from promcontract.contract.imports import recognise
+from promcontract.durations import parse_duration
+from promcontract.promql import parse, text
+
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+from realistic import make_realistic_template  # noqa: E402
+
+HANDWRITTEN = ROOT / "tests" / "fixtures" / "handwritten_values.tpl"
+
+
+@pytest.mark.parametrize("expr, kind, fields", [
+    ("time() - max(hb) > 26 * 3600", "heartbeat_stale", {"metric": "hb", "threshold": "26h"}),
+    ('(time() - max by (job) (hb{job="j"}) > 3600) or absent(hb{job="j"})', "heartbeat_stale",
+     {"metric": "hb", "threshold": "1h", "when_absent": "fire"}),
+    ("drift_stack_count > 10", "value_above", {"metric": "drift_stack_count", "threshold": 10}),
+    ("x >= 0.5", "value_above", {"metric": "x", "threshold": 0.5, "comparison": ">="}),
+    ('free{job="j"} < 3', "value_below", {"metric": "free", "threshold": 3}),
+    ("state == 2", "value_equals", {"metric": "state", "value": 2}),
+    ("t < 5 or t > 45", "value_outside", {"metric": "t", "min": 5, "max": 45}),
+    ("increase(r[1h]) > 3", "increase_above", {"metric": "r", "window": "1h", "threshold": 3}),
+    ("increase(w[30m]) < 1", "increase_below", {"metric": "w", "window": "30m",
+                                                "threshold": 1}),
+])
+def test_expressions_recognised_as_kinds(expr, kind, fields) -> None:
+    assert recognise(expr) == (kind, fields, "")
+
+
+@pytest.mark.parametrize("expr, why", [
+    ("max(age) > 72", "not one metric"),
+    ('lat{job="j", quantile="0.99"} > 1.5', "selects a subset of lat"),
+    ("rate(x[5m]) > 1", "not one metric"),
+    ("absent(up)", "not a comparison"),
+    ("a > b", "not a comparison with a constant"),
+])
+def test_other_expressions_stay_expr_with_the_reason(expr, why) -> None:
+    kind, _, reason = recognise(expr)
+    assert kind == "expr" and why in reason
+
+
+@pytest.mark.integration
+def test_check_says_same_or_how_it_differs(cli, promtool_bin) -> None:
+    result = cli("import", "--tpl", str(HANDWRITTEN), "--group", "Infrastructure Drift",
+                 "--check")
+    assert result.code == 1, result.out + result.err
+    lines = {line.split(": ")[1]: line for line in result.out.splitlines()
+             if ": imported as " in line}
+    assert "same: the derived tests pass" in lines["DriftStacksMany"]
+    assert "same: the derived tests pass" in lines["DriftStackErrored"]
+    # max() without by (job) drops the job label the contract's rendering keeps
+    assert "differs: labels" in lines["DriftDetectionStale"]
+    assert "imported as expr" in lines["DriftUnaddressed"]
+    assert "import --check: 2 same, 1 differ, 1 not derivable" in result.out
+
+
+@pytest.mark.integration
+def test_import_keeps_history_and_rendering_changes_only_what_it_lists(
+        cli, tmp_path, monkeypatch, promtool_bin) -> None:
+    tpl_text = make_realistic_template()
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "stacks" / "monitoring").mkdir(parents=True)
+    tpl = tmp_path / "stacks" / "monitoring" / "prometheus_chart_values.tpl"
+    tpl.write_text(tpl_text)
+    monkeypatch.chdir(tmp_path)
+    result = cli("import", "--group", "API Gateway")
+    assert result.code == 0, result.err
+    contract_path = tmp_path / "rules" / "api-gateway.contract.yaml"
+    contract = yaml.safe_load(contract_path.read_text())
+    assert "INC-4411" in contract["description"]  # the group's incident history
+    assert contract["push"]["grouping_key"] == {"job": "api-gateway"}
+    verdicts = {line.split(": ")[1]: line for line in result.out.splitlines()
+                if ": imported as " in line}
+    for line in verdicts.values():
+        assert "same: the derived tests pass" in line or "imported as expr" in line, line
+    # everything the contract could not hold is in its text: no annotation value lost
+    for alert in contract["alerts"]:
+        assert f"/api-gateway/{alert['name']}" in alert["rationale"]
+    # re-import refuses to overwrite
+    again = cli("import", "--group", "API Gateway")
+    assert again.code == 2 and "exists; give --force" in again.err
+    # render it back: only the group changes, and only as the report says
+    render = cli("render")
+    assert render.code == 0, render.err
+    after = tpl.read_text()
+    before_lines, after_lines = tpl_text.splitlines(), after.splitlines()
+    start = before_lines.index("      - name: API Gateway")
+    end = before_lines.index("      - name: Payments") - 1
+    assert after_lines[:start - 2] == before_lines[:start - 2]
+    assert after_lines[-(len(before_lines) - end):] == before_lines[end:]
+    original = _group(tpl_text, "API Gateway")
+    rendered = _group(after, "API Gateway")
+    report = result.out
+    for name, old in original.items():
+        new = rendered[name]
+        assert parse_duration(str(new.get("for") or "0s")) == \
+            parse_duration(str(old.get("for") or "0s"))
+        if text(parse(new["expr"])) != text(parse(old["expr"])):
+            assert f"{name}: " in report and "is rendered as" in _changes(report, name)
+        for key in set(old.get("annotations", {})) - set(new.get("annotations", {})):
+            assert f"annotation {key} is not rendered" in _changes(report, name)
+        assert new["labels"] == old["labels"]
+
+
+def _group(tpl_text: str, name: str) -> dict[str, dict]:
+    from promcontract.render import splice
+
+    rules_text, _ = splice.template_rules_text(tpl_text, "t.tpl")
+    data = yaml.safe_load(rules_text)
+    group = next(g for g in data["groups"] if g["name"] == name)
+    return {r["alert"]: r for r in group["rules"] if "alert" in r}
+
+
+def _changes(report: str, name: str) -> str:
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if f": {name}: imported as" in line)
+    out = []
+    for line in lines[start + 1:]:
+        if not line.startswith("  rendering changes:"):
+            break
+        out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.integration
+def test_a_payload_gives_types_help_and_labels(cli, tmp_path, promtool_bin) -> None:
+    payload = tmp_path / "payload.prom"
+    payload.write_text("# HELP drift_stack_count Drifted stacks.\n# TYPE drift_stack_count "
+                       "gauge\ndrift_stack_count 3\n")
+    out = tmp_path / "drift.contract.yaml"
+    shutil.copy(HANDWRITTEN, tmp_path / "values.tpl")
+    result = cli("import", "--tpl", str(tmp_path / "values.tpl"), "--group",
+                 "Infrastructure Drift", "--payload", str(payload), "-o", str(out), "--job",
+                 "drift-detection")
+    assert result.code == 0, result.err
+    metrics = {m["name"]: m for m in yaml.safe_load(out.read_text())["metrics"]}
+    assert metrics["drift_stack_count"]["help"] == "Drifted stacks."
+    assert "imported: describe" in metrics["drift_error_count"]["help"]
+    assert "DriftDetectionStale: imported as heartbeat_stale; differs: labels" in result.out
