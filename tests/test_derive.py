@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
@@ -277,6 +277,23 @@ def test_instant_table_agrees_with_walking_back(values, step, closed) -> None:
     s = Series("m", LABELS, tuple(values))
     with oracle.lookback_semantics(closed):
         assert oracle.instant(s, step * STEP) == series.scan(s, step * STEP)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.lists(st.sampled_from([None, STALE, 1.0, 2.0]), min_size=1, max_size=12),
+                min_size=1, max_size=3),
+       st.lists(st.integers(-2 * STEP, 20 * STEP), min_size=1, max_size=6), st.booleans())
+@example([[1.0]], [series.LOOKBACK], True)  # a sample exactly 5m old: the two rules differ
+def test_instants_of_many_series_agree_with_the_walk_back(many, times, closed) -> None:
+    """The kinds' conditions read every series at once (``instants``, per-step tables looked
+    up once per lookback rule); off the step grid and before 0 it walks back. Same answers
+    as ``scan`` for each series, whichever lookback rule is in force at each call."""
+    chosen = [Series("m", LABELS + (("n", str(i)),), tuple(v)) for i, v in enumerate(many)]
+    at = series.instants(chosen)
+    for t in times:
+        for rule in (closed, not closed):
+            with oracle.lookback_semantics(rule):
+                assert at(t) == [series.scan(s, t) for s in chosen]
 
 
 @pytest.mark.parametrize("name", ["drift", "image-scan"])

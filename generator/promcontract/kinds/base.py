@@ -189,14 +189,14 @@ def each_series(contract: Contract, series: tuple[Series, ...], metric: str,
                 keep: Callable[[int, float], float | None]) -> Condition:
     """A condition on each series of ``metric`` by itself (the expression keeps its labels):
     ``keep(t, value)`` gives the output value when the series is in the result, else None."""
-    from promcontract.testgen.series import instant, matches
+    from promcontract.testgen.series import instants, matches
 
     chosen = [s for s in series if matches(s, contract, metric)]
+    values_at = instants(chosen)
 
     def held(t: int) -> dict[Labels, float]:
         out = {}
-        for s in chosen:
-            value = instant(s, t)
+        for s, value in zip(chosen, values_at(t), strict=True):
             if value is not None:
                 kept = keep(t, value)
                 if kept is not None:
@@ -310,13 +310,13 @@ class AbsentBranch:
         inner = super().condition(alert, contract, series)  # type: ignore[misc]
         if not self.absent_branch(alert):
             return inner
-        from promcontract.testgen.series import instant, matches
+        from promcontract.testgen.series import instants, matches
 
-        chosen = [s for s in series if matches(s, contract, alert.spec.metric)]
+        values_at = instants([s for s in series if matches(s, contract, alert.spec.metric)])
 
         def held(t: int) -> dict[Labels, float]:
             out = inner(t)  # a range window can still hold samples when no instant one is left
-            if not any(instant(s, t) is not None for s in chosen):
+            if all(value is None for value in values_at(t)):
                 out[absent_labels(contract)] = 1.0
             return out
         return held

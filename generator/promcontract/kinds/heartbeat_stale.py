@@ -15,7 +15,7 @@ from promcontract.testgen.series import (
     Scenario,
     Series,
     base_labels,
-    instant,
+    instants,
     matches,
     steps,
 )
@@ -65,12 +65,12 @@ class HeartbeatStale(base.AlertKind):
     def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
                   ) -> base.Condition:
         spec = alert.spec
-        chosen = [s for s in series if matches(s, contract, spec.metric)]
+        values_at = instants([s for s in series if matches(s, contract, spec.metric)])
         job_only = (("job", contract.job),)
         on_absent = {base.absent_labels(contract): 1.0} if spec.when_absent == "fire" else {}
 
         def held(t: int) -> dict:
-            values = [v for v in (instant(s, t) for s in chosen) if v is not None]
+            values = [v for v in values_at(t) if v is not None]
             if not values:
                 return dict(on_absent)
             age = t - max(values)

@@ -105,7 +105,10 @@ class Running:
         elif stdin_file is not None:
             source = open(stdin_file, "rb")  # noqa: SIM115 - closed right after Popen
         # One core for promtool (Go would take both): the caller works on the other meanwhile.
-        env = dict(os.environ, GOMAXPROCS=os.environ.get("GOMAXPROCS", "1"))
+        # A test run's heap is small and short-lived: collecting at 4x growth rather than Go's
+        # 2x takes ~10-15% off its time for ~40 MB (make bench, oracle); either is overridable.
+        env = dict(os.environ, GOMAXPROCS=os.environ.get("GOMAXPROCS", "1"),
+                   GOGC=os.environ.get("GOGC", "400"))
         self.started = time.monotonic()
         self.ended: float | None = None
         try:

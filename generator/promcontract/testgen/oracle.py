@@ -53,6 +53,9 @@ def timeline(alert: Alert, contract: Contract, scenario: Scenario, until: int
     keep_for = alert.keep_firing_seconds
     for t in range(0, until + 1, STEP):
         held = held_at(t)
+        if not held and not active:  # nothing held, nothing pending or kept: the quiet case
+            out[t] = {}
+            continue
         kept: dict[Labels, _Active] = {}
         for labels, value in held.items():
             state = active.get(labels)

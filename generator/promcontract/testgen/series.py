@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from promcontract.contract.model import Contract, format_number
@@ -81,7 +81,9 @@ class Series:
                         seen, at = (None if value == STALE else float(value)), index * \
                             self.interval
                     index += 1
-                out.append(seen if at >= 0 and _in_view(t - at) else None)
+                age = t - at
+                out.append(seen if at >= 0 and (age <= LOOKBACK if closed else age < LOOKBACK)
+                           else None)  # _in_view, inline: this loop is the oracle's hot path
             cache[closed] = tuple(out)
         return cache[closed]
 
@@ -163,6 +165,24 @@ def instant(series: Series, t: int) -> float | None:
         visible = series.visible()
         return visible[t // STEP] if t // STEP < len(visible) else None
     return scan(series, t)
+
+
+def instants(chosen: Sequence[Series]) -> Callable[[int], list[float | None]]:
+    """``instant`` of each of ``chosen`` at ``t``, as one call: at evaluation steps read from
+    their per-step tables (looked up once per lookback rule, not once per series and step),
+    which is where the oracle spends its time."""
+    tables: dict[bool, list[tuple[float | None, ...]]] = {}
+
+    def at(t: int) -> list[float | None]:
+        if t < 0 or t % STEP:
+            return [scan(s, t) for s in chosen]
+        closed = _LOOKBACK_CLOSED.get()
+        views = tables.get(closed)
+        if views is None:
+            views = tables[closed] = [s.visible() for s in chosen]
+        i = t // STEP
+        return [view[i] if i < len(view) else None for view in views]
+    return at
 
 
 def scan(series: Series, t: int) -> float | None:
