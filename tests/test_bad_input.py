@@ -258,3 +258,38 @@ def test_adopting_a_hand_written_group_says_what_it_replaced(workspace: Path, cl
     assert f"dropping {comments} comment line" in notes[0]
     assert "git diff" in notes[0]
     assert cli("render").err_lines == []  # said once: the next render has markers
+
+
+@pytest.mark.parametrize("env,names,module", [
+    ("PROMTOOL", ("promtool",), "promtool"), ("AMTOOL", ("amtool",), "amtool"),
+    ("PUSHGATEWAY", ("prometheus-pushgateway", "pushgateway"), "servers"),
+    ("PROMETHEUS", ("prometheus",), "servers")])
+def test_every_binary_is_found_by_one_rule(tmp_path: Path, monkeypatch, env, names,
+                                           module) -> None:
+    """promtool, amtool, the Pushgateway and Prometheus: $ENV names the binary (a path, or a
+    name on PATH); a $ENV that is no executable file, or nothing on PATH, is one line that
+    says how to install it. (The servers took any $ENV unchecked and failed later, at start.)"""
+    from promcontract.problems import ToolMissing
+    from promcontract.runners import amtool, promtool, servers
+
+    def find() -> str:
+        if module == "servers":
+            package = "prometheus" if env == "PROMETHEUS" else "prometheus-pushgateway"
+            return servers.find_binary(names, env, package)
+        return {"promtool": promtool, "amtool": amtool}[module].find()
+
+    tool = tmp_path / "bin" / names[-1]
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("PATH", str(tool.parent))
+    monkeypatch.delenv(env, raising=False)
+    with pytest.raises(ToolMissing, match=f": {names[0]} not found on PATH; install Debian's"):
+        find()  # not executable: not found
+    tool.chmod(0o755)
+    assert find() == str(tool)
+    monkeypatch.setenv(env, names[-1])  # a name, looked up on PATH
+    assert find() == str(tool)
+    monkeypatch.setenv(env, str(tmp_path / "nowhere"))
+    with pytest.raises(ToolMissing, match=f": {env}=.*nowhere is not an executable file; "
+                                          "install Debian's"):
+        find()

@@ -3,11 +3,10 @@ a deadline, a clear error when it is missing."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 from promcontract.problems import ToolMissing
+from promcontract.runners import binaries
 
 TIMEOUT_S = 60.0
 INSTALL_HINT = ("install Debian's 'prometheus-alertmanager' package (apt-get install "
@@ -16,15 +15,7 @@ INSTALL_HINT = ("install Debian's 'prometheus-alertmanager' package (apt-get ins
 
 
 def find() -> str:
-    explicit = os.environ.get("AMTOOL")
-    if explicit:
-        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
-            return explicit
-        raise ToolMissing(f"AMTOOL={explicit} is not an executable file; {INSTALL_HINT}")
-    found = shutil.which("amtool")
-    if not found:
-        raise ToolMissing(f"amtool not found on PATH; {INSTALL_HINT}")
-    return found
+    return binaries.find(("amtool",), "AMTOOL", INSTALL_HINT)
 
 
 def check_config(path: str) -> tuple[int, str]:

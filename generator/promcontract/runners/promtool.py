@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from promcontract.problems import ToolMissing
+from promcontract.runners import binaries
 
 TIMEOUT_S = 120.0
 INSTALL_HINT = ("install Debian's 'prometheus' package (apt-get install prometheus) or set "
@@ -33,15 +33,7 @@ class Result:
 
 
 def find() -> str:
-    explicit = os.environ.get("PROMTOOL")
-    if explicit:
-        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
-            return explicit
-        raise ToolMissing(f"PROMTOOL={explicit} is not an executable file; {INSTALL_HINT}")
-    found = shutil.which("promtool")
-    if not found:
-        raise ToolMissing(f"promtool not found on PATH; {INSTALL_HINT}")
-    return found
+    return binaries.find(("promtool",), "PROMTOOL", INSTALL_HINT)
 
 
 @functools.lru_cache(maxsize=4)

@@ -7,13 +7,13 @@ its own temp paths, so no run inherits another's metrics.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
 import time
 
 from promcontract.problems import ToolMissing, UserError
+from promcontract.runners import binaries
 from promcontract.runners.http import Deadline, exchange
 
 PUSHGATEWAY_NAMES = ("prometheus-pushgateway", "pushgateway")
@@ -26,15 +26,7 @@ def free_port() -> int:
 
 
 def find_binary(names: tuple[str, ...], env: str, package: str) -> str:
-    explicit = os.environ.get(env)
-    if explicit:
-        return explicit
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise ToolMissing(f"{names[0]} not found on PATH; install Debian's '{package}' package "
-                      f"(apt-get install {package}) or set {env}")
+    return binaries.find(names, env, binaries.debian_hint(package, env))
 
 
 class Server:

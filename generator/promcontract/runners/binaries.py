@@ -1,0 +1,30 @@
+"""Where the Prometheus-family binaries are: one rule for promtool, amtool, prometheus and the
+Pushgateway. An environment variable names the binary (a path, or a name looked up on PATH);
+otherwise the first of its names on PATH. Either way, missing is one line saying how to get it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from promcontract.problems import ToolMissing
+
+
+def find(names: tuple[str, ...], env: str, hint: str) -> str:
+    """The executable for ``names`` (``$env`` first); ``ToolMissing`` with ``hint`` else."""
+    explicit = os.environ.get(env)
+    if explicit:
+        resolved = explicit if os.sep in explicit else shutil.which(explicit)
+        if resolved and os.path.isfile(resolved) and os.access(resolved, os.X_OK):
+            return resolved
+        raise ToolMissing(f"{env}={explicit} is not an executable file; {hint}")
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ToolMissing(f"{names[0]} not found on PATH; {hint}")
+
+
+def debian_hint(package: str, env: str) -> str:
+    return (f"install Debian's '{package}' package (apt-get install {package}) or set {env} "
+            "to the binary")
