@@ -63,6 +63,26 @@ def test_alias_bomb_is_refused_quickly(workspace: Path, cli) -> None:
     assert "YAML aliases expand this document beyond" in result.err
 
 
+@pytest.mark.parametrize("command", [["characterize", "-o", "out"], ["import", "--group", "G",
+                                                                       "-o", "g.yaml"]])
+def test_alias_bomb_in_a_template_is_refused_at_its_line(command, tmp_path: Path, cli,
+                                                         monkeypatch) -> None:
+    """characterize and import read alerting_rules.yml as YAML nodes: a bomb there is refused
+    at its line in the template (it was found only later, in a temp copy of the group)."""
+    monkeypatch.chdir(tmp_path)
+    bomb = "".join(f"          {line}\n" for line in ALIAS_BOMB.splitlines())
+    (tmp_path / "bomb.tpl").write_text(
+        "serverFiles:\n  alerting_rules.yml:\n    groups:\n      - name: G\n        junk:\n"
+        + bomb + "        rules:\n          - alert: A\n            expr: up == 0\n")
+    result = cli(command[0], "--tpl", "bomb.tpl", *command[1:])
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert re.match(r"bomb\.tpl:\d+:\d+: YAML aliases expand this document beyond",
+                    result.err_lines[0]), result.err
+    line = int(result.err_lines[0].split(":")[1])
+    assert "&x" in (tmp_path / "bomb.tpl").read_text().splitlines()[line - 1]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "g.yaml").exists()
+
+
 def test_generated_dir_that_is_a_file(workspace: Path, cli) -> None:
     generated = workspace / "rules" / "generated"
     for child in generated.iterdir():

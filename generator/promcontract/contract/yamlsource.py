@@ -98,9 +98,20 @@ def _walk(node: yaml.Node, path: Path, smap: SourceMap, problems: list[Problem])
             _walk(item, path + (index,), smap, problems)
 
 
-def check_expansion(node: yaml.Node, file: str, limit: int = MAX_NODES) -> None:
+def mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node under scalar ``key`` of a mapping node; None for anything else."""
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def check_expansion(node: yaml.Node, file: str, limit: int = MAX_NODES,
+                    line_offset: int = 0) -> None:
     """Refuse a document whose aliases expand to more than ``limit`` nodes, or refer to
-    themselves, before anything walks or constructs it (in time linear in its size)."""
+    themselves, before anything walks or constructs it (in time linear in its size).
+    ``line_offset``: lines of ``file`` above the document (one embedded in a template)."""
     sizes: dict[int, int] = {}
     open_: set[int] = set()
 
@@ -109,7 +120,7 @@ def check_expansion(node: yaml.Node, file: str, limit: int = MAX_NODES) -> None:
         if key in sizes:
             return sizes[key]
         if key in open_:
-            raise UserError(Problem(Location(file, n.start_mark.line + 1,
+            raise UserError(Problem(Location(file, n.start_mark.line + 1 + line_offset,
                                              n.start_mark.column + 1),
                                     "a YAML alias refers to the node that contains it "
                                     "(recursive document)"))
@@ -124,7 +135,7 @@ def check_expansion(node: yaml.Node, file: str, limit: int = MAX_NODES) -> None:
         open_.discard(key)
         sizes[key] = min(total, limit + 1)
         if total > limit:
-            raise UserError(Problem(Location(file, n.start_mark.line + 1,
+            raise UserError(Problem(Location(file, n.start_mark.line + 1 + line_offset,
                                              n.start_mark.column + 1),
                                     f"YAML aliases expand this document beyond {limit:,} "
                                     "nodes (an alias bomb?); refused"))

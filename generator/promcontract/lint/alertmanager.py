@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from promcontract.contract.yamlsource import mapping_value
+
 _MATCHER = re.compile(r'^\s*\{?\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*\}?\s*$')
 
 
@@ -20,14 +22,6 @@ class Matcher:
     value: str
     line: int
     where: str  # route, inhibit_rules[0].source_matchers, ...
-
-
-def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
-    return None
 
 
 def _unquote(value: str) -> str:
@@ -41,7 +35,7 @@ def _unquote(value: str) -> str:
 def _from(node: yaml.Node | None, where: str) -> Iterator[Matcher]:
     """Matchers of one matcher-bearing object (a route or one side of an inhibit rule)."""
     for key in ("matchers", "source_matchers", "target_matchers"):
-        items = _get(node, key)
+        items = mapping_value(node, key)
         if isinstance(items, yaml.SequenceNode):
             for item in items.value:
                 if not isinstance(item, yaml.ScalarNode):
@@ -54,7 +48,7 @@ def _from(node: yaml.Node | None, where: str) -> Iterator[Matcher]:
     for key, op in (("match", "="), ("match_re", "=~"), ("source_match", "="),
                     ("source_match_re", "=~"), ("target_match", "="),
                     ("target_match_re", "=~")):
-        items = _get(node, key)
+        items = mapping_value(node, key)
         if isinstance(items, yaml.MappingNode):
             for k, v in items.value:
                 if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
@@ -90,13 +84,13 @@ def matchers(config: yaml.Node | None) -> list[Matcher]:
         if not isinstance(node, yaml.MappingNode):
             return
         out.extend(_from(node, where))
-        children = _get(node, "routes")
+        children = mapping_value(node, "routes")
         if isinstance(children, yaml.SequenceNode):
             for index, child in enumerate(children.value):
                 route(child, f"{where}.routes[{index}]")
 
-    route(_get(config, "route"), "route")
-    rules = _get(config, "inhibit_rules")
+    route(mapping_value(config, "route"), "route")
+    rules = mapping_value(config, "inhibit_rules")
     if isinstance(rules, yaml.SequenceNode):
         for index, rule in enumerate(rules.value):
             out.extend(_from(rule, f"inhibit_rules[{index}]"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from promcontract.contract.yamlsource import _Loader
+from promcontract.contract.yamlsource import _Loader, mapping_value
 from promcontract.durations import parse_duration
 from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import Node, ParseError, parse
@@ -97,14 +97,6 @@ def _compose(text: str, path: str, offset: int = 0) -> yaml.Node | None:
                                 f"Terraform syntax: {what}")) from None
 
 
-def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
-    return None
-
-
 def _scalar(node: yaml.Node | None) -> Any:
     if isinstance(node, yaml.ScalarNode):
         return node.value
@@ -151,12 +143,13 @@ def read_template(path: str, text: str) -> Template:
         line = body.count("\n", 0, max(exc.offset, 0)) + 1
         raise UserError(Problem(Location(path, line), str(exc))) from None
     root = _compose(plain, path)
-    server = _get(root, "server")
-    interval = _duration(_scalar(_get(_get(server, "global"), "scrape_interval"))) or 60.0
-    files = _get(root, "serverFiles")
-    jobs = _job_intervals(_get(_get(files, "prometheus.yml"), "scrape_configs"),
+    server = mapping_value(root, "server")
+    interval = _duration(_scalar(mapping_value(mapping_value(server, "global"),
+                                               "scrape_interval"))) or 60.0
+    files = mapping_value(root, "serverFiles")
+    jobs = _job_intervals(mapping_value(mapping_value(files, "prometheus.yml"), "scrape_configs"),
                           "serverFiles.prometheus.yml scrape_configs")
-    extra = _get(root, "extraScrapeConfigs")
+    extra = mapping_value(root, "extraScrapeConfigs")
     if isinstance(extra, yaml.ScalarNode) and extra.value.strip():
         try:  # a string holding YAML (the chart appends it to scrape_configs)
             inner = yaml.compose(extra.value, Loader=_Loader)
@@ -168,11 +161,11 @@ def read_template(path: str, text: str) -> Template:
     lines = body.split("\n")
     groups: list[Group] = []
     bad: list[Problem] = []
-    group_list = _get(_get(files, "alerting_rules.yml"), "groups")
+    group_list = mapping_value(mapping_value(files, "alerting_rules.yml"), "groups")
     if isinstance(group_list, yaml.SequenceNode):
         for gnode in group_list.value:
-            name = str(_scalar(_get(gnode, "name")) or "?")
-            rules_node = _get(gnode, "rules")
+            name = str(_scalar(mapping_value(gnode, "name")) or "?")
+            rules_node = mapping_value(gnode, "rules")
             rules: list[Rule] = []
             missing = rules_node is None or (
                 isinstance(rules_node, yaml.ScalarNode) and rules_node.value in ("", "~", "null")
@@ -180,21 +173,22 @@ def read_template(path: str, text: str) -> Template:
             if isinstance(rules_node, yaml.SequenceNode):
                 for rnode in rules_node.value:
                     line = rnode.start_mark.line
-                    alert = _scalar(_get(rnode, "alert"))
-                    record = _scalar(_get(rnode, "record"))
+                    alert = _scalar(mapping_value(rnode, "alert"))
+                    record = _scalar(mapping_value(rnode, "record"))
                     rules.append(Rule(
                         name=str(alert or record or "?"),
                         kind="alert" if alert else "record",
-                        expr=str(_scalar(_get(rnode, "expr")) or ""),
+                        expr=str(_scalar(mapping_value(rnode, "expr")) or ""),
                         line=line + 1,
-                        for_seconds=_duration(_scalar(_get(rnode, "for"))),
-                        annotations=_str_map(_get(rnode, "annotations")),
-                        labels=_str_map(_get(rnode, "labels")),
+                        for_seconds=_duration(_scalar(mapping_value(rnode, "for"))),
+                        annotations=_str_map(mapping_value(rnode, "annotations")),
+                        labels=_str_map(mapping_value(rnode, "labels")),
                         group=name,
                         disabled=_disables(lines, line, path, bad),
-                        keep_firing_seconds=_duration(_scalar(_get(rnode, "keep_firing_for")))))
+                        keep_firing_seconds=_duration(
+                            _scalar(mapping_value(rnode, "keep_firing_for")))))
             groups.append(Group(name, gnode.start_mark.line + 1, rules, missing))
-    alertmanager = _get(_get(root, "alertmanager"), "config")
+    alertmanager = mapping_value(mapping_value(root, "alertmanager"), "config")
     return Template(path, text, groups, interval, jobs, rules_text, offset, bad,
                     alertmanager if isinstance(alertmanager, yaml.MappingNode) else None, plain)
 
@@ -203,8 +197,8 @@ def _job_intervals(configs: yaml.Node | None, where: str) -> dict[str, tuple[flo
     out: dict[str, tuple[float, str]] = {}
     if isinstance(configs, yaml.SequenceNode):
         for item in configs.value:
-            name = _scalar(_get(item, "job_name"))
-            own = _duration(_scalar(_get(item, "scrape_interval")))
+            name = _scalar(mapping_value(item, "job_name"))
+            own = _duration(_scalar(mapping_value(item, "scrape_interval")))
             if name and own:
                 out[str(name)] = (own, where)
     return out

@@ -90,6 +90,7 @@ Progress = Callable[[str], None]
 def groups_of(rules_text: str, tpl: str, offset: int, only: list[str] | None) -> list[GroupPlan]:
     """Each group of ``alerting_rules.yml`` with its text as a standalone rule file (its own
     comment lines above it kept), in template order."""
+    from promcontract.contract.yamlsource import check_expansion, mapping_value
     from promcontract.problems import Location, Problem, UserError
 
     try:
@@ -97,12 +98,9 @@ def groups_of(rules_text: str, tpl: str, offset: int, only: list[str] | None) ->
     except yaml.YAMLError as exc:
         raise UserError(Problem(Location(tpl), f"alerting_rules.yml is not YAML: {exc}")) \
             from None
-    groups_node = None
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "groups" and isinstance(value, yaml.SequenceNode):
-                groups_node = value
-    if groups_node is None:
+    check_expansion(root, tpl, line_offset=offset)
+    groups_node = mapping_value(root, "groups")
+    if not isinstance(groups_node, yaml.SequenceNode):
         raise UserError(Problem(Location(tpl), "alerting_rules.yml has no groups: list"))
     lines = rules_text.splitlines()
     out: list[GroupPlan] = []
