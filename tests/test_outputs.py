@@ -61,7 +61,7 @@ def test_rulefile_and_mimir(at_root, cli, tmp_path, promtool_bin) -> None:
      "prometheusrule, rulefile, mimir, docs)"),
     (["--format", "prometheusrule"], "promcontract: --format prometheusrule needs --namespace"),
     (["--format", "rulefile", "-o", "/nonexistent-dir/out.yml"],
-     "/nonexistent-dir/out.yml: directory /nonexistent-dir is not writable"),
+     "/nonexistent-dir/out.yml: directory /nonexistent-dir does not exist"),
     (["--format", "prometheusrule", "--namespace", "m", "--label", "oops"],
      "promcontract: --label expects k=v, got 'oops'"),
 ])

@@ -37,6 +37,8 @@ def check_writable(path: str) -> None:
         # marked read-only is not ours to replace.
         if not os.access(path, os.W_OK) or os.stat(path).st_mode & 0o222 == 0:
             raise UserError(Problem(Location(path), "file is read-only; not written"))
+    if not os.path.isdir(directory):
+        raise UserError(Problem(Location(path), f"directory {directory} does not exist"))
     if not os.access(directory, os.W_OK):
         raise UserError(Problem(Location(path), f"directory {directory} is not writable"))
 
