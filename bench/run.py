@@ -362,8 +362,6 @@ def bench_differential() -> None:
     only we reject is counted by rule (each in the documented list)."""
     import collections
 
-    from hypothesis import HealthCheck, given, settings
-
     sys.path.insert(0, str(ROOT / "tests"))
     import differential
     from promcontract.runners.servers import Pushgateway
@@ -372,18 +370,14 @@ def bench_differential() -> None:
     stricter: collections.Counter = collections.Counter()
     start = time.perf_counter()
     with Pushgateway() as pgw:
-        @settings(max_examples=10_000, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(differential.payloads())
+        @differential.over_payloads(10_000)
         def check(payload: str) -> None:
             counts["examples"] += 1
-            rejected, _ = differential.go_rejects(payload, pgw.url)
-            found = differential.ours(payload)
-            if rejected:
-                counts["go_rejects"] += 1
-                counts["laxer"] += not found
-            elif found:
-                stricter.update(found)
+            verdict = differential.judge(payload, pgw.url)
+            counts["go_rejects"] += verdict.go_rejects
+            counts["laxer"] += verdict.laxer
+            if not verdict.go_rejects:
+                stricter.update(verdict.ours)
 
         check()
     seconds = time.perf_counter() - start

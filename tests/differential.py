@@ -14,7 +14,9 @@ rules of ``promcontract verify``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 # Where promcontract's format check is deliberately stricter than Go (each a rule of
@@ -174,3 +176,36 @@ def ours(payload: str) -> set[str]:
     from promcontract.payload import text004
 
     return {f.rule for f in text004.parse(payload).findings}
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    go_rejects: bool
+    why: str  # what Go said, when it rejects
+    ours: frozenset[str]  # the rules of our findings
+
+    @property
+    def laxer(self) -> bool:
+        """Go rejects what we accept: never allowed."""
+        return self.go_rejects and not self.ours
+
+    @property
+    def undocumented(self) -> frozenset[str]:
+        """Rules that reject what Go accepts and are not in the documented list."""
+        return frozenset() if self.go_rejects else self.ours - set(STRICTER)
+
+
+def judge(payload: str, gateway_url: str) -> Verdict:
+    rejected, why = go_rejects(payload, gateway_url)
+    return Verdict(rejected, why, frozenset(ours(payload)))
+
+
+def over_payloads(examples: int, **overrides: object
+                  ) -> Callable[[Callable[[str], None]], Callable[[], None]]:
+    """Run the decorated check on ``examples`` payloads, the same ones on every run."""
+    def wrap(check: Callable[[str], None]) -> Callable[[], None]:
+        chosen = settings(max_examples=examples, deadline=None, database=None,
+                          derandomize=True, suppress_health_check=list(HealthCheck),
+                          **overrides)  # type: ignore[arg-type]
+        return chosen(given(payloads())(check))
+    return wrap

@@ -6,30 +6,50 @@ documented list differential.STRICTER."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import Phase
 
 import differential
 
 
-@pytest.mark.integration
-def test_never_laxer_than_go(pushgateway, promtool_bin) -> None:
+def _never_laxer(url: str, examples: int, **overrides: object) -> dict[str, int]:
     seen = {"examples": 0, "go_rejects": 0, "stricter": 0}
 
-    @settings(max_examples=500, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(differential.payloads())
+    @differential.over_payloads(examples, **overrides)
     def check(payload: str) -> None:
         seen["examples"] += 1
-        rejected, why = differential.go_rejects(payload, pushgateway.url)
-        found = differential.ours(payload)
-        if rejected:
-            seen["go_rejects"] += 1
-            assert found, f"Go rejects ({why}) what we accept:\n{payload}"
-        elif found:
-            seen["stricter"] += 1
-            extra = found - set(differential.STRICTER)
-            assert not extra, f"rules {sorted(extra)} reject what Go accepts:\n{payload}"
+        verdict = differential.judge(payload, url)
+        assert not verdict.laxer, f"Go rejects ({verdict.why}) what we accept:\n{payload}"
+        assert not verdict.undocumented, \
+            f"rules {sorted(verdict.undocumented)} reject what Go accepts:\n{payload}"
+        seen["go_rejects"] += verdict.go_rejects
+        seen["stricter"] += bool(verdict.ours) and not verdict.go_rejects
 
     check()
+    return seen
+
+
+@pytest.mark.integration
+def test_never_laxer_than_go(pushgateway, promtool_bin) -> None:
+    seen = _never_laxer(pushgateway.url, 500)
     assert seen["examples"] >= 500
     assert seen["go_rejects"] > 50  # the mutations reach Go's errors, not only ours
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("defect,message", [
+    ("misses one rule", "what we accept"),  # Go rejects it, we no longer do
+    ("invents a rule", "reject what Go accepts"),  # a strictness nobody documented
+])
+def test_the_differential_check_fails_on_the_defects_it_exists_for(
+        defect, message, pushgateway, promtool_bin, monkeypatch) -> None:
+    real = differential.ours
+
+    def broken(payload: str) -> set[str]:
+        found = real(payload)
+        if defect == "misses one rule":
+            return found - {"bad-escape", "syntax", "duplicate-series"}
+        return found | {"made-up-rule"}
+
+    monkeypatch.setattr(differential, "ours", broken)
+    with pytest.raises(AssertionError, match=message):
+        _never_laxer(pushgateway.url, 500, phases=[Phase.explicit, Phase.generate])
