@@ -25,7 +25,6 @@ from promcontract.testgen.series import (
     Series,
     Value,
     instant,
-    lookback_closed_for,
     lookback_semantics,
 )
 
@@ -140,5 +139,4 @@ def choose_eval_times(alert: Alert, contract: Contract, scenario: Scenario) -> t
 
 __all__ = ["STEP", "LOOKBACK", "STALE", "Labels", "Value", "NotDerivable", "Series",
            "Scenario", "Firing", "instant", "timeline", "expected",
-           "choose_eval_times", "alert_labels", "annotations", "lookback_semantics",
-           "lookback_closed_for"]
+           "choose_eval_times", "alert_labels", "annotations", "lookback_semantics"]

@@ -148,12 +148,6 @@ def version_semantics(version: str) -> tuple[bool, bool]:
     return major < 3, (major, minor) >= (2, 52)
 
 
-def lookback_closed_for(version: str) -> bool:
-    """True for promtool 2.x, whose lookback window includes its left edge."""
-    major = version.split(".", 1)[0]
-    return not (major.isdigit() and int(major) >= 3)
-
-
 def _in_view(age: float) -> bool:
     return age <= LOOKBACK if _LOOKBACK_CLOSED.get() else age < LOOKBACK
 
