@@ -12,6 +12,7 @@ The engines (render, oracle, derive, mutate, verify) look kinds up in the regist
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -184,6 +185,15 @@ class InvariantKind:
 
 
 # --- helpers the kinds share -----------------------------------------------------------------
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq}
+
+
+def compares(value: float, comparison: str, threshold: float) -> bool:
+    """``value comparison threshold`` as PromQL's filter reads it (NaN compares false)."""
+    return _COMPARE[comparison](value, threshold)
+
 
 def each_series(contract: Contract, series: tuple[Series, ...], metric: str,
                 keep: Callable[[int, float], float | None]) -> Condition:

@@ -102,7 +102,7 @@ class IncreaseAbove(base.AlertKind):
         return base.metric_labels(contract, alert.spec.metric)
 
     def holds(self, value: float, spec: IncreaseSpec) -> bool:
-        return value > spec.threshold if spec.comparison == ">" else value >= spec.threshold
+        return base.compares(value, spec.comparison, spec.threshold)
 
     def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
                   ) -> base.Condition:

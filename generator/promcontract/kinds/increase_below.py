@@ -39,7 +39,7 @@ class IncreaseBelow(base.AbsentBranch, IncreaseAbove):
                     "counter's increase is never below it, so the alert would never fire")
 
     def holds(self, value: float, spec: IncreaseSpec) -> bool:
-        return value < spec.threshold if spec.comparison == "<" else value <= spec.threshold
+        return base.compares(value, spec.comparison, spec.threshold)
 
     def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
         spec = alert.spec

@@ -63,7 +63,7 @@ class ValueAbove(base.AlertKind):
         return base.metric_labels(contract, alert.spec.metric)
 
     def holds(self, value: float, spec: base.ThresholdSpec) -> bool:
-        return value > spec.threshold if spec.comparison == ">" else value >= spec.threshold
+        return base.compares(value, spec.comparison, spec.threshold)
 
     def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
                   ) -> base.Condition:

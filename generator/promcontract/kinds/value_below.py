@@ -46,7 +46,7 @@ class ValueBelow(base.AbsentBranch, ValueAbove):
                 + ("never fire" if never else "always fire"))
 
     def holds(self, value: float, spec: base.ThresholdSpec) -> bool:
-        return value < spec.threshold if spec.comparison == "<" else value <= spec.threshold
+        return base.compares(value, spec.comparison, spec.threshold)
 
     def firing_value(self, alert: Alert, contract: Contract) -> float:
         return self.near_values(alert, contract)[0]
