@@ -49,6 +49,11 @@ class Proxy:
             seen, self._seen = self._seen, []
         return seen
 
+    def answer_instead(self, method: str, path: str) -> tuple[int, bytes] | None:
+        """A (status, body) to answer with instead of forwarding; None forwards. The hook
+        for a proxy that injects faults (tests); this one always forwards."""
+        return None
+
     def _record(self, exchange: Exchange) -> None:
         with self._lock:
             self._seen.append(exchange)
@@ -68,6 +73,13 @@ class Proxy:
                     self.send_error(413)
                     return
                 body = self.rfile.read(length) if length else b""
+                instead = proxy.answer_instead(self.command, self.path)
+                if instead is not None:
+                    self.send_response(instead[0])
+                    self.send_header("Content-Length", str(len(instead[1])))
+                    self.end_headers()
+                    self.wfile.write(instead[1])
+                    return
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() in ("content-type", "content-encoding", "accept")}
                 try:
