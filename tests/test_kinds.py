@@ -186,3 +186,27 @@ def test_a_new_kind_is_one_file(tmp_path: Path, monkeypatch) -> None:
         schema.validator.cache_clear()
         importlib.invalidate_caches()
     assert "value_twice" not in registry.alert_kinds()
+
+
+@pytest.mark.parametrize("comparison", [">", ">=", "<", "<="])
+@pytest.mark.parametrize("threshold", [-1, 0, 0.5, 1, 3, 4, 4.5, 5])
+def test_a_threshold_outside_the_domain_is_named_never_or_always(comparison, threshold) -> None:
+    """value_above / value_below on a range 0..4: the finding says "never fire" exactly when
+    no value of the domain meets the comparison, "always fire" when every value does
+    (counted over the domain, not derived from the check's own reasoning)."""
+    import operator
+
+    from promcontract.kinds.base import CheckContext
+
+    kind = kinds.alert_kind("value_above" if comparison.startswith(">") else "value_below")
+    metric = {"name": "m", "domain": {"kind": "range", "min": 0, "max": 4}}
+    said: list[str] = []
+    ctx = CheckContext({}, {"m": metric}, ("alerts", 0), lambda path, message, key=False:
+                       said.append(message))
+    kind.check_domain({"metric": "m", "threshold": threshold, "comparison": comparison},
+                      metric, ctx)
+    op = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}[comparison]
+    meets = [op(x / 100, threshold) for x in range(0, 401)]
+    expected = ("never fire" if not any(meets) else "always fire" if all(meets) else None)
+    assert [m.rsplit(": the alert would ", 1)[1] for m in said] == ([expected] if expected
+                                                                      else [])

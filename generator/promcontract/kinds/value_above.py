@@ -43,13 +43,11 @@ class ValueAbove(base.AlertKind):
         dom = base.domain_of(metric)
         threshold = float(raw["threshold"])
         comparison = raw.get("comparison", self.strict)
-        low, high = dom.low, dom.high
-        if comparison == ">" and not (low <= threshold < high):
-            never = threshold >= high
-        elif comparison == ">=" and not (low < threshold <= high):
-            never = threshold > high
-        else:
+        # a comparison is monotone over the domain: its two ends say never / always
+        ends = [base.compares(end, comparison, threshold) for end in (dom.low, dom.high)]
+        if any(ends) and not all(ends):
             return
+        never = not any(ends)
         ctx.add("threshold", f"threshold {raw['threshold']} with '{comparison}' is outside the "
                 f"domain of {metric['name']} ({dom.describe()}): the alert would "
                 + ("never fire" if never else "always fire"))

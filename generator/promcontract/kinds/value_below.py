@@ -29,22 +29,6 @@ class ValueBelow(base.AbsentBranch, ValueAbove):
         super().check(raw, ctx)
         base.check_absent_label(raw, ctx.metrics.get(raw["metric"]), ctx)
 
-    def check_domain(self, raw: dict[str, Any], metric: dict[str, Any],
-                     ctx: base.CheckContext) -> None:
-        dom = base.domain_of(metric)
-        threshold = float(raw["threshold"])
-        comparison = raw.get("comparison", self.strict)
-        low, high = dom.low, dom.high
-        if comparison == "<" and not (low < threshold <= high):
-            never = threshold <= low
-        elif comparison == "<=" and not (low <= threshold < high):
-            never = threshold < low
-        else:
-            return
-        ctx.add("threshold", f"threshold {raw['threshold']} with '{comparison}' is outside the "
-                f"domain of {metric['name']} ({dom.describe()}): the alert would "
-                + ("never fire" if never else "always fire"))
-
     def holds(self, value: float, spec: base.ThresholdSpec) -> bool:
         return base.compares(value, spec.comparison, spec.threshold)
 
