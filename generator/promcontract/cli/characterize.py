@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.runners.fileio import check_writable, write_atomic
+    from promcontract.runners.fileio import check_writable, refuse_input, write_all
     from promcontract.testgen import characterize
 
     out_dir = args.output
@@ -83,11 +83,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"ok: {len(files) // 2} group(s) in {out_dir} match {args.tpl}")
         return EXIT_OK
     os.makedirs(out_dir, exist_ok=True)
-    for path, text in files.items():
-        if _read(path) != text:
-            write_atomic(path, text)
-            say(f"wrote: {path}")
+    changed = [(path, text) for path, text in files.items() if _read(path) != text]
+    write_all(changed)  # all or none
+    for path, _ in changed:
+        say(f"wrote: {path}")
     for path in sorted(ours):
+        refuse_input(path)
         os.unlink(path)
         say(f"removed: {path} (its group is no longer in {args.tpl})")
     done = 0
@@ -110,10 +111,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read(path: str) -> str | None:
+    """An output's current text (None: missing or unreadable); never a device or FIFO."""
+    from promcontract.runners.fileio import read_text
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
+        return read_text(path, is_input=False)
+    except UserError:
         return None
 
 

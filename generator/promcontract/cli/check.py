@@ -8,6 +8,7 @@ import argparse
 import glob
 import os
 
+from promcontract import inputs
 from promcontract.cli.common import contract_options, contract_paths, load_contracts, say
 from promcontract.cli.render import report_stale
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     promtool_check = checks.RuleCheck(to_check)
     test_files = [] if args.skip_unit_tests else sorted(
         glob.glob(os.path.join(args.generated_dir, "*.test.yml")))
+    inputs.note(*test_files)  # read by promtool: --junit must not replace one
     unit_tests = checks.UnitTests(test_files)
     planned = time.monotonic()
     contracts = load_contracts(contract_paths(args.contract))

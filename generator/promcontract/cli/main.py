@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from promcontract import __version__
+from promcontract import __version__, inputs
 from promcontract.cli.common import say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 
@@ -66,9 +66,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Arguments that name files a command reads: no output of the same run may replace one
+# (``lint -o <template>`` once emptied the template it had just read).
+INPUT_ARGS = ("contract", "tpl", "config", "rules", "tests", "payload", "results", "previous",
+              "vars")
+
+
+def note_inputs(args: argparse.Namespace) -> None:
+    inputs.reset()
+    for name in INPUT_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            inputs.note(value)
+        elif isinstance(value, list):
+            inputs.note(*[v for v in value if isinstance(v, str)])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    note_inputs(args)
     try:
         return args.func(args)
     except UserError as exc:

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from promcontract import inputs
 from promcontract.cli.common import contract_options, contract_paths, load_contracts, say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 
@@ -111,6 +112,7 @@ def _contract_report(args: argparse.Namespace, progress):  # noqa: ANN001, ANN20
             if not os.path.isfile(path):
                 raise UserError(f"{path}: file not found; run make rules (promcontract render) "
                                 "first")
+        inputs.note(rule_path, test_path)  # read by promtool: no --junit may replace them
         rules.append(rule_path)
         tests.append(test_path)
         hints[os.path.realpath(rule_path)] = mutate.contract_hints(contract)

@@ -71,6 +71,7 @@ def run_format(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from promcontract.render import plan  # imports are lazy: verify/push start faster
+    from promcontract.runners.fileio import locked
 
     if args.format != "template":
         if args.check:
@@ -80,25 +81,23 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("-o/--namespace/--name/--label apply to --format prometheusrule, "
                         "rulefile, mimir or docs")
     contracts = load_contracts(contract_paths(args.contract))
-    notes: list[str] = []
-    splice_notes: list[str] = []
-    outputs = plan.plan_outputs(contracts, args.tpl, args.generated_dir, notes=notes,
-                                splice_notes=splice_notes)
-    for note in notes + [n for n in splice_notes if ": warning: " in n]:
-        say(note)
     if args.check:
-        return report_stale(outputs)
-    if any(o.stale for o in outputs):
-        plan.check_outputs_writable(outputs)
-        # Never write what `check` would reject: `make rules && terragrunt apply` ships it.
-        problems = plan.prewrite_problems(outputs, args.tpl)
-        if problems:
-            for problem in problems:
-                say(str(problem))
-            say(f"render: nothing written: the result would fail promcontract check "
-                f"({len(problems)} problem(s) above)")
-            return EXIT_CHECK_FAILED
-    written = plan.write_outputs(outputs)
+        return report_stale(_plan(args, contracts)[0])
+    # Read, splice and write the template under one lock: two renders adding different
+    # contracts at once must both land (the second reads what the first wrote).
+    with locked(args.tpl):
+        outputs, splice_notes = _plan(args, contracts)
+        if any(o.stale for o in outputs):
+            plan.check_outputs_writable(outputs)
+            # Never write what `check` would reject: `make rules && terragrunt apply` ships it.
+            problems = plan.prewrite_problems(outputs, args.tpl, contracts)
+            if problems:
+                for problem in problems:
+                    say(str(problem))
+                say(f"render: nothing written: the result would fail promcontract check "
+                    f"({len(problems)} problem(s) above)")
+                return EXIT_CHECK_FAILED
+        written = plan.write_outputs(outputs)
     if outputs[0] in written:
         for note in splice_notes:
             if ": warning: " not in note:
@@ -107,6 +106,18 @@ def run(args: argparse.Namespace) -> int:
         state = "wrote" if output in written else "unchanged"
         print(f"{state}: {output.path}")
     return EXIT_OK
+
+
+def _plan(args: argparse.Namespace, contracts: list) -> tuple[list[Output], list[str]]:
+    from promcontract.render import plan
+
+    notes: list[str] = []
+    splice_notes: list[str] = []
+    outputs = plan.plan_outputs(contracts, args.tpl, args.generated_dir, notes=notes,
+                                splice_notes=splice_notes)
+    for note in notes + [n for n in splice_notes if ": warning: " in n]:
+        say(note)
+    return outputs, splice_notes
 
 
 def report_stale(outputs: list[Output], tell: Callable[[str], None] = say) -> int:

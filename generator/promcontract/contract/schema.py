@@ -144,7 +144,9 @@ def schema() -> dict[str, Any]:
         "required": ["contract", "group", "push", "metrics", "alerts"],
         "properties": {
             "contract": {"description": "Short identifier of the contract; names generated "
-                                        "files.", "type": "string",
+                                        "files (at most 63 characters, so every generated "
+                                        "file name fits a file system's name limit).",
+                         "type": "string", "maxLength": 63,
                          "pattern": "^[a-z0-9][a-z0-9_-]*$"},
             "group": {"description": "Name of the Prometheus rule group rendered from this "
                                      "contract.", "type": "string", "minLength": 1,

@@ -63,6 +63,7 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
         parse_duration(data["push"]["cadence"])
     except ValueError as exc:
         add(("push", "cadence"), str(exc))
+    _check_group_name(data["group"], add)
 
     metrics = _check_metrics(data, add)
     inv_names: set[str] = set()
@@ -111,6 +112,20 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
             _check_annotation_labels(alert, data, base, add)
     problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0))
     return problems
+
+
+def _check_group_name(group: str, add) -> None:  # noqa: ANN001
+    """The group name is written into marker comments and found again by them: spaces at
+    its ends would not survive the marker line's reading, and marker text inside it would make
+    the template's markers ambiguous."""
+    if group != group.strip():
+        add(("group",), f"group name {group!r} starts or ends with whitespace; the template's "
+            "marker lines could not find it again")
+    if "promcontract" in group.lower() or group.lstrip().startswith("#"):
+        add(("group",), f"group name {group!r} holds marker text ('promcontract' or a leading "
+            "'#'); it would be read as a marker in the template")
+    if any(ord(ch) < 0x20 or ch in "\x7f\x85\u2028\u2029" for ch in group):
+        add(("group",), f"group name {group!r} holds a control character or line break")
 
 
 def _check_metrics(data: dict[str, Any], add) -> dict[str, dict[str, Any]]:  # noqa: ANN001

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from promcontract import inputs
 from promcontract.problems import Location, Problem, UserError
 
 # The C loader is ~10x faster; both are "safe" (no arbitrary object construction).
@@ -196,20 +198,59 @@ def nul_problem(text: str, file: str) -> Problem | None:
     return Problem(offset_location(text, file, index), "NUL byte in a text file")
 
 
-def read_text(path: str) -> str:
-    """Read a UTF-8 text file; unreadable or non-UTF-8 input is a located user error."""
+# The largest file promcontract reads (templates, contracts, payloads, results): a real
+# 4,945-line values file is ~0.2 MB; a file many times that is a mistake (a log, a device, a
+# disk image) and reading it whole would only exhaust memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def limit_text(limit: int | None = None) -> str:
+    limit = MAX_FILE_BYTES if limit is None else limit
+    return f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit}-byte"
+
+
+def read_bytes_capped(handle, limit: int | None = None) -> bytes | None:  # noqa: ANN001
+    """At most ``limit`` bytes from a binary stream; None when there are more."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    data = handle.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def read_text(path: str, *, is_input: bool = True) -> str:
+    """Read a UTF-8 text file; unreadable or non-UTF-8 input is a located user error.
+
+    Only a regular file of at most ``MAX_FILE_BYTES`` is read: ``/dev/zero`` or a FIFO would
+    hold the run forever (a FIFO's open() blocks until a writer comes), an endless or huge
+    file would exhaust memory. Every file read is noted as an input (``inputs``), so no output
+    of the same run replaces it, unless ``is_input`` is false (an output's old content, read
+    to compare).
+    """
     try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "Is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(Problem(Location(path), "is not a regular file (a device, FIFO or "
+                                    "socket); expected a file"))
+        if st.st_size > MAX_FILE_BYTES:
+            raise UserError(Problem(Location(path), f"file is {st.st_size} bytes, over the "
+                                    f"{limit_text()} limit; not read"))
         # Permission bits count even for root, who can read anything: "unreadable" means it.
-        if os.path.isfile(path) and os.stat(path).st_mode & 0o444 == 0:
+        if st.st_mode & 0o444 == 0:
             raise PermissionError(13, "Permission denied")
         with open(path, "rb") as handle:
-            raw = handle.read()
+            raw = read_bytes_capped(handle)
+        if raw is None:  # it grew while we read it
+            raise UserError(Problem(Location(path), f"file is over the {limit_text()} limit; "
+                                    "not read"))
     except FileNotFoundError:
         raise UserError(Problem(Location(path), "file not found")) from None
     except IsADirectoryError:
         raise UserError(Problem(Location(path), "is a directory, expected a file")) from None
     except OSError as exc:
         raise UserError(Problem(Location(path), f"cannot read: {exc.strerror}")) from None
+    if is_input:
+        inputs.note(path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

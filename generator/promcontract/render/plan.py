@@ -16,7 +16,7 @@ from promcontract.render import splice, tfescape
 from promcontract.render.splice import template_rules_text
 from promcontract.render.writers import Dirs, per_contract
 from promcontract.runners.checks import RuleCheck
-from promcontract.runners.fileio import check_writable, read_template, read_text, write_atomic
+from promcontract.runners.fileio import check_writable, read_template, read_text, write_all
 
 GENERATED_DIR = Dirs.generated
 DOCS_DIR = Dirs.docs
@@ -110,12 +110,17 @@ def _check_directory(path: str, what: str) -> None:
                                 f"({path})"))
 
 
-def prewrite_problems(outputs: list[Output], tpl_path: str) -> list[Problem]:
-    """Why the new texts must not be written: they would fail `check` (Terraform template
-    syntax of the template; promtool check rules on its whole alerting_rules.yml and on the
-    standalone rule files)."""
+def prewrite_problems(outputs: list[Output], tpl_path: str,
+                      contracts: list[Contract] | None = None) -> list[Problem]:
+    """Why the new texts must not be written: they would fail `check` (the template's
+    structure for every contract's group and its Terraform template syntax, the same audit
+    `check` runs; promtool check rules on its whole alerting_rules.yml and on the standalone
+    rule files)."""
     template = next(o for o in outputs if o.path == tpl_path)
-    problems = terraform_problems(template.new, tpl_path)
+    if contracts is not None:
+        problems = template_problems(template.new, contracts, tpl_path)
+    else:
+        problems = terraform_problems(template.new, tpl_path)
     rules_text, offset = template_rules_text(template.new, tpl_path)
     texts = [(rules_text, tpl_path, offset)] + [
         (o.new, o.path, 0) for o in outputs if o.path.endswith(".rules.yml")]
@@ -125,31 +130,48 @@ def prewrite_problems(outputs: list[Output], tpl_path: str) -> list[Problem]:
 def _read_optional(path: str) -> str | None:
     if not os.path.exists(path):
         return None
-    return read_text(path)
+    return read_text(path, is_input=False)  # an output's old text, compared, then replaced
 
 
 def check_outputs_writable(outputs: list[Output]) -> None:
-    """Fail (``UserError``) before any work or write when a stale output cannot be written."""
+    """Fail (``UserError``) before any work or write when a stale output cannot be written,
+    or when an output other than the template is an input (a contract, the template)."""
     for output in outputs:
         if not output.stale:
             continue
         directory = os.path.dirname(output.path) or "."
         if os.path.isdir(directory):
-            check_writable(output.path)
+            check_writable(output.path, replaces_input=output is outputs[0])
         else:
             _check_directory(directory, output.path)
 
 
 def write_outputs(outputs: list[Output]) -> list[Output]:
-    """Write the stale outputs (only those); returns what was written."""
+    """Write the stale outputs (only those), all or none; returns what was written.
+
+    The first output is the template, which render reads and rewrites; any other output
+    that is the same file as an input (a contract, the template) is refused."""
     stale = [o for o in outputs if o.stale]
     check_outputs_writable(outputs)  # fail before writing anything
-    for output in stale:
-        directory = os.path.dirname(output.path) or "."
-        if not os.path.isdir(directory):
-            os.makedirs(directory, exist_ok=True)
-    for output in stale:
-        write_atomic(output.path, output.new)
+    made: list[str] = []
+    try:
+        for output in stale:
+            directory = os.path.dirname(output.path) or "."
+            if not os.path.isdir(directory):
+                os.makedirs(directory)
+                made.append(directory)
+        write_all([(o.path, o.new) for o in stale], replaces_input={outputs[0].path})
+    except BaseException as exc:
+        for directory in reversed(made):  # nothing half-made either
+            try:
+                os.removedirs(directory)
+            except OSError:
+                pass
+        if isinstance(exc, OSError):
+            raise UserError(Problem(Location(made[-1] if made else "."), f"cannot create "
+                                    f"the directory: {exc.strerror}; nothing was written")
+                            ) from None
+        raise
     return stale
 
 
