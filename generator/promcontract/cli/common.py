@@ -84,3 +84,23 @@ def contract_options(p: argparse.ArgumentParser) -> None:
                    help=f"Helm values template to splice into (default: {DEFAULT_TPL})")
     p.add_argument("--generated-dir", default=GENERATED_DIR, metavar="DIR",
                    help="where standalone rule files go (default: %(default)s)")
+
+
+def network_options(p: argparse.ArgumentParser) -> None:
+    """``--timeout`` and ``--max-bytes``: every command that talks HTTP has both."""
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds the command's whole network time may take: every request, "
+                        "answer, retry and backoff together (default: 10)")
+    p.add_argument("--max-bytes", type=int, default=64 * 1024 * 1024, metavar="N",
+                   help="largest answer read from a server, in bytes (default: 64 MiB)")
+
+
+def network_policy(args: argparse.Namespace, **retry: float):  # noqa: ANN201
+    """The started RetryPolicy of ``network_options`` (and ``retry``: attempts, backoff_s);
+    its clock runs from here, so ``--timeout`` bounds everything after."""
+    from promcontract.payload import gateway
+
+    policy = gateway.RetryPolicy(timeout_s=args.timeout, max_bytes=args.max_bytes, **retry)
+    if policy.problems():
+        raise UserError(policy.problems()[0])
+    return policy.started()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from promcontract.cli.common import DEFAULT_TPL, say
+from promcontract.cli.common import DEFAULT_TPL, network_options, network_policy, say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 
 HELP = ("Write a contract from a hand-written alert group of the template: alerts recognised "
@@ -32,6 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     source.add_argument("--payload", metavar="FILE",
                         help="a payload (or a gateway's /metrics) giving types, HELP, labels")
     source.add_argument("--gateway", metavar="URL", help="read them from a live Pushgateway")
+    network_options(p)
     p.add_argument("--cadence", default="5m", metavar="D",
                    help="how often the job pushes (default: 5m)")
     p.add_argument("--check", action="store_true",
@@ -52,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
 
         gateway.check_url(args.gateway)
         try:
-            payload = gateway.fetch_metrics(args.gateway)
+            payload = gateway.fetch_metrics(args.gateway, network_policy(args))
         except gateway.GatewayError as exc:
-            raise UserError(f"{args.gateway}: cannot read /metrics: {exc}") from None
+            raise UserError(f"{gateway.redact(args.gateway)}: cannot read /metrics: {exc}"
+                            ) from None
     result = imports.import_group(args.tpl, tpl_text, args.group, args.job, payload,
                                   args.cadence)
     slug = result.contract["contract"]

@@ -6,7 +6,13 @@ import argparse
 import math
 import sys
 
-from promcontract.cli.common import one_contract, pushable, say
+from promcontract.cli.common import (
+    network_options,
+    network_policy,
+    one_contract,
+    pushable,
+    say,
+)
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 
 HELP = ("Reference pusher: read terraform plan results ('<stack> <exit code>' per line), "
@@ -27,9 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--attempts", type=int, default=4, help="tries per request (default: 4)")
     p.add_argument("--backoff", type=float, default=0.25,
                    help="first retry delay in seconds, doubled each time (default: 0.25)")
-    p.add_argument("--timeout", type=float, default=10.0,
-                   help="seconds one whole HTTP exchange may take, answer included "
-                        "(default: 10)")
+    network_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,10 +47,7 @@ def run(args: argparse.Namespace) -> int:
                         "without a gateway)")
     if args.gateway is not None:
         gateway.check_url(args.gateway)
-    policy = gateway.RetryPolicy(attempts=args.attempts, backoff_s=args.backoff,
-                                 timeout_s=args.timeout)
-    if policy.problems():
-        raise UserError(policy.problems()[0])
+    policy = network_policy(args, attempts=args.attempts, backoff_s=args.backoff)
     if args.now is not None and not (math.isfinite(args.now) and args.now >= 0):
         raise UserError(f"--now must be unix seconds (a finite number >= 0), got {args.now}")
     contract = one_contract(args.contract, pushable).with_job(args.job)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from promcontract.cli.common import one_contract, pushable, say
+from promcontract.cli.common import network_options, network_policy, one_contract, pushable, say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 
 if TYPE_CHECKING:
@@ -27,8 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gateway", metavar="URL", help="verify the group a Pushgateway holds")
     p.add_argument("--job", metavar="J", help="job of the group (default: the contract's)")
     p.add_argument("--no-lint", action="store_true", help="skip promtool check metrics")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                   help="seconds the whole read of the gateway may take (default: 10)")
+    network_options(p)
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show lint findings accepted by the contract, with their reasons")
 
@@ -51,12 +49,9 @@ def run(args: argparse.Namespace) -> int:
         if args.payload:
             raise UserError("give a payload file or --gateway, not both")
         gateway.check_url(args.gateway)
-        if not (args.timeout > 0 and math.isfinite(args.timeout)):
-            raise UserError(f"--timeout must be a positive number of seconds, got "
-                            f"{args.timeout}")
+        policy = network_policy(args)
         contract = one_contract(args.contract, (lambda c: c.job == args.job) if args.job
                                 else pushable).with_job(args.job)
-        policy = gateway.RetryPolicy(timeout_s=args.timeout)
         try:
             report = verify.verify_gateway(contract, args.gateway, lint=not args.no_lint,
                                            policy=policy)
@@ -65,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         source = args.payload or "-"
         if source == "-":
-            data = sys.stdin.buffer.read()
+            from promcontract.contract.yamlsource import limit_text, read_bytes_capped
+
+            data = read_bytes_capped(sys.stdin.buffer)
+            if data is None:
+                raise UserError(f"-: payload is over the {limit_text()} limit; not read")
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -14,10 +14,17 @@ import base64
 import time
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from promcontract.payload import text004
-from promcontract.runners.http import Deadline, check_url, exchange
+from promcontract.runners.http import (
+    MAX_BODY_BYTES,
+    Deadline,
+    TooLarge,
+    check_url,
+    exchange,
+    redact,
+)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Families the gateway adds to every group itself (not part of any push).
@@ -30,9 +37,21 @@ class GatewayError(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a command talks to the gateway. ``timeout_s`` bounds the command's whole network
+    time, every exchange, retry and backoff included, from ``started()`` on (a server
+    trickling a byte every few seconds once held a 3 s --timeout for 14.5 s, one timeout per
+    attempt); ``max_bytes`` caps each answer."""
+
     attempts: int = 4
     backoff_s: float = 0.25  # doubled after each failed attempt
-    timeout_s: float = 10.0  # for each whole exchange (request and complete answer)
+    timeout_s: float = 10.0  # the whole command's network time
+    max_bytes: int = MAX_BODY_BYTES
+    until: float | None = None  # time.monotonic() deadline, set by started()
+
+    def started(self) -> RetryPolicy:
+        """This policy with its clock running: every request made with it shares one
+        deadline."""
+        return replace(self, until=time.monotonic() + self.timeout_s)
 
     def problems(self) -> list[str]:
         """What is wrong with these numbers, as the command line names them."""
@@ -43,6 +62,8 @@ class RetryPolicy:
             out.append(f"--attempts must be at least 1, got {self.attempts}")
         if not (math.isfinite(self.timeout_s) and self.timeout_s > 0):
             out.append(f"--timeout must be a positive number of seconds, got {self.timeout_s}")
+        if self.max_bytes < 1:
+            out.append(f"--max-bytes must be at least 1, got {self.max_bytes}")
         if not (math.isfinite(self.backoff_s) and self.backoff_s >= 0):
             out.append(f"--backoff must be zero or a positive number of seconds, got "
                        f"{self.backoff_s}")
@@ -70,12 +91,24 @@ def _request(method: str, url: str, body: bytes | None, policy: RetryPolicy,
              sleep: Callable[[float], None] = time.sleep) -> tuple[int, bytes]:
     delay = policy.backoff_s
     last = ""
+    shown = redact(url)
+    until = policy.until if policy.until is not None else time.monotonic() + policy.timeout_s
     headers = {"Content-Type": CONTENT_TYPE} if body is not None else {}
-    for attempt in range(1, policy.attempts + 1):
+    attempt = 0
+    while attempt < policy.attempts:
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            last = f"timeout: --timeout of {policy.timeout_s:g}s used up" + (
+                f" (last: {last})" if last else "")
+            break
+        attempt += 1
         try:
-            status, data = exchange(method, url, body, policy.timeout_s, headers)
-        except Deadline as exc:
-            last = f"timeout: {exc}"
+            status, data = exchange(method, url, body, remaining, headers, policy.max_bytes)
+        except Deadline:
+            last = f"timeout: no complete answer within the --timeout of {policy.timeout_s:g}s"
+            break
+        except TooLarge as exc:
+            raise GatewayError(f"{method} {shown}: {exc}") from None
         except (OSError, ValueError) as exc:  # refused, reset, DNS, TLS, a bad status line
             last = f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # http.client protocol errors (BadStatusLine, ...)
@@ -85,13 +118,13 @@ def _request(method: str, url: str, body: bytes | None, policy: RetryPolicy,
                 return status, data
             detail = data.decode("utf-8", "replace").strip()
             if status < 500:
-                raise GatewayError(f"{method} {url}: HTTP {status}: {detail[:300]}")
+                raise GatewayError(f"{method} {shown}: HTTP {status}: {detail[:300]}")
             last = f"HTTP {status}: {detail[:200]}"
         if attempt < policy.attempts:
-            sleep(delay)
+            sleep(max(0.0, min(delay, until - time.monotonic())))
             delay *= 2
-    raise GatewayError(f"{method} {url} failed after {policy.attempts} attempt"
-                       f"{'s' if policy.attempts != 1 else ''}: {last}")
+    raise GatewayError(f"{method} {shown} failed after {attempt} attempt"
+                       f"{'s' if attempt != 1 else ''}: {last}")
 
 
 def fetch_metrics(base_url: str, policy: RetryPolicy = DEFAULT_POLICY) -> str:
@@ -127,5 +160,6 @@ def select_group(parsed: text004.Parsed, grouping_key: tuple[tuple[str, str], ..
 
 
 __all__ = ["CONTENT_TYPE", "GATEWAY_FAMILIES", "GatewayError", "RetryPolicy", "DEFAULT_POLICY",
+           "MAX_BODY_BYTES", "TooLarge", "redact",
            "Deadline", "check_url", "exchange", "group_path", "fetch_metrics", "put_group",
            "delete_group", "select_group"]

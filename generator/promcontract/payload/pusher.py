@@ -192,7 +192,7 @@ def push(contract: Contract, results_text: str, results_source: str, base_url: s
         gateway.put_group(base_url, contract.grouping_key, payload, policy)
     except gateway.GatewayError as exc:
         raise PushFailed(f"push failed; the gateway keeps its previous group: {exc}") from None
-    log(f"pushed {len(states)} stacks to {base_url} (one PUT)")
+    log(f"pushed {len(states)} stacks to {gateway.redact(base_url)} (one PUT)")
     return PushOutcome(payload, states, True)
 
 

@@ -217,7 +217,7 @@ def verify_gateway(contract: Contract, base_url: str, *, lint: bool = True,
     grouping key, plus the gateway's own verdict on the last push."""
     from promcontract.payload import gateway  # http.client is slow to import; payloads skip it
 
-    source = base_url.rstrip("/") + "/metrics"
+    source = gateway.redact(base_url.rstrip("/") + "/metrics")
     text = gateway.fetch_metrics(base_url, policy or gateway.DEFAULT_POLICY)
     whole = text004.parse(text, source)
     group = gateway.select_group(whole, contract.grouping_key)

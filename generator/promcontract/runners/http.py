@@ -14,27 +14,51 @@ def check_url(url: str, what: str = "--gateway") -> str:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UserError(f"{what} {url!r} is not a valid URL ({exc})") from None
+        raise UserError(f"{what} {redact(url)!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError(f"{what} {url!r} is not an http(s) URL with a host "
+        raise UserError(f"{what} {redact(url)!r} is not an http(s) URL with a host "
                         "(expected e.g. http://pushgateway:9091)")
     if port == 0:
-        raise UserError(f"{what} {url!r}: port 0 is not a port")
+        raise UserError(f"{what} {redact(url)!r}: port 0 is not a port")
     return url
+
+
+def redact(url: str) -> str:
+    """``url`` with any user:password replaced by ``***``: credentials in a URL never appear
+    in a message."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>" if "@" in url else url
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
+# The most an answer may hold: the largest real Pushgateway /metrics seen is a few MB; a
+# server streaming without end would otherwise grow the process until the kernel kills it.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class Deadline(Exception):
     pass
 
 
+class TooLarge(Exception):
+    pass
+
+
 def exchange(method: str, url: str, body: bytes | None, timeout_s: float,
-             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    """One HTTP request and its whole answer within ``timeout_s`` in total.
+             headers: dict[str, str] | None = None,
+             max_bytes: int = MAX_BODY_BYTES) -> tuple[int, bytes]:
+    """One HTTP request and its whole answer within ``timeout_s`` in total, the answer at
+    most ``max_bytes`` long (``TooLarge`` past that, read no further).
 
     A socket timeout bounds each read, not the exchange: a server that trickles a byte every
     few seconds would hold a request forever. The request runs in a worker thread; when the
     deadline passes its connection is shut down under it (its read returns at once) and
-    ``Deadline`` is raised.
+    ``Deadline`` is raised. User and password in the URL are sent as HTTP basic auth.
     """
     import http.client
     import socket
@@ -47,12 +71,24 @@ def exchange(method: str, url: str, body: bytes | None, timeout_s: float,
     if parts.query:
         path += "?" + parts.query
     outcome: dict[str, object] = {}
+    headers = dict(headers or {})
+    if parts.username is not None and "Authorization" not in headers:
+        import base64
+
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
 
     def work() -> None:
         try:
-            conn.request(method, path, body=body, headers=headers or {})
+            conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
-            outcome["answer"] = (resp.status, resp.read())
+            data = resp.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise TooLarge(f"answer longer than {max_bytes} bytes (the --max-bytes cap); "
+                               "not read further")
+            outcome["answer"] = (resp.status, data)
         except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = exc
 
