@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -152,11 +153,72 @@ def test_bad_command_line_values(args, message, cli, monkeypatch, tmp_path: Path
     assert result.err_lines[0].startswith(f"promcontract: {message}"), result.err
 
 
-def test_promtool_that_says_nothing(workspace: Path, cli, monkeypatch) -> None:
-    monkeypatch.setenv("PROMTOOL", "/bin/false")
+@pytest.mark.parametrize("fake", ["/bin/false", "/bin/true"])
+def test_a_binary_that_is_not_promtool_is_refused(fake: str, workspace: Path, cli,
+                                                  monkeypatch) -> None:
+    """/bin/true as $PROMTOOL once made check say "pass promtool check rules"."""
+    monkeypatch.setenv("PROMTOOL", fake)
     result = cli("check")
     assert result.code == 2
-    assert "promtool (/bin/false) failed with no output (exit 1)" in result.err
+    assert f"{fake} --version does not answer as promtool does" in result.err
+    assert "pass" not in result.out
+
+
+def test_a_binary_that_is_not_amtool_is_refused(workspace: Path, cli, monkeypatch) -> None:
+    from promcontract.runners import amtool
+
+    amtool.version.cache_clear()
+    monkeypatch.setenv("AMTOOL", "/bin/true")
+    result = cli("lint")
+    amtool.version.cache_clear()
+    assert result.code == 2, result.out + result.err
+    assert "/bin/true --version does not answer as amtool does" in result.err
+
+
+def test_promtool_that_says_nothing(workspace: Path, cli, monkeypatch, tmp_path: Path,
+                                    promtool_bin: str) -> None:
+    fake = tmp_path / "promtool"
+    fake.write_text(f'#!/bin/sh\n[ "$1" = --version ] && exec {promtool_bin} --version\n'
+                    "exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PROMTOOL", str(fake))
+    result = cli("check")
+    assert result.code == 2
+    assert f"promtool ({fake}) failed with no output (exit 1)" in result.err
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("hangs_on", ["--version", "check"])
+def test_a_promtool_that_hangs_is_killed_with_its_children(
+        hangs_on: str, workspace: Path, cli, monkeypatch, tmp_path: Path,
+        promtool_bin: str) -> None:
+    """A wrapper whose child sleeps keeps the pipes open after the wrapper is killed: render
+    once hung well past its timeout. The whole process group goes."""
+    from promcontract.runners import promtool
+
+    fake = tmp_path / "promtool"
+    version = "sleep 600" if hangs_on == "--version" else f"exec {promtool_bin} --version"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = --version ]; then {version}; fi\n'
+                    "sleep 600\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PROMTOOL", str(fake))
+    monkeypatch.setattr(promtool, "TIMEOUT_S", 1.0)
+    monkeypatch.setattr(promtool, "VERSION_TIMEOUT_S", 1.0)
+    promtool.version.cache_clear()
+    contract = workspace / "rules" / "drift.contract.yaml"
+    contract.write_text(contract.read_text().replace("threshold: 10", "threshold: 11", 1))
+    started = time.monotonic()
+    result = cli("render")
+    took = time.monotonic() - started
+    promtool.version.cache_clear()
+    assert result.code == 2, result.err
+    if hangs_on == "--version":
+        assert "--version did not answer within 1s" in result.err
+    else:
+        assert "timed out after" in result.err
+    assert took < 15
+    leftover = subprocess.run(["pgrep", "-f", f"{fake}"], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", leftover.stdout
 
 
 # --- HTTP: every exchange has a total deadline ------------------------------------------------
@@ -410,7 +472,7 @@ def test_every_binary_is_found_by_one_rule(tmp_path: Path, monkeypatch, env, nam
 
     tool = tmp_path / "bin" / names[-1]
     tool.parent.mkdir()
-    tool.write_text("#!/bin/sh\n")
+    tool.write_text(f"#!/bin/sh\necho '{names[0]}, version 9.9.9'\n")  # answers --version
     monkeypatch.setenv("PATH", str(tool.parent))
     monkeypatch.delenv(env, raising=False)
     with pytest.raises(ToolMissing, match=f": {names[0]} not found on PATH; install Debian's"):

@@ -3,10 +3,12 @@ a deadline, a clear error when it is missing."""
 
 from __future__ import annotations
 
+import functools
+import re
 import subprocess
 
 from promcontract.problems import ToolMissing
-from promcontract.runners import binaries
+from promcontract.runners import binaries, process
 
 TIMEOUT_S = 60.0
 INSTALL_HINT = ("install Debian's 'prometheus-alertmanager' package (apt-get install "
@@ -14,19 +16,48 @@ INSTALL_HINT = ("install Debian's 'prometheus-alertmanager' package (apt-get ins
                 "alertmanager-config lint check in .promcontract.yaml")
 
 
+VERSION_TIMEOUT_S = 10.0
+
+
 def find() -> str:
-    return binaries.find(("amtool",), "AMTOOL", INSTALL_HINT)
+    """The amtool to run, once checked to answer ``--version`` as amtool does."""
+    exe = binaries.find(("amtool",), "AMTOOL", INSTALL_HINT)
+    version(exe)
+    return exe
+
+
+@functools.lru_cache(maxsize=8)
+def version(exe: str) -> str:
+    try:
+        code, out, err = process.run_bounded([exe, "--version"], timeout=VERSION_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ToolMissing(f"{exe} --version did not answer within {VERSION_TIMEOUT_S:g}s: "
+                          f"not amtool? {INSTALL_HINT}") from None
+    except OSError as exc:
+        raise ToolMissing(f"cannot run amtool at {exe}: {exc.strerror}; {INSTALL_HINT}") \
+            from None
+    match = re.match(r"amtool, version (\S+)", (out + err).strip())
+    if code != 0 or not match:
+        raise ToolMissing(f"{exe} --version does not answer as amtool does "
+                          f"({(out + err).strip()[:60]!r}, exit {code}); {INSTALL_HINT}")
+    return match.group(1)
+
+
+def run(args: list[str], timeout: float = TIMEOUT_S) -> tuple[int, str]:
+    """``amtool ARGS``: exit code and what it said (stdout and stderr), within ``timeout``
+    (the whole process group is killed then: exit 2, "amtool ... timed out")."""
+    exe = find()
+    try:
+        code, out, err = process.run_bounded([exe, *args], timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolMissing(f"amtool {' '.join(args[:2])} timed out after {timeout:.0f} s") \
+            from None
+    except OSError as exc:
+        raise ToolMissing(f"cannot run amtool at {exe}: {exc.strerror}; {INSTALL_HINT}") \
+            from None
+    return code, (out + err).strip()
 
 
 def check_config(path: str) -> tuple[int, str]:
     """``amtool check-config PATH``: exit code and what it said (stdout and stderr)."""
-    exe = find()
-    try:
-        proc = subprocess.run([exe, "check-config", path], capture_output=True, text=True,
-                              timeout=TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise ToolMissing(f"amtool check-config timed out after {TIMEOUT_S:.0f}s") from None
-    except OSError as exc:
-        raise ToolMissing(f"cannot run amtool at {exe}: {exc.strerror}; {INSTALL_HINT}") \
-            from None
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
+    return run(["check-config", path])

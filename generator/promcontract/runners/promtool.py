@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from promcontract.problems import ToolMissing
-from promcontract.runners import binaries
+from promcontract.runners import binaries, process
 
 TIMEOUT_S = 120.0
 INSTALL_HINT = ("install Debian's 'prometheus' package (apt-get install prometheus) or set "
@@ -32,35 +32,57 @@ class Result:
         return (self.stdout + self.stderr).strip()
 
 
+# How long ``promtool --version`` may take: it answers in milliseconds.
+VERSION_TIMEOUT_S = 10.0
+
+
 def find() -> str:
-    return binaries.find(("promtool",), "PROMTOOL", INSTALL_HINT)
+    """The promtool to run, once checked to be one: ``/bin/true`` as $PROMTOOL once made
+    `check` report "pass promtool check rules" for rules it never read."""
+    exe = binaries.find(("promtool",), "PROMTOOL", INSTALL_HINT)
+    version(exe)
+    return exe
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def version(binary: str | None = None) -> str:
-    result = run(["--version"], binary=binary)
-    match = re.match(r"promtool, version (\S+)", result.output)
-    if not match:
-        raise ToolMissing(f"{binary or find()} --version does not answer as promtool does "
-                          f"({result.output[:60]!r}); {INSTALL_HINT}")
+    """The version ``binary`` (default: ``find()``) reports; ``ToolMissing`` unless it
+    answers ``--version`` as promtool does."""
+    exe = binary or find()
+    try:
+        code, out, err = process.run_bounded([exe, "--version"], timeout=VERSION_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ToolMissing(f"{exe} --version did not answer within {VERSION_TIMEOUT_S:g}s: "
+                          f"not promtool? {INSTALL_HINT}") from None
+    except OSError as exc:
+        raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; {INSTALL_HINT}") \
+            from None
+    match = re.match(r"promtool, version (\S+)", (out + err).strip())
+    if code != 0 or not match:
+        raise ToolMissing(f"{exe} --version does not answer as promtool does "
+                          f"({(out + err).strip()[:60]!r}, exit {code}); {INSTALL_HINT}")
     return match.group(1)
 
 
 def run(args: list[str], *, stdin: str | None = None, binary: str | None = None,
-        timeout: float = TIMEOUT_S, merge: bool = False) -> Result:
+        timeout: float | None = None, merge: bool = False) -> Result:
     """``merge``: stderr into stdout, in the order promtool wrote them (``test rules`` names
-    each file on stdout and its failures on stderr)."""
+    each file on stdout and its failures on stderr). The whole process group is killed on
+    a timeout (exit 2, "promtool ... timed out after N s")."""
     exe = binary or find()
+    timeout = TIMEOUT_S if timeout is None else timeout
     try:
-        proc = subprocess.run([exe, *args], input=stdin, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT if merge else subprocess.PIPE,
-                              text=True, timeout=timeout, check=False)
+        code, out, err = process.run_bounded([exe, *args], stdin=stdin, timeout=timeout,
+                                             merge=merge)
     except FileNotFoundError:
         raise ToolMissing(f"promtool not found at {exe}; {INSTALL_HINT}") from None
-    except subprocess.TimeoutExpired:
-        raise ToolMissing(f"promtool {' '.join(args[:2])} timed out after {timeout:.0f}s") \
+    except OSError as exc:
+        raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; {INSTALL_HINT}") \
             from None
-    return _checked(exe, args, Result(proc.returncode, proc.stdout, proc.stderr or ""))
+    except subprocess.TimeoutExpired:
+        raise ToolMissing(f"promtool {' '.join(args[:2])} timed out after {timeout:.0f} s") \
+            from None
+    return _checked(exe, args, Result(code, out, err))
 
 
 def _checked(exe: str, args: list[str], result: Result) -> Result:
@@ -83,11 +105,12 @@ class Running:
 
     def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None,
                  stdin_file: str | None = None, merge: bool = False,
-                 timeout: float = TIMEOUT_S):
+                 timeout: float | None = None):
         import threading
         import time
 
         exe = binary or find()
+        timeout = TIMEOUT_S if timeout is None else timeout
         self.args = args
         self.exe = exe
         self.timeout = timeout
@@ -107,7 +130,7 @@ class Running:
             self._proc = subprocess.Popen(
                 [exe, *args], stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT if merge else subprocess.PIPE, text=True,
-                stdin=source, env=env)
+                stdin=source, env=env, start_new_session=True)
         except OSError as exc:
             raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; "
                               f"{INSTALL_HINT}") from None
@@ -120,9 +143,13 @@ class Running:
             try:
                 self._output = self._proc.communicate(stdin, timeout=timeout)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.communicate()
+                process.kill_group(self._proc)
+                try:
+                    self._proc.communicate(timeout=5)
+                except (subprocess.TimeoutExpired, ValueError, OSError):
+                    pass
             finally:
+                process.kill_group(self._proc)  # what it left running in its group
                 self.ended = time.monotonic()
         self._thread = threading.Thread(target=collect, daemon=True)
         self._thread.start()
@@ -138,9 +165,9 @@ class Running:
         timeout = self.timeout if timeout is None else timeout
         self._thread.join(timeout)
         if self._thread.is_alive() or self._output is None:
-            self._proc.kill()
+            process.kill_group(self._proc)
             raise ToolMissing(f"promtool {' '.join(self.args[:2])} timed out after "
-                              f"{timeout:.0f}s")
+                              f"{timeout:.0f} s")
         out, err = self._output
         return _checked(self.exe, self.args, Result(self._proc.returncode, out, err or ""))
 
