@@ -14,6 +14,7 @@ import argparse
 import base64
 import math
 import os
+import re
 import sys
 import time
 import urllib.error
@@ -55,6 +56,10 @@ CONTRACT = {'name': 'drift',
                       'age': 'drift_stack_age_hours',
                       'age_unit': 3600.0,
                       'heartbeat': 'drift_detection_last_run_timestamp'}}
+# One results line: the same rule as `promcontract push` (rendered from it).
+LINE = re.compile('^(?P<stack>.*\\S)[ \\t]+(?P<code>\\S+)$')
+# The largest file or answer read: an endless answer must not grow the job without bound.
+MAX_BYTES = 67108864
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MEANING = {0: "clean", 1: "error", 2: "drift"}
@@ -74,12 +79,35 @@ def one_line(text):
 
 # --- input ---------------------------------------------------------------------------------
 
-def read_results(path):
+def redact(url):
+    """The URL with any user:password shown as ***."""
     try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>" if "@" in url else url
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def read_file(path, what):
+    """A regular file of at most MAX_BYTES, as bytes (a device or FIFO would hold the run)."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise Stop(2, "%s: is not a regular file" % path)
         with open(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise Stop(2, "%s: cannot read the results file: %s" % (path, exc.strerror))
+        raise Stop(2, "%s: cannot read the %s: %s" % (path, what, exc.strerror))
+    if len(raw) > MAX_BYTES:
+        raise Stop(2, "%s: over %d bytes; not read" % (path, MAX_BYTES))
+    return raw
+
+
+def read_results(path):
+    raw = read_file(path, "results file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -89,13 +117,13 @@ def read_results(path):
         line = line[:-1] if line.endswith("\r") else line
         if not line.strip():
             continue
-        parts = line.rstrip().rsplit(None, 1)
-        if len(parts) != 2 or not parts[0].strip():
+        match = LINE.match(line)
+        if not match:
             raise Stop(2, "%s:%d:1: expected '<stack> <exit code>', got %r" % (path, number,
                                                                                line[:60]))
-        stack, code = parts[0].rstrip(), parts[1]
+        stack, code = match.group("stack"), match.group("code")
         if code not in ("0", "1", "2"):
-            column = len(line.rstrip()) - len(code) + 1
+            column = match.start("code") + 1
             raise Stop(2, "%s:%d:%d: unknown exit code %r for stack %r (terraform plan "
                        "-detailed-exitcode gives 0, 1 or 2)" % (path, number, column, code,
                                                                 stack))
@@ -181,9 +209,21 @@ def previous_first_seen(text, job):
 
 
 def number(value):
-    if float(value).is_integer() and abs(value) < 1e15:
-        return "%d" % value
-    return repr(float(value))
+    """A sample value as prometheus_client writes it (so this payload is byte for byte the
+    reference pusher's): Python's repr, switched to Go's exponent form sooner."""
+    d = float(value)
+    if d == math.inf:
+        return "+Inf"
+    if d == -math.inf:
+        return "-Inf"
+    if math.isnan(d):
+        return "NaN"
+    s = repr(d)
+    dot = s.find(".")
+    if d > 0 and dot > 6:
+        mantissa = ("%s.%s%s" % (s[0], s[1:dot], s[dot + 1:])).rstrip("0.")
+        return "%se+%02d" % (mantissa, dot - 1)
+    return s
 
 
 def escape_label(value):
@@ -270,19 +310,30 @@ def exchange(method, url, body, deadline, attempts):
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        request = urllib.request.Request(url, data=body, method=method)
+        parts = urllib.parse.urlsplit(url)
+        plain = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
+        request = urllib.request.Request(plain, data=body, method=method)
+        if parts.username is not None:  # user:password in the URL: HTTP basic auth
+            token = "%s:%s" % (urllib.parse.unquote(parts.username),
+                               urllib.parse.unquote(parts.password or ""))
+            request.add_header("Authorization",
+                               "Basic " + base64.b64encode(token.encode()).decode())
         if body is not None:
             request.add_header("Content-Type", CONTENT_TYPE)
         try:
             with urllib.request.urlopen(request, timeout=left) as answer:
-                return answer.read()
+                data = answer.read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:
+                    raise Stop(1, "%s %s: answer longer than %d bytes; not read further" % (
+                        method, redact(url), MAX_BYTES))
+                return data
         except urllib.error.HTTPError as exc:
-            detail = one_line(exc.read()[:300].decode("utf-8", "replace"))
-            last = "%s %s answered %d %s" % (method, url, exc.code, detail)
+            detail = one_line(exc.read(300).decode("utf-8", "replace"))
+            last = "%s %s answered %d %s" % (method, redact(url), exc.code, detail)
             if exc.code < 500:
                 raise Stop(1, last)
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            last = "%s %s: %s" % (method, url, one_line(getattr(exc, "reason", exc)))
+            last = "%s %s: %s" % (method, redact(url), one_line(getattr(exc, "reason", exc)))
         if attempt < attempts:
             time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
             delay *= 2
@@ -315,23 +366,32 @@ def main(argv=None):
             raise Stop(2, "no results file: give --results FILE or set RESULTS_FILE")
         if not args.gateway and not (args.dry_run and args.previous):
             raise Stop(2, "no gateway: give --gateway URL or set PUSHGATEWAY_URL")
-        if args.gateway and urllib.parse.urlsplit(args.gateway).scheme not in ("http", "https"):
-            raise Stop(2, "--gateway must be an http(s) URL, got %r" % args.gateway)
-        if args.attempts < 1 or not (args.deadline > 0):
+        if args.gateway:
+            try:
+                parts = urllib.parse.urlsplit(args.gateway)
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+            except ValueError as exc:
+                raise Stop(2, "--gateway %r is not a valid URL (%s)" % (redact(args.gateway),
+                                                                         exc))
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise Stop(2, "--gateway must be an http(s) URL with a host, got %r" %
+                           redact(args.gateway))
+        if args.attempts < 1 or not (args.deadline > 0 and math.isfinite(args.deadline)):
             raise Stop(2, "--attempts must be >= 1 and --deadline > 0")
         try:
             now = float(args.now) if args.now not in (None, "") else time.time()
         except ValueError:
             raise Stop(2, "NOW must be unix seconds, got %r" % args.now)
+        if not (math.isfinite(now) and now >= 0):
+            raise Stop(2, "NOW must be unix seconds (a finite number >= 0), got %r" % args.now)
         results = read_results(args.results)
         deadline = time.monotonic() + args.deadline
         base = (args.gateway or "").rstrip("/")
         if args.previous:
             try:
-                with open(args.previous, encoding="utf-8") as handle:
-                    previous_text = handle.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise Stop(2, "%s: cannot read: %s" % (args.previous, exc))
+                previous_text = read_file(args.previous, "previous group").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise Stop(2, "%s: not UTF-8 (byte %d)" % (args.previous, exc.start))
         else:
             previous_text = exchange("GET", base + "/metrics", None, deadline,
                                      args.attempts).decode("utf-8", "replace")
@@ -344,7 +404,7 @@ def main(argv=None):
             return 0
         exchange("PUT", base + group_path(args.job), body.encode("utf-8"), deadline,
                  args.attempts)
-        print("pushed %d stacks to %s (one PUT)" % (len(rows), base), file=sys.stderr)
+        print("pushed %d stacks to %s (one PUT)" % (len(rows), redact(base)), file=sys.stderr)
         return 0
     except Stop as stop:
         print("push: %s" % one_line(stop), file=sys.stderr)

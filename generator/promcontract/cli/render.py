@@ -125,6 +125,7 @@ def report_stale(outputs: list[Output], tell: Callable[[str], None] = say) -> in
     for output in stale:
         sys.stdout.write(output.diff())
     for output in stale:
-        what = "missing" if output.old is None else "out of date with its contract"
+        what = ("missing" if output.old is None else "out of date with its contract"
+                if output.old != output.new else "not executable (a generated script)")
         tell(f"{output.path}: {what}; run `make rules` (promcontract render)")
     return EXIT_CHECK_FAILED if stale else EXIT_OK

@@ -23,7 +23,10 @@ from promcontract.problems import Location, Problem, UserError
 
 # terraform plan -detailed-exitcode: 0 no changes, 1 error, 2 changes present.
 EXIT_CODE_MEANING = {0: "clean", 1: "error", 2: "drift"}
-_LINE = re.compile(r"^(?P<stack>.*\S)[ \t]+(?P<code>\S+)$")
+# One results line: the stack (everything before the last field), blanks
+# or tabs, the exit code. The generated pusher is rendered with this very pattern.
+LINE_PATTERN = r"^(?P<stack>.*\S)[ \t]+(?P<code>\S+)$"
+_LINE = re.compile(LINE_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,16 @@ class Output:
     path: str
     old: str | None  # None: file does not exist yet
     new: str
+    # A generated script (``#!`` first) is written executable; one that is not is stale.
+    old_executable: bool = True
+
+    @property
+    def executable(self) -> bool:
+        return self.new.startswith("#!")
 
     @property
     def stale(self) -> bool:
-        return self.old != self.new
+        return self.old != self.new or (self.executable and not self.old_executable)
 
     def diff(self) -> str:
         old = (self.old or "").splitlines(keepends=True)
@@ -94,7 +100,7 @@ def plan_outputs(contracts: list[Contract], tpl_path: str,
             if made is None:  # not an output of this contract (a pusher needs push roles)
                 continue
             path, text = made
-            outputs.append(Output(path, _read_optional(path), text))
+            outputs.append(Output(path, _read_optional(path), text, _is_executable(path)))
     if notes is not None:
         notes += said
     return outputs
@@ -125,6 +131,13 @@ def prewrite_problems(outputs: list[Output], tpl_path: str,
     texts = [(rules_text, tpl_path, offset)] + [
         (o.new, o.path, 0) for o in outputs if o.path.endswith(".rules.yml")]
     return problems + RuleCheck(texts).problems()
+
+
+def _is_executable(path: str) -> bool:
+    try:
+        return os.stat(path).st_mode & 0o111 == 0o111
+    except OSError:
+        return False
 
 
 def _read_optional(path: str) -> str | None:
@@ -160,7 +173,8 @@ def write_outputs(outputs: list[Output]) -> list[Output]:
             if not os.path.isdir(directory):
                 os.makedirs(directory)
                 made.append(directory)
-        write_all([(o.path, o.new) for o in stale], replaces_input={outputs[0].path})
+        write_all([(o.path, o.new) for o in stale], replaces_input={outputs[0].path},
+                  executable={o.path for o in stale if o.executable})
     except BaseException as exc:
         for directory in reversed(made):  # nothing half-made either
             try:

@@ -75,7 +75,8 @@ def _target(path: str) -> str:
     return os.path.realpath(path) if os.path.islink(path) else path
 
 
-def write_all(files: list[tuple[str, str]], *, replaces_input: bool | set[str] = False) -> None:
+def write_all(files: list[tuple[str, str]], *, replaces_input: bool | set[str] = False,
+              executable: set[str] | frozenset[str] = frozenset()) -> None:
     """Write every ``(path, text)`` or none: each text is staged as a temp file beside its
     target first (written, flushed, synced); only when all are staged are they renamed into
     place, with SIGINT/SIGTERM held off so Ctrl-C cannot stop the renames half way. On any
@@ -84,7 +85,8 @@ def write_all(files: list[tuple[str, str]], *, replaces_input: bool | set[str] =
     back from hard-linked copies of the originals.
 
     ``replaces_input``: True, or the set of paths, that may be inputs of this run (render
-    rewrites the template it read)."""
+    rewrites the template it read). ``executable``: paths written with mode 755 (or their
+    mode with every execute bit set)."""
     staged: list[tuple[str, str, str]] = []  # (temp, target, shown path)
     try:
         for path, text in files:
@@ -95,6 +97,8 @@ def write_all(files: list[tuple[str, str]], *, replaces_input: bool | set[str] =
             if not allowed:
                 refuse_input(path)
             mode = os.stat(target).st_mode & 0o7777 if os.path.exists(target) else 0o644
+            if path in executable:
+                mode |= 0o111
             directory = os.path.dirname(os.path.abspath(target))
             name = os.path.basename(target)
             if len(name.encode("utf-8", "surrogateescape")) > _name_max(directory):

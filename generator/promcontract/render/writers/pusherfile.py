@@ -41,8 +41,12 @@ def generated(contract, dirs, notes: list[str]) -> tuple[str, str] | None:  # no
         values = data(contract)
     except UserError:
         return None  # no push roles: no generated pusher (see the README)
+    from promcontract.payload import pusher
+    from promcontract.runners.http import MAX_BODY_BYTES
+
     target = path(contract, dirs)
     text = group.template("push.py.j2").render(
         name=contract.name, source=os.path.basename(contract.source), file=target,
+        line_pattern=repr(pusher.LINE_PATTERN), max_bytes=MAX_BODY_BYTES,
         data=pprint.pformat(values, width=92, sort_dicts=False).replace("\n", "\n" + " " * 11))
     return target, text + "\n"
