@@ -152,3 +152,27 @@ def test_verify_cli(tmp_path: Path, cli, promtool_bin, monkeypatch) -> None:
     assert f"{bad}:{text.count(chr(10))}: bad-escape:" in result.out
     missing = cli("verify", str(tmp_path / "nope.prom"))
     assert missing.code == 2 and "file not found" in missing.err
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("second", ["drift_stack_count 1\n", 'drift_stack_state{stack="a"} 1\n'])
+def test_a_series_pushed_by_a_second_instance_is_a_duplicate(second: str, pushgateway,
+                                                            drift_contract) -> None:
+    """Another pusher under the same job but its own instance: the gateway serves both groups
+    and the rules see the series twice (an unlabelled count, or a stack's state)."""
+    from promcontract.payload import gateway
+
+    key = drift_contract.grouping_key
+    other = tuple(sorted(dict(key, instance="ci-2").items()))
+    gateway.delete_group(pushgateway.url, key)
+    gateway.put_group(pushgateway.url, key, GOOD)
+    try:
+        assert verify.verify_gateway(drift_contract, pushgateway.url, lint=False).ok
+        name = second.split("{")[0].split()[0]
+        gateway.put_group(pushgateway.url, other, f"# TYPE {name} gauge\n{second}")
+        report = verify.verify_gateway(drift_contract, pushgateway.url, lint=False)
+        dupes = [f for f in report.findings if f.rule == "duplicate-series"]
+        assert dupes and "appears more than once (also line" in str(dupes[0]), report.lines()
+    finally:
+        gateway.delete_group(pushgateway.url, other)
+        gateway.delete_group(pushgateway.url, key)

@@ -115,8 +115,12 @@ def _check_series(metric: Metric, fam: Family, extra: set[str], add) -> dict[Lab
                 f"{format_number(sample.value)} is outside its domain "
                 f"({metric.domain.describe()})")
         key = labels if not extra else tuple(kv for kv in labels if kv[0] in keep)
-        if not metric.labels and by_key:
-            add(sample.line, "duplicate-series", f"{sample.name} appears more than once")
+        if key in by_key:
+            # In gateway mode the same series can come from two groups (another instance
+            # pushed under the same job): the rules would see it twice.
+            shown = format_series(sample.name, key)
+            add(sample.line, "duplicate-series", f"{shown} appears more than once"
+                + (f" (also line {by_key[key].line})" if extra else ""))
             continue
         by_key[key] = sample
     return by_key
