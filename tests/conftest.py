@@ -77,10 +77,12 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
 
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the bundled contract and template in a temp dir, which is the cwd."""
+    """A copy of the bundled contracts, template and generated files in a temp dir, which is
+    the cwd: a repository in the state `make rules` leaves (nothing stale, nothing orphaned)."""
     (tmp_path / "rules").mkdir()
     (tmp_path / "stacks" / "monitoring").mkdir(parents=True)
-    shutil.copy(CONTRACT, tmp_path / "rules" / CONTRACT.name)
+    for contract in sorted((ROOT / "rules").glob("*.contract.yaml")):
+        shutil.copy(contract, tmp_path / "rules" / contract.name)
     shutil.copy(TEMPLATE, tmp_path / "stacks" / "monitoring" / TEMPLATE.name)
     shutil.copytree(ROOT / "rules" / "generated", tmp_path / "rules" / "generated")
     shutil.copytree(ROOT / "docs", tmp_path / "docs")

@@ -95,7 +95,8 @@ def test_parallel_renders_of_new_contracts_keep_every_group(workspace: Path,
         assert f"wrote: {TPL}" in out, out + err
     text = (workspace / TPL).read_text()
     for index in range(count):
-        assert text.count(f"# BEGIN promcontract group: Scan {index}\n") == 1, index
+        assert text.count(f"# BEGIN promcontract group: Scan {index} [contract: scan-{index}]"
+                          "\n") == 1, index
     assert "# BEGIN promcontract group: Infrastructure Drift" in text
     assert not [p for p in (workspace / "stacks" / "monitoring").iterdir()
                 if p.name.endswith(".tmp")]

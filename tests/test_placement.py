@@ -260,12 +260,51 @@ def test_check_fails_when_a_group_is_not_deployed_once(change: str, message: str
     match = re.search(message, result.err)
     assert match, result.err
     assert text.splitlines()[int(match.group(1)) - 1].strip() == \
-        "# BEGIN promcontract group: Image Scanning"
+        "# BEGIN promcontract group: Image Scanning [contract: image-scan]"
 
 
-def test_orphan_block_is_noted(workspace: Path, cli, promtool_bin) -> None:
-    """A block whose contract is gone stays deployed; check says so without failing."""
+def test_a_deleted_contract_fails_check_until_pruned(workspace: Path, cli,
+                                                    promtool_bin) -> None:
+    """Deleting a contract left its block deployed and its files in place while check said
+    "up to date". Now check names each orphan (exit 1); render notes them and writes nothing
+    of them; render --prune removes them, and check passes again."""
+    (workspace / "rules" / "image-scan.contract.yaml").unlink()
+    tpl = workspace / "stacks" / "monitoring" / "prometheus_chart_values.tpl"
     result = cli("check", "--skip-unit-tests")
+    assert result.code == 1, result.err
+    assert re.search(r"prometheus_chart_values\.tpl:\d+:1: the promcontract block of group "
+                     r"'Image Scanning' \(contract 'image-scan'\) is rendered by no contract: "
+                     r"its alerts stay deployed; remove it with promcontract render --prune",
+                     result.err), result.err
+    for name in ("rules/generated/image-scan.rules.yml", "rules/generated/image-scan.test.yml",
+                 "docs/image-scan.md"):
+        assert f"{name}: generated for a contract that no longer exists" in result.err
+    before = tpl.read_bytes()
+    noted = cli("render")
+    assert noted.code == 0 and "note: the promcontract block of group 'Image Scanning'" in \
+        noted.err
+    assert tpl.read_bytes() == before
+    assert cli("render", "--prune", "--contract", "rules/drift.contract.yaml").code == 2
+    pruned = cli("render", "--prune")
+    assert pruned.code == 0, pruned.err
+    assert "Image Scanning" not in tpl.read_text()
+    assert "removed: rules/generated/image-scan.test.yml" in pruned.out
+    assert not (workspace / "docs" / "image-scan.md").exists()
+    assert (workspace / "docs" / "drift.md").exists()
+    assert cli("check", "--skip-unit-tests").code == 0
+
+
+def test_a_renamed_group_replaces_its_own_block(workspace: Path, cli, promtool_bin) -> None:
+    """Renaming a contract's group left the old block deployed beside the new one (the
+    alerts twice), render silent and check passing."""
+    contract = workspace / "rules" / "image-scan.contract.yaml"
+    contract.write_text(contract.read_text().replace("group: Image Scanning",
+                                                     "group: Image Scans"))
+    tpl = workspace / "stacks" / "monitoring" / "prometheus_chart_values.tpl"
+    result = cli("render")
     assert result.code == 0, result.err
-    assert "note: the promcontract block of group 'Image Scanning' is rendered by no " \
-           "contract" in result.err
+    text = tpl.read_text()
+    assert "group: Image Scanning" not in text and text.count("- name: Image Scans") == 1
+    assert "# BEGIN promcontract group: Image Scans [contract: image-scan]" in text
+    assert "was group 'Image Scanning'; renamed to 'Image Scans'" in result.err
+    assert cli("check", "--skip-unit-tests").code == 0

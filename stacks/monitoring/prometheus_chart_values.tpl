@@ -169,7 +169,7 @@ serverFiles:
             annotations:
               summary: "Job {{ $labels.namespace }}/{{ $labels.job_name }} failed"
 
-      # BEGIN promcontract group: Infrastructure Drift
+      # BEGIN promcontract group: Infrastructure Drift [contract: drift]
       - name: Infrastructure Drift
         # Generated from drift.contract.yaml by promcontract (make rules). Do not edit here:
         # change the contract, then run make rules.
@@ -288,7 +288,7 @@ serverFiles:
             annotations:
               summary: "Certificate {{ $labels.namespace }}/{{ $labels.name }} is not ready"
 
-      # BEGIN promcontract group: Image Scanning
+      # BEGIN promcontract group: Image Scanning [contract: image-scan]
       - name: Image Scanning
         # Generated from image-scan.contract.yaml by promcontract (make rules). Do not edit here:
         # change the contract, then run make rules.
@@ -312,7 +312,7 @@ serverFiles:
             annotations:
               summary: Image {{ $labels.image }} has {{ $value | printf "%.0f" }} critical vulnerabilities
       # END promcontract group: Image Scanning
-      # BEGIN promcontract group: Database Backups
+      # BEGIN promcontract group: Database Backups [contract: db-backup]
       - name: Database Backups
         # Generated from db-backup.contract.yaml by promcontract (make rules). Do not edit here:
         # change the contract, then run make rules.

@@ -77,9 +77,12 @@ def run(args: argparse.Namespace) -> int:
         tell(str(problem))
     if structure:
         status = EXIT_CHECK_FAILED
-    if not args.contract:  # every bundled contract: a block nobody renders is worth a word
-        for note in splice.orphan_blocks(tpl_text, {c.group for c in contracts}, args.tpl):
-            tell(note)
+    orphans = None
+    if not args.contract:  # every contract: what none of them renders any more is stale
+        orphans = plan.find_orphans(contracts, outputs, tpl_text, args.tpl, args.generated_dir)
+        for problem in orphans.problems(args.tpl):
+            tell(str(problem))
+            status = EXIT_CHECK_FAILED
     rule_problems = promtool_check.problems()
     per_test_file = unit_tests.results()
     test_problems = [p for found in per_test_file.values() for p in found]

@@ -5,6 +5,7 @@ for another rule engine."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -25,6 +26,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     contract_options(p)
     p.add_argument("--check", action="store_true",
                    help="write nothing; print a unified diff and exit 1 when anything is stale")
+    p.add_argument("--prune", action="store_true",
+                   help="also remove what no contract renders any more: promcontract blocks "
+                        "of deleted contracts in the template, and their generated rule, "
+                        "test, pusher and docs files (needs every contract: no --contract)")
     p.add_argument("--format", default="template", metavar="F",
                    help="template (default: splice into --tpl and write rules/generated, "
                         "docs/), or to stdout/-o: prometheusrule (monitoring.coreos.com/v1), "
@@ -71,7 +76,7 @@ def run_format(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from promcontract.render import plan  # imports are lazy: verify/push start faster
-    from promcontract.runners.fileio import locked
+    from promcontract.runners.fileio import locked, refuse_input
 
     if args.format != "template":
         if args.check:
@@ -80,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output or args.namespace or args.name or args.label:
         raise UserError("-o/--namespace/--name/--label apply to --format prometheusrule, "
                         "rulefile, mimir or docs")
+    if args.prune and args.contract:
+        raise UserError("--prune removes what none of the contracts renders: run it over every "
+                        "contract (without --contract)")
     contracts = load_contracts(contract_paths(args.contract))
     if args.check:
         return report_stale(_plan(args, contracts)[0])
@@ -87,6 +95,18 @@ def run(args: argparse.Namespace) -> int:
     # contracts at once must both land (the second reads what the first wrote).
     with locked(args.tpl):
         outputs, splice_notes = _plan(args, contracts)
+        orphans = plan.Orphans([], [])
+        if not args.contract:
+            orphans = plan.find_orphans(contracts, outputs, outputs[0].new, args.tpl,
+                                        args.generated_dir)
+        if args.prune:
+            outputs = plan.prune(outputs, orphans)
+            for path in orphans.files:
+                refuse_input(path)
+        else:
+            for problem in orphans.problems(args.tpl):
+                say(str(problem).replace(": the promcontract block", ": note: the "
+                                         "promcontract block", 1))
         if any(o.stale for o in outputs):
             plan.check_outputs_writable(outputs)
             # Never write what `check` would reject: `make rules && terragrunt apply` ships it.
@@ -98,6 +118,12 @@ def run(args: argparse.Namespace) -> int:
                     f"({len(problems)} problem(s) above)")
                 return EXIT_CHECK_FAILED
         written = plan.write_outputs(outputs)
+        if args.prune:
+            for block in orphans.blocks:
+                say(f"{args.tpl}:{block.begin + 1}: pruned the block of group '{block.name}'")
+            for path in orphans.files:
+                os.unlink(path)
+                print(f"removed: {path}")
     if outputs[0] in written:
         for note in splice_notes:
             if ": warning: " not in note:

@@ -121,9 +121,10 @@ def _check_group_name(group: str, add) -> None:  # noqa: ANN001
     if group != group.strip():
         add(("group",), f"group name {group!r} starts or ends with whitespace; the template's "
             "marker lines could not find it again")
-    if "promcontract" in group.lower() or group.lstrip().startswith("#"):
-        add(("group",), f"group name {group!r} holds marker text ('promcontract' or a leading "
-            "'#'); it would be read as a marker in the template")
+    if ("promcontract" in group.lower() or group.lstrip().startswith("#")
+            or "[contract:" in group):
+        add(("group",), f"group name {group!r} holds marker text ('promcontract', '[contract:' or "
+            "a leading '#'); it would be read as a marker in the template")
     if any(ord(ch) < 0x20 or ch in "\x7f\x85\u2028\u2029" for ch in group):
         add(("group",), f"group name {group!r} holds a control character or line break")
 

@@ -54,7 +54,7 @@ def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str,
     text = tpl_text
     for contract in contracts:
         block = tfescape.escape(group.render_group(contract))
-        text, said = splice.splice_report(text, contract.group, block, tpl_path)
+        text, said = splice.splice_report(text, contract.group, block, tpl_path, contract.name)
         if notes is not None:
             notes += said
     return text
@@ -104,6 +104,71 @@ def plan_outputs(contracts: list[Contract], tpl_path: str,
     if notes is not None:
         notes += said
     return outputs
+
+
+# Files a writer makes, by directory: a file of these names that no current contract makes,
+# and that says it was made by promcontract, is an orphan (its contract was deleted).
+_OWNED = {"generated": (".rules.yml", ".test.yml", ".push.py"), "docs": (".md",)}
+
+
+@dataclass(frozen=True)
+class Orphans:
+    """What a render of every contract no longer makes: blocks in the template and files."""
+
+    blocks: list[splice.Block]
+    files: list[str]
+
+    def problems(self, tpl_path: str) -> list[Problem]:
+        out = []
+        for block in self.blocks:
+            owner = f" (contract '{block.contract}')" if block.contract else ""
+            out.append(Problem(Location(tpl_path, block.begin + 1, 1),
+                               f"the promcontract block of group '{block.name}'{owner} is "
+                               "rendered by no contract: its alerts stay deployed; remove it "
+                               "with promcontract render --prune", "groups"))
+        for path in self.files:
+            out.append(Problem(Location(path), "generated for a contract that no longer "
+                               "exists; remove it with promcontract render --prune"))
+        return out
+
+
+def find_orphans(contracts: list[Contract], outputs: list[Output], tpl_text: str,
+                 tpl_path: str, generated_dir: str = GENERATED_DIR,
+                 docs_dir: str = DOCS_DIR) -> Orphans:
+    """Blocks of ``tpl_text`` and files in the output directories that none of ``contracts``
+    (which must be all of them) renders."""
+    blocks = splice.orphan_blocks(tpl_text, {c.group for c in contracts}, tpl_path,
+                                  {c.name for c in contracts})
+    expected = {os.path.realpath(o.path) for o in outputs}
+    files = []
+    for directory, suffixes in ((generated_dir, _OWNED["generated"]),
+                                (docs_dir, _OWNED["docs"])):
+        if not os.path.isdir(directory):
+            continue
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            if (not name.endswith(suffixes) or os.path.realpath(path) in expected
+                    or not os.path.isfile(path) or os.path.islink(path)):
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(600).decode("utf-8", "replace")
+            except OSError:
+                continue
+            if "by promcontract" in head and "promcontract characterize" not in head:
+                files.append(path)
+    return Orphans(blocks, files)
+
+
+def prune(outputs: list[Output], orphans: Orphans) -> list[Output]:
+    """``outputs`` with the orphan blocks taken out of the template's new text (``orphans``
+    found on that text: ``find_orphans(..., outputs[0].new, ...)``)."""
+    if not orphans.blocks:
+        return outputs
+    template = outputs[0]
+    return [Output(template.path, template.old,
+                   splice.remove_blocks(template.new, orphans.blocks),
+                   template.old_executable)] + outputs[1:]
 
 
 def _check_directory(path: str, what: str) -> None:
@@ -189,6 +254,7 @@ def write_outputs(outputs: list[Output]) -> list[Output]:
     return stale
 
 
-__all__ = ["Output", "splice_all", "terraform_problems", "template_problems", "plan_outputs",
+__all__ = ["Output", "Orphans", "find_orphans", "prune", "splice_all", "terraform_problems",
+           "template_problems", "plan_outputs",
            "prewrite_problems", "check_outputs_writable", "write_outputs",
            "template_rules_text"]

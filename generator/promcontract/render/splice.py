@@ -37,7 +37,11 @@ from promcontract.render import tfescape
 BEGIN = "# BEGIN promcontract group: "
 END = "# END promcontract group: "
 ANCHOR = "# promcontract: new groups"
-_MARKER_RE = re.compile(r"^\s*# (BEGIN|END) promcontract group: (.*?)\s*$")
+_MARKER_RE = re.compile(
+    r"^\s*# (BEGIN|END) promcontract group: (.*?)(?:\s+\[contract: ([^\]\s]+)\])?\s*$")
+# The BEGIN marker names the contract that owns the block, so a contract whose group is
+# renamed replaces its own block (instead of leaving the old one deployed beside the new).
+OWNER = " [contract: {}]"
 _ANCHOR_RE = re.compile(r"^\s*# promcontract: new groups\b")
 _DIRECTIVE_RE = re.compile(r"^\s*%\{.*\}\s*$")
 _KEY_RE = r"^(\s*)(?:{key}|\"{key}\"|'{key}')\s*:(?:\s+(?P<rest>.*?))?\s*$"
@@ -114,6 +118,7 @@ class Block:
     name: str
     begin: int
     end: int  # index of the END line
+    contract: str | None = None  # the owner named on the BEGIN line (older markers: none)
 
     def contains(self, index: int) -> bool:
         return self.begin < index < self.end
@@ -261,11 +266,14 @@ def analyse(text: str, file: str) -> Layout:
     groups = locate_groups(lines, file)
     items = list_items(lines, groups)
     markers: list[tuple[int, str, str]] = []
+    owners: dict[int, str] = {}
     anchors: list[int] = []
     for i, line in enumerate(lines):
         match = _MARKER_RE.match(line.text)
         if match:
             markers.append((i, match.group(1), tfescape.unescape(match.group(2))))
+            if match.group(1) == "BEGIN" and match.group(3):
+                owners[i] = match.group(3)
         elif _ANCHOR_RE.match(line.text):
             anchors.append(i)
     blocks: list[Block] = []
@@ -277,7 +285,7 @@ def analyse(text: str, file: str) -> Layout:
             continue
         if stack and stack[-1][1] == name:
             begin, _ = stack.pop()
-            blocks.append(Block(name, begin, index))
+            blocks.append(Block(name, begin, index, owners.get(begin)))
         elif any(n == name for _, n in stack):
             # closes a block that is not the innermost: the markers cross
             inner = stack[-1]
@@ -288,7 +296,7 @@ def analyse(text: str, file: str) -> Layout:
             while stack and stack[-1][1] != name:
                 stack.pop()
             begin, _ = stack.pop()
-            blocks.append(Block(name, begin, index))
+            blocks.append(Block(name, begin, index, owners.get(begin)))
     depth, opened = _directive_depth(body, lines, file)
     return Layout(file, lines, groups, items, markers, blocks, depth, opened, anchors, problems)
 
@@ -340,17 +348,20 @@ def indent_block(block: str, indent: int) -> list[str]:
     return out
 
 
-def splice(text: str, group: str, block: str, file: str) -> str:
+def splice(text: str, group: str, block: str, file: str, contract: str | None = None) -> str:
     """Return ``text`` with the group ``group`` replaced by (or inserted as) ``block``."""
-    return splice_report(text, group, block, file)[0]
+    return splice_report(text, group, block, file, contract)[0]
 
 
-def splice_report(text: str, group: str, block: str, file: str) -> tuple[str, list[str]]:
+def splice_report(text: str, group: str, block: str, file: str,
+                  contract: str | None = None) -> tuple[str, list[str]]:
     """``splice``, and a line per thing the user should know (a hand-written group that was
     replaced, what it held that is gone, a block left inside a Terraform condition).
 
     ``block`` is the group rendered at column 0 (from ``- name:``), Terraform-escaped, without
-    markers; ``group`` is the group's name as Terraform renders it.
+    markers; ``group`` is the group's name as Terraform renders it; ``contract`` the id of the
+    contract that owns it, written on the BEGIN marker: a block of that contract under another
+    name (its group was renamed) is replaced, not left beside the new one.
     """
     bom = text.startswith("\ufeff")
     layout = analyse(text, file)
@@ -358,15 +369,23 @@ def splice_report(text: str, group: str, block: str, file: str) -> tuple[str, li
     notes: list[str] = []
     newline = lines[layout.groups.groups_line].ending or (
         "\r\n" if any(line.ending == "\r\n" for line in lines) else "\n")
-    begins = [i for i, kind, name in layout.markers if name == group and kind == "BEGIN"]
-    ends = [i for i, kind, name in layout.markers if name == group and kind == "END"]
+    found_as = group
+    if contract is not None and not any(name == group for _, _, name in layout.markers):
+        renamed = [b for b in layout.blocks if b.contract == contract]
+        if len(renamed) == 1:
+            found_as = renamed[0].name
+            notes.append(f"{file}:{renamed[0].begin + 1}: the block of contract '{contract}' "
+                         f"was group '{found_as}'; renamed to '{group}'")
+    begins = [i for i, kind, name in layout.markers if name == found_as and kind == "BEGIN"]
+    ends = [i for i, kind, name in layout.markers if name == found_as and kind == "END"]
     items = [item for item in layout.items if item.name == group]
     escaped = tfescape.escape(group)
-    new = [BEGIN + escaped] + block.rstrip("\n").split("\n") + [END + escaped]
+    owner = OWNER.format(contract) if contract is not None else ""
+    new = [BEGIN + escaped + owner] + block.rstrip("\n").split("\n") + [END + escaped]
     new_lines = indent_block("\n".join(new), layout.groups.item_indent)
 
     if begins or ends:
-        _check_markers(begins, ends, group, file, layout.groups)
+        _check_markers(begins, ends, found_as, file, layout.groups)
         if layout.problems:
             raise UserError(layout.problems[0])
         start, end = begins[0], ends[0] + 1
@@ -380,7 +399,8 @@ def splice_report(text: str, group: str, block: str, file: str) -> tuple[str, li
             raise UserError(Problem(Location(file, outside[0].start + 1, 1),
                                     f"group '{group}' is also defined outside its "
                                     f"promcontract markers (lines {start + 1}-{end})", "groups"))
-        strangers = [it for it in layout.items if start < it.start < end and it.name != group]
+        strangers = [it for it in layout.items
+                     if start < it.start < end and it.name not in (group, found_as)]
         if strangers:
             raise UserError(Problem(Location(file, strangers[0].start + 1, 1),
                                     f"group '{strangers[0].name}' sits inside the promcontract "
@@ -584,13 +604,27 @@ def audit(text: str, groups: list[tuple[str, str]], file: str) -> list[Problem]:
     return problems
 
 
-def orphan_blocks(text: str, groups: set[str], file: str) -> list[str]:
-    """Notes for promcontract blocks whose group no contract renders (a deleted contract?)."""
+def orphan_blocks(text: str, groups: set[str], file: str,
+                  contracts: set[str] | None = None) -> list[Block]:
+    """promcontract blocks no contract renders: its owner (named on the BEGIN line) is not
+    among ``contracts``, or, for a block of older markers without an owner, its group is
+    not among ``groups``."""
     layout = analyse(text, file)
-    return [f"{file}:{b.begin + 1}: note: the promcontract block of group '{b.name}' is "
-            "rendered by no contract; it stays deployed as it is (delete its BEGIN..END lines "
-            "if the contract was removed on purpose)"
-            for b in layout.blocks if b.name not in groups]
+    return [b for b in layout.blocks
+            if (b.contract not in contracts if b.contract is not None and contracts is not None
+                else b.name not in groups)]
+
+
+def remove_blocks(text: str, blocks: list[Block]) -> str:
+    """``text`` without the lines of ``blocks`` (BEGIN..END inclusive); all else byte-kept."""
+    bom = text.startswith("\ufeff")
+    body = text[1:] if bom else text
+    lines = split_lines(body)
+    drop = {i for b in blocks for i in range(b.begin, b.end + 1)}
+    kept = [line for i, line in enumerate(lines) if i not in drop]
+    if kept and lines and lines[-1].ending == "" and kept[-1].ending != "":
+        kept[-1] = Line(kept[-1].text, "")  # the file still ends without a newline
+    return ("\ufeff" if bom else "") + join_lines(kept)
 
 
 def extract_alerting_rules(text: str, file: str) -> tuple[str, int]:
