@@ -76,6 +76,16 @@ CORPUS = [
     ('a: ${"${x}"} ${ "%{ if flag }y%{ endif }" }\n', True),  # templates inside strings
     ("a: ${[for v in list : v][0]}\n", True),
     ("r: '$${1}'\nexpr: up{job=\"${x}\"} == 0\n", True),
+    # Strings inside a sequence: HCL's escapes only, and each is a template of its own.
+    ('# ${ "\\q" }\n', False),
+    ('# ${ "\\uZZZZ" }\n', False),
+    ('# ${ "\\u00e9 \\n \\t \\\\ \\"" }\n', True),
+    ('# %{ if flag }${ "%{ endif }" }%{ endif }\n', False),
+    # Comments and heredocs inside a sequence are HCL too.
+    ("# ${ /* c */ x }\n", True),
+    ("# ${ /* } */ x }\n", True),
+    ("a: ${ <<EOT\nhello } \"\nEOT\n}\n", True),
+    ("a: ${ <<-EOT\n  ${x}\n  EOT\n}\n", True),
 ]
 
 

@@ -57,6 +57,20 @@ class Token:
 _SPECIAL = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
 
 
+# An HCL heredoc inside a sequence (``${ <<EOT`` newline ... ``EOT``): its body is a string.
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)\r?\n")
+
+
+def _heredoc_end(text: str, start: int) -> int:
+    """Index just past the line that ends the heredoc opened at ``start`` (or ``len(text)``
+    when it never ends: the caller's check then fails on what follows)."""
+    match = _HEREDOC.match(text, start)
+    assert match is not None
+    end = re.compile(rf"^[ \t]*{re.escape(match.group(1))}[ \t]*(?:\r?\n|$)", re.M)
+    found = end.search(text, match.end())
+    return found.end() if found else len(text)
+
+
 def _close(text: str, start: int) -> int:
     """Index just past the ``}`` closing a template sequence opened before ``start``."""
     depth = 1
@@ -74,6 +88,15 @@ def _close(text: str, start: int) -> int:
                 break  # a quoted string cannot span lines: the sequence is broken
         elif ch == '"':
             quote = True
+        elif text.startswith("/*", i):  # an HCL block comment: its braces and quotes are text
+            close = text.find("*/", i + 2)
+            if close == -1:
+                break
+            i = close + 2
+            continue
+        elif ch == "<" and _HEREDOC.match(text, i):
+            i = _heredoc_end(text, i)
+            continue
         elif ch == "{":
             depth += 1
         elif ch == "}":
@@ -284,13 +307,34 @@ class _HclError(Exception):
 
 # A small HCL expression grammar: enough to tell an expression from text that is not one.
 _HCL_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
+    (?P<ws>\s+|/\*.*?\*/)
+  | (?P<heredoc><<-?[A-Za-z_][A-Za-z0-9_-]*\r?\n)
   | (?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*(?:::[A-Za-z_][A-Za-z0-9_-]*)*)
   | (?P<str>")
   | (?P<op>\.\.\.|=>|==|!=|<=|>=|&&|\|\||[-+*/%!<>?:.,\[\](){}=])
 """, re.X)
 _BINARY = (("||",), ("&&",), ("==", "!="), ("<", ">", "<=", ">="), ("+", "-"), ("*", "/", "%"))
+
+
+_ESCAPE = re.compile(r'\\(?:[nrt"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})')
+
+
+def _check_string(inner: str) -> None:
+    """A quoted HCL string: only the escapes HCL knows (``\\n \\r \\t \\" \\\\``,
+    ``\\uNNNN``, ``\\UNNNNNNNN``), and its content is itself a template (``"%{ endif }"``
+    inside ``${ }`` is a directive without its ``if``)."""
+    pos = inner.find("\\")
+    while pos != -1:
+        if not _ESCAPE.match(inner, pos):
+            raise _HclError(f"invalid escape {inner[pos:pos + 2]!r} in a quoted string (HCL "
+                            "knows \\n \\r \\t \\\" \\\\ \\uNNNN \\UNNNNNNNN)")
+        pos = inner.find("\\", pos + (6 if inner[pos + 1] == "u" else
+                                        10 if inner[pos + 1] == "U" else 2))
+    if "${" in inner or "%{" in inner:
+        nested = validate(inner)
+        if nested:
+            raise _HclError(f"in a quoted string (a template of its own): {nested[0][1]}")
 
 
 class _Expr:
@@ -312,6 +356,15 @@ class _Expr:
             kind = match.lastgroup
             if kind == "str":
                 end = self._string_end(text, match.end())
+                _check_string(text[pos + 1:end - 1])
+                out.append(("str", text[pos:end]))
+                pos = end
+                continue
+            if kind == "heredoc":
+                end = _heredoc_end(text, pos)
+                if end == len(text) and not re.search(r"\n[ \t]*[A-Za-z_][A-Za-z0-9_-]*[ \t]*$",
+                                                      text[pos:]):
+                    raise _HclError("not an expression: a heredoc that never ends")
                 out.append(("str", text[pos:end]))
                 pos = end
                 continue
