@@ -368,6 +368,8 @@ def bench_differential() -> None:
 
     counts = {"examples": 0, "go_rejects": 0, "laxer": 0}
     stricter: collections.Counter = collections.Counter()
+    classes: collections.Counter = collections.Counter()
+    missed: collections.Counter = collections.Counter()
     start = time.perf_counter()
     with Pushgateway() as pgw:
         @differential.over_payloads(10_000)
@@ -376,6 +378,10 @@ def bench_differential() -> None:
             verdict = differential.judge(payload, pgw.url)
             counts["go_rejects"] += verdict.go_rejects
             counts["laxer"] += verdict.laxer
+            if verdict.go_rejects:
+                classes[verdict.go_class or "unclassified"] += 1
+                if verdict.missed_class:
+                    missed[verdict.missed_class] += 1
             if not verdict.go_rejects:
                 stricter.update(verdict.ours)
 
@@ -383,6 +389,9 @@ def bench_differential() -> None:
     seconds = time.perf_counter() - start
     print(f"differential: {counts['examples']} payloads in {seconds:.0f} s; Go rejects "
           f"{counts['go_rejects']}; we accept one of those: {counts['laxer']} (must be 0)")
+    print("differential: Go's rejections by class (missed by us): " + ", ".join(
+        f"{name} {n} ({missed.get(name, 0)})" for name, n in classes.most_common())
+        + f"; missed in all: {sum(missed.values())} (must be 0)")
     undocumented = {r: n for r, n in stricter.items() if r not in differential.STRICTER}
     print("differential: rejected only by us, by rule: " + (", ".join(
         f"{rule} {n}" for rule, n in stricter.most_common()) or "none")

@@ -39,6 +39,42 @@ STRICTER = {
     "crlf": "a CR before LF on a HELP line: Go keeps it in the text",
 }
 
+# What Go says when it rejects, by class, and the rules of ours that catch that class: a
+# payload Go rejects for class X must get a finding of one of X's rules (a finding of some
+# other rule only is a miss: we caught something else and would pass the real error).
+CLASSES: list[tuple[str, str, frozenset[str]]] = [
+    (name, pattern, frozenset(rules)) for name, pattern, rules in [
+        ("second-type", r"second TYPE line", {"duplicate-type", "type-after-sample",
+                                              "family-not-contiguous"}),
+        ("second-help", r"second HELP line", {"duplicate-help"}),
+        ("timestamp", r"expected integer as timestamp|spurious string after timestamp|must "
+                      r"not have timestamps", {"timestamp", "syntax"}),
+        ("value", r"expected float as value", {"bad-value", "syntax", "metric-name", "crlf",
+                                               "label-name"}),
+        ("type", r"unknown metric type", {"unknown-type", "crlf"}),
+        ("escape", r"invalid escape sequence", {"bad-escape"}),
+        ("duplicate-label", r"duplicate label names", {"duplicate-label"}),
+        ("metric-name", r"invalid metric name", {"metric-name"}),
+        ("label-name", r"invalid label name|expected label name", {"label-name", "syntax"}),
+        ("end-of-input", r"unexpected end of input", {"syntax", "final-newline", "crlf"}),
+        ("duplicate-series", r"was collected before with the same name and label values",
+         {"duplicate-series"}),
+        ("label-value", r"expected '\"' to start label value|invalid label value|"
+                        r"expected '=' after label name", {"syntax", "bad-escape"}),
+    ]
+]
+
+
+def go_class(why: str) -> tuple[str, frozenset[str]] | None:
+    """The class of Go's rejection ``why``, and the rules of ours that catch it."""
+    import re
+
+    for name, pattern, rules in CLASSES:
+        if re.search(pattern, why):
+            return name, rules
+    return None
+
+
 STACKS = ("app", "db/prod", "edge 1", 'say "hi"', "back\\slash", "ünï", "")
 
 
@@ -72,6 +108,7 @@ def _contract():  # noqa: ANN202
 VALUES = ["1.288e+06", "+Inf", "-Inf", "NaN", "nan", "Inf", "0x1F", "1_000", ".5", "5.",
           "1e", "-0", "1E6", "+1", "--1", "1.0.0", "", "0.1e-3", "infinity", "InFiNiTy"]
 TIMESTAMPS = ["1700000000000", "-1", "1.5", "abc", "1700000000000 5"]
+HELP_TEXT = ["\\n", "\\\\", "\\x", '\\"', "\\t", "\\", " \\\\n", "é", '"']
 LABEL_TEXT = ['\\x', '\\"', '\\\\', '\\n', '\\t', 'é', '"', '\\', '', ' ', '\u2028']
 
 
@@ -135,6 +172,8 @@ def mutate(text: str, mutations: list[Mutation]) -> str:
                 lines[j] = options[m.choice % len(options)] + rest
         elif m.kind == "final":
             final = False
+        elif m.kind == "help-text" and line.startswith("# HELP "):
+            lines[i] = line + HELP_TEXT[m.choice % len(HELP_TEXT)]
         elif m.kind == "empty-label" and '="' in line:
             start = line.index('="') + 2
             end = line.index('"', start) if '"' in line[start:] else start
@@ -143,7 +182,7 @@ def mutate(text: str, mutations: list[Mutation]) -> str:
 
 
 KINDS = ["value", "timestamp", "label", "duplicate", "move", "whitespace", "crlf", "braces",
-         "comment", "name", "final", "empty-label"]
+         "comment", "name", "final", "empty-label", "help-text"]
 
 
 def payloads() -> st.SearchStrategy[str]:
@@ -155,8 +194,18 @@ def payloads() -> st.SearchStrategy[str]:
                      st.lists(mutation, min_size=1, max_size=3))
 
 
+_GO: dict[str, tuple[bool, str]] = {}
+
+
 def go_rejects(payload: str, gateway_url: str) -> tuple[bool, str]:
-    """(rejected, why) by promtool check metrics (a parse error) or a Pushgateway PUT (400)."""
+    """(rejected, why) by promtool check metrics (a parse error) or a Pushgateway PUT (400);
+    remembered per payload, so self-tests that replay the same examples ask Go once."""
+    if payload not in _GO:
+        _GO[payload] = _ask_go(payload, gateway_url)
+    return _GO[payload]
+
+
+def _ask_go(payload: str, gateway_url: str) -> tuple[bool, str]:
     from promcontract.payload import gateway
     from promcontract.runners import promtool
     from promcontract.runners.http import exchange
@@ -168,7 +217,7 @@ def go_rejects(payload: str, gateway_url: str) -> tuple[bool, str]:
                             payload.encode("utf-8"), 10.0,
                             {"Content-Type": gateway.CONTENT_TYPE})
     if status >= 400:
-        return True, f"gateway {status}: {body.decode('utf-8', 'replace')[:200]}"
+        return True, f"gateway {status}: {body.decode('utf-8', 'replace')[:1000]}"
     return False, ""
 
 
@@ -188,6 +237,23 @@ class Verdict:
     def laxer(self) -> bool:
         """Go rejects what we accept: never allowed."""
         return self.go_rejects and not self.ours
+
+    @property
+    def go_class(self) -> str | None:
+        found = go_class(self.why) if self.go_rejects else None
+        return found[0] if found else None
+
+    @property
+    def missed_class(self) -> str | None:
+        """The class Go rejects for when none of our findings is of that class (we may have
+        rejected for another reason only); None when we caught it or Go accepts."""
+        if not self.go_rejects:
+            return None
+        found = go_class(self.why)
+        if found is None:
+            return None if self.ours else "unclassified"
+        name, rules = found
+        return None if self.ours & rules else name
 
     @property
     def undocumented(self) -> frozenset[str]:
