@@ -21,8 +21,7 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.installed
 
-COMMANDS = ["validate", "render", "check", "mutate", "characterize", "import", "lint", "docs",
-            "verify", "push", "pusher-test"]
+from promcontract.cli.main import COMMANDS  # noqa: E402 - the CLI's own command table
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None,
@@ -91,15 +90,17 @@ def test_every_subcommand_answers_help(installed: Path, tmp_path: Path, command:
 
 
 def test_commands_run_from_the_installed_package(installed: Path, tmp_path: Path,
-                                                 promtool_bin) -> None:
+                                                 promtool_bin, pushgateway_bin) -> None:
     repo = user_repo(tmp_path / "repo")
     env = clean_env(installed)
     pc = str(installed / "promcontract")
+    ran: set[str] = set()
 
     def ok(*args: str) -> subprocess.CompletedProcess:
         proc = run([pc, *args], repo, env)
         assert proc.returncode == 0, (args, proc.stdout[-2000:], proc.stderr[-2000:])
         assert "Traceback" not in proc.stderr
+        ran.add(args[0])
         return proc
 
     assert "unchanged: stacks/monitoring/prometheus_chart_values.tpl" in ok("render").stdout
@@ -122,6 +123,22 @@ def test_commands_run_from_the_installed_package(installed: Path, tmp_path: Path
     proc = run([pc, "mutate", "--rules", "alerts/image-scanning.rules.yml", "--tests",
                 "alerts/image-scanning.test.yml"], repo, env)
     assert "untested" not in proc.stdout and "Traceback" not in proc.stderr
+    shutil.copy(ROOT / "tests" / "fixtures" / "handwritten_values.tpl", repo / "hand.tpl")
+    imported = run([pc, "import", "--tpl", "hand.tpl", "--group", "Infrastructure Drift",
+                    "--check"], repo, env)
+    assert imported.returncode == 1 and "Traceback" not in imported.stderr  # one alert differs
+    assert "import --check: 2 same, 1 differ, 1 not derivable" in imported.stdout
+    ran.add("import")
+    (repo / "results.txt").write_text("app 2\nnetwork 0\n")
+    (repo / "previous.prom").write_text("")
+    pushed = ok("push", "--results", "results.txt", "--previous", "previous.prom", "--dry-run",
+                "--now", "1700000000", "--contract", "rules/drift.contract.yaml")
+    assert 'drift_stack_state{stack="app"} 1.0' in pushed.stdout
+    tested = ok("pusher-test", "--contract", "rules/drift.contract.yaml", "--sequences", "10",
+                "--seed", "1", "--", sys.executable, "-I", "-S", "rules/generated/drift.push.py")
+    assert "Traceback" not in tested.stderr
+    # every command of the CLI's table ran for real from the wheel, not only --help
+    assert ran == set(COMMANDS), set(COMMANDS) - ran
 
 
 def _hooks_repo(tmp_path: Path) -> tuple[Path, str]:
