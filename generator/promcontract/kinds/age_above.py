@@ -53,9 +53,15 @@ class AgeAbove(HeartbeatStale):
         item = metric.labels[0] if metric.labels else None
         old = base_labels(contract, {item: "old"} if item else None)
         young = base_labels(contract, {item: "young"} if item else None)
-        out = [Scenario(alert.name, "one series ages past the threshold, one does not",
-                        (Series(metric.name, old, (crossing,) * (span + 1)),
-                         Series(metric.name, young, (0.0,) * (span + 1))))]
+        if item:
+            out = [Scenario(alert.name, "one series ages past the threshold, one does not",
+                            (Series(metric.name, old, (crossing,) * (span + 1)),
+                             Series(metric.name, young, (0.0,) * (span + 1))))]
+        else:  # one series only: two with the same labels are one series twice
+            out = [Scenario(alert.name, "the series ages past the threshold",
+                            (Series(metric.name, old, (crossing,) * (span + 1)),)),
+                   Scenario(alert.name, "a young series: quiet",
+                            (Series(metric.name, young, (0.0,) * (span + 1)),))]
         for past in base.past_offsets(fine):
             out.append(Scenario(alert.name, f"age {format_duration(past)} past the threshold at "
                                 "an evaluation: fires a step earlier",

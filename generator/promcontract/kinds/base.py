@@ -394,6 +394,30 @@ def nearby(value: float) -> float:
     return min(0.5, max(abs(value) * 0.01, 0.01))
 
 
+def precision_step(text: str) -> float:
+    """One unit in the last written digit of a threshold: 0.995 -> 0.001, 10 -> 1, 1e-3 ->
+    0.001, 2.5e6 -> 1e5 (so scenario values sit as close as the author wrote it)."""
+    import decimal
+
+    try:
+        exponent = decimal.Decimal(str(text).strip()).as_tuple().exponent
+    except (decimal.InvalidOperation, ValueError):
+        return math.inf
+    if not isinstance(exponent, int):
+        return math.inf
+    return float(decimal.Decimal(1).scaleb(exponent))
+
+
+def inside(value: float, threshold: float, bound: float | None) -> float:
+    """``value`` (next to ``threshold``) pulled back inside the domain's ``bound``: halfway
+    between the threshold and the bound when it would pass it (None bounds: unchanged)."""
+    if bound is None or not math.isfinite(bound):
+        return value
+    if (value > bound >= threshold) or (value < bound <= threshold):
+        return (threshold + bound) / 2 if bound != threshold else value
+    return value
+
+
 def steps_values(near: range, threshold: float) -> tuple[float, ...]:
     """Unix-seconds values whose age (t - value) crosses ``threshold`` at step m of ``near``."""
     return tuple(float(-threshold + m * STEP) for m in near)

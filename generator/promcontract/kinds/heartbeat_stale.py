@@ -100,6 +100,15 @@ class HeartbeatStale(base.AlertKind):
                                 Series(metric.name, labels, (crossing - past,) * (span + 1))))
         out.append(scenario("fresh heartbeat: quiet",
                             Series(metric.name, labels, (0.0,) * (span + 1))))
+        if alert.keep_firing_seconds > 0:
+            # a fresh heartbeat after firing (the job ran again): kept firing that long,
+            # then resolved
+            # (a heartbeat every minute, so its age stays 0 whatever the threshold)
+            after = steps(alert.keep_firing_seconds) + 3
+            fresh = tuple(float((span + 1 + k) * STEP) for k in range(after))
+            out.append(scenario("fresh heartbeat after firing: kept firing for "
+                                "keep_firing_for, then resolves",
+                                Series(metric.name, labels, (crossing,) * (span + 1) + fresh)))
         other = base_labels(contract, {"job": contract.job + "-other"})
         fires = spec.when_absent == "fire"
         title = "heartbeat absent (only another job's)" + (

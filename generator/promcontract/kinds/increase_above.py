@@ -85,13 +85,34 @@ class IncreaseAbove(base.AlertKind):
         elif window is not None and window > MAX_WINDOW:
             ctx.add("window", f"window {raw['window']} is longer than derived tests can cover "
                     "(at most 2d: they evaluate every 1m)")
+        elif window is not None:
+            try:
+                for_ = parse_duration(str(raw.get("for", "0s")))
+            except ValueError:
+                for_ = None  # reported where for: is checked
+            if for_ is not None and for_ > window - 2 * STEP:
+                ctx.add("for", f"for: {raw['for']} is not at least 2m shorter than the window "
+                        f"{raw['window']}: one increase cannot stay in the window through "
+                        "for:, so derived tests cannot pin the threshold (use a window of "
+                        "at least for: + 2m)")
+            try:
+                keep = parse_duration(str(raw.get("keep_firing_for", "0s")))
+            except ValueError:
+                keep = None
+            if keep and keep > window - 2 * STEP:
+                ctx.add("keep_firing_for", f"keep_firing_for: {raw['keep_firing_for']} is not "
+                        f"at least 2m shorter than the window {raw['window']}: the alert is "
+                        "kept firing until an increase has left the window again, so derived "
+                        "tests cannot tell the threshold apart (use a window of at least "
+                        "keep_firing_for + 2m)")
         if base.check_pinnable(raw, "threshold", ctx):
             self.check_threshold(raw, ctx)
 
     def check_threshold(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
-        if float(raw["threshold"]) < 0:
-            ctx.add("threshold", f"threshold {raw['threshold']}: a counter's increase is never "
-                    "negative, so the alert would always fire")
+        threshold, comparison = float(raw["threshold"]), raw.get("comparison", self.strict)
+        if threshold < 0 or (threshold == 0 and comparison == ">="):
+            ctx.add("threshold", f"threshold {raw['threshold']} with '{comparison}': a "
+                    "counter's increase is never negative, so the alert would always fire")
 
     def expr(self, alert: Alert, contract: Contract) -> str:
         spec = alert.spec

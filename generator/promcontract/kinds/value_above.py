@@ -79,8 +79,12 @@ class ValueAbove(base.AlertKind):
             below, at, above = math.ceil(thr) - 1.0, thr if thr.is_integer() else None, \
                 math.floor(thr) + 1.0
         else:
-            delta = base.nearby(thr)
-            below, at, above = thr - delta, thr, thr + delta
+            # A step no larger than the threshold's own precision (0.995 is told from 0.994
+            # and 0.996), and inside the domain: on [0, 1], 0.995 + 0.01 is no value the
+            # metric takes, so "just above" is halfway to the bound instead.
+            delta = min(base.nearby(thr), base.precision_step(alert.spec.threshold_text))
+            below, at, above = base.inside(thr - delta, thr, metric.domain.low), thr, \
+                base.inside(thr + delta, thr, metric.domain.high)
         return tuple(v if v is not None and metric.domain.contains(v) else None
                      for v in (below, at, above))
 
@@ -99,11 +103,28 @@ class ValueAbove(base.AlertKind):
                                     f"{spec.comparison} {format_number(spec.threshold)}?): "
                                     f"{outcome}",
                                     (Series(metric.name, labels, (value,) * (hold + 1)),)))
-        return out + base.after_firing(alert, metric.name, labels,
-                                       self.firing_value(alert, contract), hold)
+        firing, quiet = self.firing_value(alert, contract), self.quiet_value(alert, contract)
+        if firing is None:
+            return out
+        if alert.keep_firing_seconds > 0 and quiet is not None:
+            # the condition clears while firing: kept firing that long, then resolved
+            out.append(Scenario(alert.name, f"firing, then {format_number(quiet)}: kept "
+                                "firing for keep_firing_for, then resolves",
+                                (Series(metric.name, labels, (firing,) * (hold + 1)
+                                        + (quiet,) * (steps(alert.keep_firing_seconds) + 3)),)))
+        return out + base.after_firing(alert, metric.name, labels, firing, hold)
 
-    def firing_value(self, alert: Alert, contract: Contract) -> float:
-        return self.near_values(alert, contract)[2]
+    def firing_value(self, alert: Alert, contract: Contract) -> float | None:
+        """The value nearest the threshold that fires (just past it, or at it for a loose
+        comparison when nothing past it is a value of the metric)."""
+        below, at, above = self.near_values(alert, contract)
+        return next((v for v in (above, at) if v is not None
+                     and self.holds(v, alert.spec)), None)
+
+    def quiet_value(self, alert: Alert, contract: Contract) -> float | None:
+        below, at, above = self.near_values(alert, contract)
+        return next((v for v in (at, below) if v is not None
+                     and not self.holds(v, alert.spec)), None)
 
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
         return base.near_space(alert.spec.threshold,

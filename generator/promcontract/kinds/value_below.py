@@ -32,8 +32,15 @@ class ValueBelow(base.AbsentBranch, ValueAbove):
     def holds(self, value: float, spec: base.ThresholdSpec) -> bool:
         return base.compares(value, spec.comparison, spec.threshold)
 
-    def firing_value(self, alert: Alert, contract: Contract) -> float:
-        return self.near_values(alert, contract)[0]
+    def firing_value(self, alert: Alert, contract: Contract) -> float | None:
+        below, at, above = self.near_values(alert, contract)
+        return next((v for v in (below, at) if v is not None
+                     and self.holds(v, alert.spec)), None)
+
+    def quiet_value(self, alert: Alert, contract: Contract) -> float | None:
+        below, at, above = self.near_values(alert, contract)
+        return next((v for v in (at, above) if v is not None
+                     and not self.holds(v, alert.spec)), None)
 
     def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
         out = super().scenarios(alert, contract)
@@ -42,7 +49,9 @@ class ValueBelow(base.AbsentBranch, ValueAbove):
             span = steps(alert.for_seconds) + 5
             other = base_labels(contract, {"job": contract.job + "-other"})
             labels = base_labels(contract, base.item_label(contract, metric.name))
-            quiet = self.near_values(alert, contract)[2]
+            quiet = self.quiet_value(alert, contract)
+            if quiet is None:
+                return out
             out.append(Scenario(alert.name, "series absent (only another job's): fires",
                                 (Series(metric.name, other, (quiet,) * (span + 1)),)))
             out.append(Scenario(alert.name, "series goes stale: fires",

@@ -65,9 +65,19 @@ class ValueOutside(base.AlertKind):
         return base.each_series(contract, series, alert.spec.metric,
                                 lambda t, v: v if v < low or v > high else None)
 
-    def _around(self, value: float, integral: bool) -> tuple[float, float, float]:
-        delta = 1.0 if integral else base.nearby(value)
-        return value - delta, value, value + delta
+    def _around(self, value: float, integral: bool, text: str = "",
+                domain=None) -> tuple[float, float, float]:  # noqa: ANN001
+        """Just below, at and just above ``value``: a unit for whole-number metrics, else a
+        step no larger than the precision ``text`` is written in, kept inside ``domain``
+        (halfway to its bound when one step would pass it)."""
+        if integral:
+            return value - 1.0, value, value + 1.0
+        delta = min(base.nearby(value), base.precision_step(text)) if text else \
+            base.nearby(value)
+        if domain is None:
+            return value - delta, value, value + delta
+        return (base.inside(value - delta, value, domain.low), value,
+                base.inside(value + delta, value, domain.high))
 
     def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
         spec = alert.spec
@@ -77,16 +87,24 @@ class ValueOutside(base.AlertKind):
         labels = base_labels(contract, base.item_label(contract, spec.metric))
         out = []
         for edge, name in ((spec.min, "min"), (spec.max, "max")):
+            text = spec.min_text if name == "min" else spec.max_text
             for title, value in zip(("just below", "at", "just above"),
-                                    self._around(edge, domain.integral), strict=True):
+                                    self._around(edge, domain.integral, text, domain),
+                                    strict=True):
                 if not domain.contains(value):
                     continue
                 fires = value < spec.min or value > spec.max
                 out.append(Scenario(alert.name, f"{title} {name} ({format_number(value)}): "
                                     + ("fires" if fires else "quiet"),
                                     (Series(metric.name, labels, (value,) * (hold + 1)),)))
-        return out + base.after_firing(alert, metric.name, labels,
-                                       self._around(spec.max, domain.integral)[2], hold,
+        firing = self._around(spec.max, domain.integral, spec.max_text, domain)[2]
+        if alert.keep_firing_seconds > 0:
+            out.append(Scenario(alert.name, f"firing, then {format_number(spec.max)}: kept "
+                                "firing for keep_firing_for, then resolves",
+                                (Series(metric.name, labels, (firing,) * (hold + 1)
+                                        + (spec.max,) * (steps(alert.keep_firing_seconds)
+                                                         + 3)),)))
+        return out + base.after_firing(alert, metric.name, labels, firing, hold,
                                        short_gap=False)
 
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:

@@ -131,12 +131,44 @@ def choose_eval_times(alert: Alert, contract: Contract, scenario: Scenario) -> t
             if now != previous:
                 times |= {c for c in (max(t - STEP, 0), t) if c in same}
             previous = now
+    for_steps = -(-int(alert.for_seconds) // STEP) * STEP  # for: need not be whole steps
     if not any(lines[0][t] for t in lines[0]):
-        # the first evaluation at which for: could have elapsed (for: need not be whole steps)
-        times.add(min(-(-int(alert.for_seconds) // STEP) * STEP, end))
+        # the first evaluation at which for: could have elapsed
+        times.add(min(for_steps, end))
+    # For: after each change of the inputs: where a rule changed a little (a threshold one
+    # unit off, >= for >) would have started or stopped firing while this one did not (a
+    # quiet "just below" scenario checked only at for: from the start let `>= 3 -> >= 2`
+    # survive: its jump came two minutes in).
+    keep = -(-int(alert.keep_firing_seconds) // STEP) * STEP
+    for change in input_changes(scenario):
+        # ... and after keep_firing_for from it: a mutant that stopped there is kept firing
+        # that long before it shows
+        for t in (change + for_steps, change + for_steps + STEP, change + keep + STEP,
+                  change + keep + 2 * STEP):
+            if t <= end and t in same:
+                times.add(t)
     return tuple(sorted(times))
+
+
+# A scenario whose inputs change more often than this is a ramp or a random walk: its
+# changes are not the edges a mutant would show at.
+MAX_INPUT_CHANGES = 6
+
+
+def input_changes(scenario: Scenario) -> list[int]:
+    """Evaluation times (rounded up to a step) at which an input series changes value,
+    starts or stops; none for a scenario whose inputs change too often to matter."""
+    found: set[int] = set()
+    for series in scenario.series:
+        previous: object = None
+        for i, value in enumerate(series.values):
+            if i and value != previous:
+                found.add(-(-(i * series.interval) // STEP) * STEP)
+            previous = value
+    return sorted(found) if len(found) <= MAX_INPUT_CHANGES else []
 
 
 __all__ = ["STEP", "LOOKBACK", "STALE", "Labels", "Value", "NotDerivable", "Series",
            "Scenario", "Firing", "instant", "timeline", "expected",
-           "choose_eval_times", "alert_labels", "annotations", "lookback_semantics"]
+           "choose_eval_times", "input_changes",
+           "alert_labels", "annotations", "lookback_semantics"]
