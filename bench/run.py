@@ -404,8 +404,9 @@ def bench_pinning() -> None:
     share, contracts per second (target >= 20/s) and the largest generated test file's size
     and promtool time (bundled contracts: target < 2 s)."""
     sys.path.insert(0, str(ROOT / "tests"))
-    import contract_strategies as cs
     from hypothesis import HealthCheck, given, settings
+
+    import contract_strategies as cs
 
     totals = {"drawn": 0, "accepted": 0, "refused": 0, "killed": 0, "total": 0, "failing": 0}
     start = time.perf_counter()
