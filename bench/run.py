@@ -445,7 +445,8 @@ def bench_pinning() -> None:
 
 
 def main() -> None:
-    measures = {"pinning": bench_pinning, "check": bench_check, "verify": bench_verify, "push": bench_push_requests,
+    measures = {"pinning": bench_pinning, "check": bench_check, "verify": bench_verify,
+                "push": bench_push_requests,
                 "oracle": bench_oracle, "mutate": bench_mutate,
                 "characterize": bench_characterize, "differential": bench_differential}
     chosen = sys.argv[1:] or list(measures)
