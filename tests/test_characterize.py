@@ -223,3 +223,55 @@ def test_bad_arguments_are_one_line(cli, tmp_path) -> None:
     assert result.code == 2 and "not a directory" in result.err
     result = cli("characterize", "--tpl", str(tmp_path / "missing.tpl"), "-o", "x")
     assert result.code == 2 and "missing.tpl" in result.err
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("0s", 0), ("11m", 660), ("1h2m3s", 3723), ("32d11m", 32 * 86400 + 660),
+    ("1w2d", 9 * 86400), ("1y", 365 * 86400), ("1m30.5s", 90.5), ("500ms", 0.5),
+])
+def test_promtool_eval_times_of_any_size_are_read(text: str, seconds: float) -> None:
+    """promtool prints eval times as Prometheus durations: 32d11m was read as 11m."""
+    assert characterize._go_duration(text) == seconds
+
+
+@pytest.mark.integration
+def test_a_day_scale_eval_time_from_promtool_round_trips(tmp_path, promtool_bin) -> None:
+    (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: A\n"
+                                    "    expr: vector(1)\n")
+    (tmp_path / "t.yml").write_text(
+        "rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n"
+        "  input_series: []\n  alert_rule_test:\n  - eval_time: 2d11m\n    alertname: A\n"
+        "    exp_alerts: []\n")
+    result = promtool.run(["test", "rules", str(tmp_path / "t.yml")], merge=True)
+    found = promtool.parse_test_output(result.output)
+    [mismatch] = found[str(tmp_path / "t.yml")].mismatches
+    assert characterize._go_duration(mismatch.time) == 2 * 86400 + 660
+
+
+_RATIO_AND_FLOOR = """\
+serverFiles:
+  alerting_rules.yml:
+    groups:
+      - name: API
+        rules:
+          - alert: ApiErrorsHigh
+            expr: sum(rate(http_errors_total{job="api"}[5m])) / sum(rate(http_requests_total{job="api"}[5m])) > 0.05 and sum(rate(http_requests_total{job="api"}[5m])) > 1
+            for: 10m
+          - alert: ApiDown
+            expr: up{job="api"} == 0
+            for: 5m
+"""
+
+
+@pytest.mark.integration
+def test_a_ratio_with_a_traffic_floor_is_listed_not_a_crash(cli, tmp_path, promtool_bin) -> None:
+    """`errors / requests > N and requests > floor` crashed the whole run (IndexError) when
+    its counter-reset scenario could not be built; now that alert is listed with its reason
+    and the rest of the file is characterized."""
+    tpl = tmp_path / "values.tpl"
+    tpl.write_text(_RATIO_AND_FLOOR)
+    result = cli("characterize", "--tpl", str(tpl), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert "Traceback" not in result.err
+    assert re.search(r"values\.tpl:6: ApiErrorsHigh: not characterized: .+", result.out)
+    assert "characterized 1/2 alerts" in result.out

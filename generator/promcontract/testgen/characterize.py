@@ -185,6 +185,9 @@ def plan_group(group: GroupPlan) -> None:
             _plan_alert(plan, rule, records)
         except drv.Unsupported as exc:
             plan.reasons.append(str(exc))
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
+            # one alert's failure never stops the run: it is listed with the reason
+            plan.reasons.append(f"could not be planned ({type(exc).__name__}: {exc})")
 
 
 def _seconds(value: object) -> float:
@@ -325,21 +328,24 @@ class _Builder:
             out += self._series(d, [q] * (self.steps + 1))
         return out
 
-    def _add(self, title: str, per_step: list) -> None:
+    def _add(self, title: str, per_step: list) -> Scenario | None:
+        """The scenario added (None: it could not be built; ``reasons`` says why)."""
         try:
             series = self._series(self.target.drive, per_step) + self._held()
         except drv.Unsupported as exc:
             self.reasons.append(str(exc))
-            return
+            return None
         seen: dict[tuple, list] = {}
         for name, labels, values in series:
             if (name, labels) in seen and seen[(name, labels)] != values:
                 self.reasons.append(f"{self.target.shown}: two parts of the expression read "
                                     f"the same series {name}")
-                return
+                return None
             seen[(name, labels)] = values
-        self.out.append(Scenario(self.alert, title, [(n, lab, v) for (n, lab), v in
-                                                     seen.items()], self.steps))
+        scenario = Scenario(self.alert, title, [(n, lab, v) for (n, lab), v in seen.items()],
+                            self.steps)
+        self.out.append(scenario)
+        return scenario
 
     def crossings(self, switch: int, keep_steps: int) -> None:
         target, d = self.target, self.target.drive
@@ -380,8 +386,10 @@ class _Builder:
                   [qf] * switch + ["stale"] + [None] * (n - switch - 1))
         if d.kind == "slope" and d.counter:
             per_step: list = [qf] * n
-            self._add(f"{shown}: firing, with a counter reset", per_step)
-            values = self.out[-1].series[0][2]
+            added = self._add(f"{shown}: firing, with a counter reset", per_step)
+            if added is None:  # (a scenario that cannot be built is a reason, not a crash)
+                return
+            values = added.series[0][2]
             reset_at = switch // 2
             base = values[reset_at]
             for k in range(reset_at, n):
@@ -514,11 +522,17 @@ def record(groups: list[GroupPlan], tmp: str, workers: int,
                  tuple(alerted.annotations)) for alerted in mismatch.got)
 
 
+_GO_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1,
+             "ms": 0.001}
+
+
 def _go_duration(text: str) -> float:
-    """Go's time.Duration text (``1h2m3s``, ``1m30s``, ``0s``) in seconds."""
+    """The eval time promtool prints (Prometheus' model.Duration: ``32d11m``, ``1w2d``,
+    ``1h2m3s``, ``0s``; Go's ``1m30.5s`` too) in seconds. Days and weeks count: ``32d11m``
+    was once read as 11m, recording a 32-day alert as firing from 11m."""
     total = 0.0
-    for number, unit in re.findall(r"([\d.]+)(h|ms|m|s)", text):
-        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
+    for number, unit in re.findall(r"([\d.]+)(ms|y|w|d|h|m|s)", text):
+        total += float(number) * _GO_UNITS[unit]
     return total
 
 
@@ -625,7 +639,7 @@ def _judge(alert: AlertPlan, found: mutate.AlertResult | None) -> None:
     problems = [s.problem for s in alert.scenarios if s.problem]
     if not alert.scenarios or found is None or found.status == "untested":
         alert.status = "not characterized"
-        alert.why = "; ".join(alert.reasons) or "no scenario could be built"
+        alert.why = "; ".join(dict.fromkeys(alert.reasons)) or "no scenario could be built"
         return
     if found.status == "baseline-failed":
         alert.status = "not characterized"
@@ -636,7 +650,7 @@ def _judge(alert: AlertPlan, found: mutate.AlertResult | None) -> None:
     if alive:
         shown = "; ".join(f"[{m.operator}] {m.diff}" for m in alive[:2])
         more = f" (+{len(alive) - 2} more)" if len(alive) > 2 else ""
-        because = f" ({'; '.join(alert.reasons)})" if alert.reasons else ""
+        because = f" ({'; '.join(dict.fromkeys(alert.reasons))})" if alert.reasons else ""
         alert.status = "not characterized"
         alert.why = f"no scenario pins {shown}{more}{because}"
         return
