@@ -255,12 +255,14 @@ serverFiles:
       - name: API
         rules:
           - alert: ApiErrorsHigh
-            expr: sum(rate(http_errors_total{job="api"}[5m])) / sum(rate(http_requests_total{job="api"}[5m])) > 0.05 and sum(rate(http_requests_total{job="api"}[5m])) > 1
+            expr: EXPR
             for: 10m
           - alert: ApiDown
             expr: up{job="api"} == 0
             for: 5m
-"""
+""".replace("EXPR", 'sum(rate(http_errors_total{job="api"}[5m])) / sum(rate('
+            'http_requests_total{job="api"}[5m])) > 0.05 and sum(rate(http_requests_total'
+            '{job="api"}[5m])) > 1')
 
 
 @pytest.mark.integration
