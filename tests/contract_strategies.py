@@ -127,8 +127,10 @@ def contracts(draw, index: int = 0, kinds: list[str] | None = None) -> Drawn:  #
         alert["keep_firing_for"] = keep
     if kind in COMPARISONS:
         alert["comparison"] = draw(st.sampled_from(COMPARISONS[kind]))
-    if kind in ("value_above", "value_below", "increase_above", "increase_below"):
+    if kind in ("value_above", "value_below"):
         alert["threshold"] = draw(_number(domain))
+    if kind in ("increase_above", "increase_below"):  # an increase may be fractional
+        alert["threshold"] = draw(st.one_of(_number(domain), st.sampled_from([0.5, 2.5, 9.99])))
     if kind.startswith("increase"):
         alert["window"] = draw(st.sampled_from(["5m", "10m", "30m", "1h"]))
     if kind == "value_equals":

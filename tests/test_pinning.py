@@ -103,6 +103,8 @@ def test_the_regression_contracts_are_pinned(promtool_bin) -> None:
     ({"kind": "increase_below", "threshold": 5, "window": "10m", "keep_firing_for": "10m"},
      "keep_firing_for", "is not at least 2m shorter than the window 10m"),
     ({"kind": "value_above", "threshold": 1}, "threshold", "would never fire"),
+    ({"kind": "increase_above", "threshold": 0.5, "window": "10m"}, "threshold",
+     "is not a whole number"),
 ])
 def test_what_cannot_be_pinned_is_refused_in_one_line(fields, field, words) -> None:
     kind = fields["kind"]

@@ -107,6 +107,11 @@ class IncreaseAbove(base.AlertKind):
                         "keep_firing_for + 2m)")
         if base.check_pinnable(raw, "threshold", ctx):
             self.check_threshold(raw, ctx)
+            if not float(raw["threshold"]).is_integer():
+                ctx.add("threshold", f"threshold {raw['threshold']} is not a whole number: "
+                        "a counter of events increases by whole numbers, so no derived test "
+                        "can tell '>' from '>=' at it (write the whole number you mean, e.g. "
+                        "'>= 1' for '> 0.5')")
 
     def check_threshold(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
         threshold, comparison = float(raw["threshold"]), raw.get("comparison", self.strict)
@@ -141,11 +146,17 @@ class IncreaseAbove(base.AlertKind):
 
     # --- scenarios ------------------------------------------------------------------------
     def jumps(self, spec: IncreaseSpec) -> list[tuple[str, float]]:
-        """(title, size) of the one-jump scenarios: just below, at and just above."""
+        """(title, size) of the one-jump scenarios: the nearest whole increases below, at and
+        above the threshold (a counter of events moves by whole numbers: 2.5 is pinned by
+        2 and 3, and one jump reaches exactly what it holds)."""
+        import math
+
+        thr = spec.threshold
         out = []
-        for title, size in (("just below", spec.threshold - 1), ("at", spec.threshold),
-                            ("just above", spec.threshold + 1)):
-            if size >= 0 and size == int(size):
+        for title, size in (("just below", math.ceil(thr) - 1.0),
+                            ("at", thr if float(thr).is_integer() else None),
+                            ("just above", math.floor(thr) + 1.0)):
+            if size is not None and size >= 0:
                 out.append((title, size))
         return out
 

@@ -4,7 +4,6 @@ a deadline, a clear error when it is missing."""
 from __future__ import annotations
 
 import functools
-import re
 import subprocess
 
 from promcontract.problems import ToolMissing
@@ -28,19 +27,7 @@ def find() -> str:
 
 @functools.lru_cache(maxsize=8)
 def version(exe: str) -> str:
-    try:
-        code, out, err = process.run_bounded([exe, "--version"], timeout=VERSION_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise ToolMissing(f"{exe} --version did not answer within {VERSION_TIMEOUT_S:g}s: "
-                          f"not amtool? {INSTALL_HINT}") from None
-    except OSError as exc:
-        raise ToolMissing(f"cannot run amtool at {exe}: {exc.strerror}; {INSTALL_HINT}") \
-            from None
-    match = re.match(r"amtool, version (\S+)", (out + err).strip())
-    if code != 0 or not match:
-        raise ToolMissing(f"{exe} --version does not answer as amtool does "
-                          f"({(out + err).strip()[:60]!r}, exit {code}); {INSTALL_HINT}")
-    return match.group(1)
+    return binaries.identify(exe, "amtool", INSTALL_HINT, VERSION_TIMEOUT_S)
 
 
 def run(args: list[str], timeout: float = TIMEOUT_S) -> tuple[int, str]:

@@ -28,3 +28,27 @@ def find(names: tuple[str, ...], env: str, hint: str) -> str:
 def debian_hint(package: str, env: str) -> str:
     return (f"install Debian's '{package}' package (apt-get install {package}) or set {env} "
             "to the binary")
+
+
+def identify(exe: str, tool: str, hint: str, timeout: float) -> str:
+    """The version ``exe --version`` reports, when it answers as ``tool`` does
+    (``<tool>, version X``); ``ToolMissing`` otherwise (``/bin/true`` as $PROMTOOL once made
+    `check` report a pass for rules nothing read), or when it does not answer in time."""
+    import re
+    import subprocess
+
+    from promcontract.runners import process
+
+    try:
+        code, out, err = process.run_bounded([exe, "--version"], timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolMissing(f"{exe} --version did not answer within {timeout:g}s: not {tool}? "
+                          f"{hint}") from None
+    except OSError as exc:
+        raise ToolMissing(f"cannot run {tool} at {exe}: {exc.strerror}; {hint}") from None
+    said = (out + err).strip()
+    match = re.match(rf"{re.escape(tool)}, version (\S+)", said)
+    if code != 0 or not match:
+        raise ToolMissing(f"{exe} --version does not answer as {tool} does "
+                          f"({said[:60]!r}, exit {code}); {hint}")
+    return match.group(1)

@@ -48,20 +48,7 @@ def find() -> str:
 def version(binary: str | None = None) -> str:
     """The version ``binary`` (default: ``find()``) reports; ``ToolMissing`` unless it
     answers ``--version`` as promtool does."""
-    exe = binary or find()
-    try:
-        code, out, err = process.run_bounded([exe, "--version"], timeout=VERSION_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise ToolMissing(f"{exe} --version did not answer within {VERSION_TIMEOUT_S:g}s: "
-                          f"not promtool? {INSTALL_HINT}") from None
-    except OSError as exc:
-        raise ToolMissing(f"cannot run promtool at {exe}: {exc.strerror}; {INSTALL_HINT}") \
-            from None
-    match = re.match(r"promtool, version (\S+)", (out + err).strip())
-    if code != 0 or not match:
-        raise ToolMissing(f"{exe} --version does not answer as promtool does "
-                          f"({(out + err).strip()[:60]!r}, exit {code}); {INSTALL_HINT}")
-    return match.group(1)
+    return binaries.identify(binary or find(), "promtool", INSTALL_HINT, VERSION_TIMEOUT_S)
 
 
 def run(args: list[str], *, stdin: str | None = None, binary: str | None = None,
