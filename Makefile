@@ -46,15 +46,15 @@ test-installed: $(STAMP) tools
 	@mkdir -p build/junit
 	$(BIN)/python -m pytest -q -m installed --junitxml=build/junit/installed.xml $(PYTEST_ARGS)
 
-## test-promtool3: the generated test files, the oracle property tests, mutation testing and
-## characterization
+## test-promtool3: the generated test files, the oracle property tests, mutation testing,
+## characterization and the pinning property over drawn contracts
 ## on promtool 3.x
 ## (fetched from Debian unstable into build/promtool3 by scripts/fetch-promtool3)
 test-promtool3: $(STAMP)
 	@P3=$$(scripts/fetch-promtool3) && set -x && \
 	"$$P3" test rules rules/generated/*.test.yml && \
 	PROMTOOL="$$P3" $(BIN)/python -m pytest -q tests/test_properties.py tests/test_promtemplate.py \
-		tests/test_mutate.py tests/test_characterize.py
+		tests/test_mutate.py tests/test_characterize.py tests/test_pinning.py
 
 ## bench: speed figures (printed, never asserted)
 bench: $(STAMP) tools
