@@ -37,6 +37,10 @@ def test_expressions_recognised_as_kinds(expr, kind, fields) -> None:
 
 
 @pytest.mark.parametrize("expr, why", [
+    # an absent branch on a kind without one was dropped: the imported alert no longer
+    # fired when the metric was missing
+    ("(state == 2) or absent(state)", "an absent branch on a kind that has none"),
+    ("(t < 5 or t > 45) or absent(t)", "an absent branch on a kind that has none"),
     ("max(age) > 72", "not one metric"),
     ('lat{job="j", quantile="0.99"} > 1.5', "selects a subset of lat"),
     ("rate(x[5m]) > 1", "not one metric"),
@@ -146,3 +150,18 @@ def test_a_payload_gives_types_help_and_labels(cli, tmp_path, promtool_bin) -> N
     assert metrics["drift_stack_count"]["help"] == "Drifted stacks."
     assert "imported: describe" in metrics["drift_error_count"]["help"]
     assert "DriftDetectionStale: imported as heartbeat_stale; differs: labels" in result.out
+
+
+@pytest.mark.parametrize("rule, why", [
+    ({"alert": "A", "expr": "increase(e[5m]) > 0.5"}, "fractional threshold"),
+    ({"alert": "A", "expr": "increase(e[5m]) > 0", "for": "10m"}, "not 2m shorter"),
+    ({"alert": "A", "expr": "increase(e[10m]) < 1", "keep_firing_for": "10m"},
+     "not 2m shorter"),
+])
+def test_import_keeps_what_derived_tests_cannot_pin_as_expr(rule, why) -> None:
+    """A kind validate would refuse is never written: the alert stays as written (expr)."""
+    from promcontract.contract.imports import _alert
+
+    imported = _alert(rule, 1, [], {}, {}, "j")
+    assert imported.kind == "expr" and imported.spec["expr"] == rule["expr"]
+    assert any(why in change for change in imported.changes), imported.changes

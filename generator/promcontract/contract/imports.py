@@ -135,6 +135,8 @@ def _recognise(tree: Node) -> tuple[str, dict[str, Any], str]:
             a, b = _one_selector(low.lhs), _one_selector(high.lhs)
             lo, hi = plabels.constant_value(low.rhs), plabels.constant_value(high.rhs)
             if a and b and a == b and lo is not None and hi is not None:
+                if absent:  # value_outside has no absent branch: never drop one silently
+                    return "expr", {}, "an absent branch on a kind that has none"
                 return "value_outside", {"metric": a.name, "min": _number(lo),
                                          "max": _number(hi)}, ""
     if not (isinstance(body, Binary) and body.op in (">", "<", "==", ">=", "<=")
@@ -173,6 +175,8 @@ def _recognise(tree: Node) -> tuple[str, dict[str, Any], str]:
     if selector is None:
         return "expr", {}, "the compared side is not one metric"
     if body.op == "==":
+        if absent:  # value_equals has no absent branch: never drop one silently
+            return "expr", {}, "an absent branch on a kind that has none"
         return "value_equals", {"metric": selector.name, "value": _number(value)}, ""
     kind = "value_above" if body.op in (">", ">=") else "value_below"
     spec: dict[str, Any] = {"metric": selector.name, "threshold": _number(value)}
@@ -372,6 +376,9 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
     name = str(rule["alert"])
     expr = str(rule["expr"])
     kind, fields, why = recognise(expr)
+    unpinnable = _unpinnable(kind, fields, rule)
+    if unpinnable:  # a kind validate would refuse: keep the alert as written
+        kind, fields, why = "expr", {}, unpinnable
     labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
     annotations = {str(k): str(v) for k, v in (rule.get("annotations") or {}).items()}
     changes: list[str] = []
@@ -426,6 +433,24 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
     if "summary" not in (rule.get("annotations") or {}):
         changes.append("no summary: a placeholder summary is rendered")
     return ImportedAlert(name, line, kind, spec, changes)
+
+
+def _unpinnable(kind: str, fields: dict[str, Any], rule: dict) -> str:
+    """Why the increase kinds' derived tests could not pin this rule (validate refuses it
+    then), or "": import never writes a contract its own validate refuses."""
+    if not kind.startswith("increase_"):
+        return ""
+    if not float(fields["threshold"]).is_integer():
+        return "an increase compared with a fractional threshold"
+    try:
+        window = parse_duration(fields["window"])
+        spans = [parse_duration(str(rule.get(key) or "0s")) for key in ("for",
+                                                                         "keep_firing_for")]
+    except ValueError:
+        return ""
+    if any(span > window - 120 for span in spans):
+        return "for: or keep_firing_for is not 2m shorter than the increase window"
+    return ""
 
 
 # --- the proof ---------------------------------------------------------------------------------
