@@ -279,3 +279,29 @@ def test_a_ratio_with_a_traffic_floor_is_listed_not_a_crash(cli, tmp_path, promt
     assert "Traceback" not in result.err
     assert re.search(r"values\.tpl:6: ApiErrorsHigh: not characterized: .+", result.out)
     assert "characterized 1/2 alerts" in result.out
+
+
+@pytest.mark.integration
+def test_check_fails_when_a_recorded_file_fails_promtool(cli, tmp_path, promtool_bin,
+                                                          monkeypatch) -> None:
+    """Up to date is not enough: files recorded wrong (as 32d11m read as 11m once wrote them)
+    matched what characterize produced, and --check said ok while promtool failed them."""
+    tpl = tmp_path / "values.tpl"
+    tpl.write_text(_RATIO_AND_FLOOR)
+    out = tmp_path / "out"
+    real = characterize.test_file_text
+
+    def recorded_wrong(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return real(*args, **kwargs).replace(
+            "      exp_alerts: []\n", "      exp_alerts:\n      - exp_labels: {bogus: x}\n", 1)
+
+    monkeypatch.setattr(characterize, "test_file_text", recorded_wrong)
+    assert cli("characterize", "--tpl", str(tpl), "-o", str(out)).code == 0
+    check = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--check")
+    assert check.code == 1, check.out
+    assert re.search(rf"failed: {re.escape(str(out / 'api.test.yml'))}: \w+ at 0s: expected "
+                     r"\[\{alertname='\w+', bogus='x'\}\], got none", check.out), check.out
+    monkeypatch.setattr(characterize, "test_file_text", real)
+    assert cli("characterize", "--tpl", str(tpl), "-o", str(out)).code == 0
+    again = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--check")
+    assert again.code == 0 and "pass promtool test rules" in again.out

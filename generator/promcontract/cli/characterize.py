@@ -80,7 +80,15 @@ def run(args: argparse.Namespace) -> int:
             say(f"characterization tests in {out_dir} are stale: run promcontract characterize "
                 f"--tpl {args.tpl} -o {out_dir}, review the diff, commit")
             return EXIT_CHECK_FAILED
-        print(f"ok: {len(files) // 2} group(s) in {out_dir} match {args.tpl}")
+        failing = _failing_files([p for p in files if p.endswith(".test.yml")])
+        for path, why in failing:
+            print(f"failed: {path}: {why}")
+        if failing:
+            say(f"{len(failing)} recorded test file(s) in {out_dir} fail promtool test rules: "
+                "the rules no longer behave as recorded")
+            return EXIT_CHECK_FAILED
+        print(f"ok: {len(files) // 2} group(s) in {out_dir} match {args.tpl} and pass "
+              "promtool test rules")
         return EXIT_OK
     os.makedirs(out_dir, exist_ok=True)
     changed = [(path, text) for path, text in files.items() if _read(path) != text]
@@ -108,6 +116,24 @@ def run(args: argparse.Namespace) -> int:
                             else alert.why, kind="not-characterized") for alert in result.alerts]
         junit.write(args.junit, "promcontract characterize", cases)
     return EXIT_OK
+
+
+def _failing_files(tests: list[str]) -> list[tuple[str, str]]:
+    """The recorded test files promtool fails, with why: up to date is not enough, each must
+    still pass (a recorded time read wrong once wrote files that failed while --check said
+    ok)."""
+    import tempfile
+
+    from promcontract.runners import promtool
+
+    with tempfile.TemporaryDirectory(prefix="promcontract-characterize-check-") as scratch:
+        results, problems = promtool.test_many([(path, 1.0) for path in tests],
+                                               os.cpu_count() or 1, scratch)
+    failing = [(path, results[path].describe()) for path in tests
+               if path in results and not results[path].ok]
+    failing += [(path, "; ".join(problems) or "promtool said nothing about it")
+                for path in tests if path not in results]
+    return failing
 
 
 def _read(path: str) -> str | None:
