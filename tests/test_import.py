@@ -165,3 +165,15 @@ def test_import_keeps_what_derived_tests_cannot_pin_as_expr(rule, why) -> None:
     imported = _alert(rule, 1, [], {}, {}, "j")
     assert imported.kind == "expr" and imported.spec["expr"] == rule["expr"]
     assert any(why in change for change in imported.changes), imported.changes
+
+
+def test_rules_that_select_two_jobs_ask_for_job(cli, tmp_path) -> None:
+    """A job guessed from the group name rendered selectors that matched nothing."""
+    tpl = tmp_path / "values.tpl"
+    tpl.write_text("serverFiles:\n  alerting_rules.yml:\n    groups:\n      - name: Mixed\n"
+                   "        rules:\n          - alert: A\n            expr: up{job=\"a\"} == 0\n"
+                   "          - alert: B\n            expr: up{job=\"b\"} == 0\n")
+    result = cli("import", "--tpl", str(tpl), "--group", "Mixed", "--check")
+    assert result.code == 2, result.out + result.err
+    assert "select 2 jobs (a, b): give --job to choose the grouping key" in result.err
+    assert len(result.err_lines) == 1

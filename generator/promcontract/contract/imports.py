@@ -285,12 +285,18 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
         jobs |= {m.value for n, _ in walk(tree) if isinstance(n, Selector)
                  for m in n.matchers if m.name == "job" and m.op == "="}
     if job is None:
+        if len(jobs) > 1:
+            # the rules' own job= matchers disagree: a guess would render selectors that
+            # match nothing for some of them
+            raise UserError(Problem(Location(tpl, group_line), f"the alerts of group '{name}' "
+                                    f"select {len(jobs)} jobs ({', '.join(sorted(jobs))}): "
+                                    "give --job to choose the grouping key"))
         if len(jobs) == 1:
             job = jobs.pop()
         else:
             job = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "job"
-            notes.append(f"grouping key job={job}: the alerts select " + (
-                f"{len(jobs)} jobs" if jobs else "no job") + "; give --job to choose")
+            notes.append(f"grouping key job={job}: the alerts select no job; give --job to "
+                         "choose")
     families = _families(payload)
     metrics: dict[str, dict[str, Any]] = {}
     imported: list[ImportedAlert] = []
