@@ -305,3 +305,14 @@ def test_check_fails_when_a_recorded_file_fails_promtool(cli, tmp_path, promtool
     assert cli("characterize", "--tpl", str(tpl), "-o", str(out)).code == 0
     again = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--check")
     assert again.code == 0 and "pass promtool test rules" in again.out
+
+
+def test_a_group_with_empty_rules_is_skipped(cli, tmp_path) -> None:
+    """`rules:` with nothing under it (a real exporter's file has one): exit 2 naming a temp
+    file before; now there is simply nothing to record for it."""
+    tpl = tmp_path / "values.tpl"
+    tpl.write_text("serverFiles:\n  alerting_rules.yml:\n    groups:\n    - name: Empty\n"
+                   "      rules:\n")
+    result = cli("characterize", "--tpl", str(tpl), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert "characterized 0/0 alerts" in result.out

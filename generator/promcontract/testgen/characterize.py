@@ -120,6 +120,8 @@ def groups_of(rules_text: str, tpl: str, offset: int, only: list[str] | None) ->
         previous_end = end + 1
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             continue
+        if not isinstance(data.get("rules"), list) or not data["rules"]:
+            continue  # `rules:` empty (null): nothing to record, no file to write
         name = data["name"]
         if only and name not in only:
             continue

@@ -171,16 +171,18 @@ def run(rule_paths: list[str], test_paths: list[str],
                     continue
                 planned[rule.key].append((mutation, covering, records, rest, runner.job(
                     rule, mutation, covering, records, first)))
-        verdicts = runner.run(list(baselines.values()), None)
+        # Round one: each mutant against the cheaper half of its alert's test groups (most
+        # mutants die there); round two: the survivors against the rest. A mutant survives
+        # only when it passed every group, as in one run; the work is a fraction of it.
+        # The unchanged rules run in the same wave of promtool processes as round one (a wave
+        # waits for its slowest process); an alert whose unchanged rule fails has its
+        # mutants' verdicts dropped, as if they had not run.
+        first = [item[-1] for items in planned.values() for item in items]
+        verdicts = runner.run(list(baselines.values()) + first, progress)
         for key, job in baselines.items():
             if verdicts[job][0] != "survived":
                 by_key[key].baseline = verdicts[job][1]
                 planned.pop(key)
-        # Round one: each mutant against the cheaper half of its alert's test groups (most
-        # mutants die there); round two: the survivors against the rest. A mutant survives
-        # only when it passed every group, as in one run; the work is a fraction of it.
-        verdicts = runner.run([item[-1] for items in planned.values() for item in items],
-                              progress)
         second: dict[str, str] = {}
         for key, items in planned.items():
             for mutation, covering, records, rest, job in items:
