@@ -182,7 +182,8 @@ def test_write_all_refuses_a_file_name_over_the_limit_before_writing(tmp_path: P
 
     kept = tmp_path / "kept.txt"
     kept.write_text("old")
-    with pytest.raises(UserError, match="File name too long; nothing was written"):
+    with pytest.raises(UserError, match=r"x{300}: cannot write: File name too long; nothing "
+                                        "was written"):  # the file that failed, named
         write_all([(str(kept), "new"), (str(tmp_path / ("x" * 300)), "y")])
     assert kept.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt"]

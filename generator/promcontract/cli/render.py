@@ -104,9 +104,8 @@ def run(args: argparse.Namespace) -> int:
             for path in orphans.files:
                 refuse_input(path)
         else:
-            for problem in orphans.problems(args.tpl):
-                say(str(problem).replace(": the promcontract block", ": note: the "
-                                         "promcontract block", 1))
+            for problem in orphans.problems(args.tpl, note=True):
+                say(str(problem))
         if any(o.stale for o in outputs):
             plan.check_outputs_writable(outputs)
             # Never write what `check` would reject: `make rules && terragrunt apply` ships it.

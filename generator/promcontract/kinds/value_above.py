@@ -117,14 +117,18 @@ class ValueAbove(base.AlertKind):
     def firing_value(self, alert: Alert, contract: Contract) -> float | None:
         """The value nearest the threshold that fires (just past it, or at it for a loose
         comparison when nothing past it is a value of the metric)."""
-        below, at, above = self.near_values(alert, contract)
-        return next((v for v in (above, at) if v is not None
-                     and self.holds(v, alert.spec)), None)
+        return self._nearest(alert, contract, fires=True)
 
     def quiet_value(self, alert: Alert, contract: Contract) -> float | None:
+        """The value nearest the threshold that does not fire (at it, or just short of it)."""
+        return self._nearest(alert, contract, fires=False)
+
+    def _nearest(self, alert: Alert, contract: Contract, *, fires: bool) -> float | None:
         below, at, above = self.near_values(alert, contract)
-        return next((v for v in (at, below) if v is not None
-                     and not self.holds(v, alert.spec)), None)
+        past, short = (above, below) if self.strict == ">" else (below, above)
+        order = (past, at) if fires else (at, short)
+        return next((v for v in order if v is not None
+                     and self.holds(v, alert.spec) == fires), None)
 
     def property_space(self, alert: Alert, contract: Contract) -> base.PropertySpace:
         return base.near_space(alert.spec.threshold,

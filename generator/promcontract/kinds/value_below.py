@@ -32,16 +32,6 @@ class ValueBelow(base.AbsentBranch, ValueAbove):
     def holds(self, value: float, spec: base.ThresholdSpec) -> bool:
         return base.compares(value, spec.comparison, spec.threshold)
 
-    def firing_value(self, alert: Alert, contract: Contract) -> float | None:
-        below, at, above = self.near_values(alert, contract)
-        return next((v for v in (below, at) if v is not None
-                     and self.holds(v, alert.spec)), None)
-
-    def quiet_value(self, alert: Alert, contract: Contract) -> float | None:
-        below, at, above = self.near_values(alert, contract)
-        return next((v for v in (at, above) if v is not None
-                     and not self.holds(v, alert.spec)), None)
-
     def scenarios(self, alert: Alert, contract: Contract) -> list[Scenario]:
         out = super().scenarios(alert, contract)
         if alert.spec.when_absent == "fire":

@@ -118,16 +118,18 @@ class Orphans:
     blocks: list[splice.Block]
     files: list[str]
 
-    def problems(self, tpl_path: str) -> list[Problem]:
+    def problems(self, tpl_path: str, *, note: bool = False) -> list[Problem]:
+        """What check fails on; with ``note``, the same as render's notes."""
+        lead = "note: " if note else ""
         out = []
         for block in self.blocks:
             owner = f" (contract '{block.contract}')" if block.contract else ""
             out.append(Problem(Location(tpl_path, block.begin + 1, 1),
-                               f"the promcontract block of group '{block.name}'{owner} is "
+                               f"{lead}the promcontract block of group '{block.name}'{owner} is "
                                "rendered by no contract: its alerts stay deployed; remove it "
                                "with promcontract render --prune", "groups"))
         for path in self.files:
-            out.append(Problem(Location(path), "generated for a contract that no longer "
+            out.append(Problem(Location(path), f"{lead}generated for a contract that no longer "
                                "exists; remove it with promcontract render --prune"))
         return out
 

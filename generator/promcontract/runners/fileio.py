@@ -88,14 +88,14 @@ def write_all(files: list[tuple[str, str]], *, replaces_input: bool | set[str] =
     rewrites the template it read). ``executable``: paths written with mode 755 (or their
     mode with every execute bit set)."""
     staged: list[tuple[str, str, str]] = []  # (temp, target, shown path)
+    current = files[0][0] if files else "."
     try:
         for path, text in files:
+            current = path
             allowed = replaces_input is True or (
                 isinstance(replaces_input, set) and path in replaces_input)
             target = _target(path)
             check_writable(target, replaces_input=allowed)
-            if not allowed:
-                refuse_input(path)
             mode = os.stat(target).st_mode & 0o7777 if os.path.exists(target) else 0o644
             if path in executable:
                 mode |= 0o111
@@ -112,8 +112,7 @@ def write_all(files: list[tuple[str, str]], *, replaces_input: bool | set[str] =
             os.chmod(tmp, mode)
     except OSError as exc:
         _remove([tmp for tmp, _, _ in staged])
-        where = staged[-1][2] if staged else (files[len(staged)][0] if files else "?")
-        raise UserError(Problem(Location(where), f"cannot write: {exc.strerror}; nothing was "
+        raise UserError(Problem(Location(current), f"cannot write: {exc.strerror}; nothing was "
                                 "written")) from None
     except BaseException:
         _remove([tmp for tmp, _, _ in staged])
