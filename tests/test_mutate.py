@@ -388,6 +388,67 @@ def test_a_mutant_promtool_cannot_load_is_invalid_not_killed(tmp_path, handwritt
     assert verdicts[jobs[1]][0] == "killed", verdicts[jobs[1]]
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("source", ["handwritten", "bundled"])
+def test_merged_mutants_get_the_verdicts_they_get_one_by_one(source, handwritten, monkeypatch,
+                                                              promtool_bin) -> None:
+    """All mutants of an alert share one file (renamed copies); each copy's verdict must be
+    the one its mutant gets alone, and a killed mutant is told with the alert's own name."""
+    if source == "handwritten":
+        rules, tests = [str(p) for p in handwritten]
+        hints = None
+    else:
+        rules, tests = str(GENERATED / "drift.rules.yml"), str(GENERATED / "drift.test.yml")
+        hints = operators.Hints({})
+
+    def verdicts(report: mutate.Report) -> list[tuple[str, str, str]]:
+        return [(a.rule.name, o.mutation.diff, o.state) for a in report.alerts
+                for o in a.outcomes]
+
+    merged = mutate.run([rules], [tests], hints)
+    assert all(mutate.MERGED_SUFFIX not in o.detail for a in merged.alerts
+               for o in a.outcomes)
+    assert any(o.state == "killed" for a in merged.alerts for o in a.outcomes)
+    monkeypatch.setattr(mutate, "_mergeable", lambda context, rule: False)
+    alone = mutate.run([rules], [tests], hints)
+    assert verdicts(merged) == verdicts(alone)
+
+
+def test_rules_that_read_alerts_are_not_merged(tmp_path) -> None:
+    path = tmp_path / "r.yml"
+    path.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: m > 1\n"
+                    "  - alert: B\n    expr: ALERTS{alertname=\"A\"} == 1\n")
+    loaded = promfiles.load_rules(str(path))
+    context = {str(path.resolve()): loaded}
+    assert not mutate._mergeable(context, loaded.alerts[0])
+    path.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: m > 1\n"
+                    "    annotations: {summary: '{{ $labels.alertname }}'}\n")
+    loaded = promfiles.load_rules(str(path))
+    assert not mutate._mergeable({str(path.resolve()): loaded}, loaded.alerts[0])
+    path.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: m > 1\n")
+    loaded = promfiles.load_rules(str(path))
+    assert mutate._mergeable({str(path.resolve()): loaded}, loaded.alerts[0])
+
+
+@pytest.mark.integration
+def test_a_merged_file_promtool_cannot_load_is_run_one_by_one(tmp_path, handwritten,
+                                                              promtool_bin) -> None:
+    rules, tests = handwritten
+    loaded = promfiles.load_rules(str(rules))
+    test = promfiles.load_tests(str(tests))
+    rule = next(a for a in loaded.alerts if a.name == "QueueDeep")
+    (tmp_path / "work").mkdir()
+    batch = mutate._Batch(str(tmp_path / "work"), {str(rules.resolve()): loaded}, 1)
+    broken = operators.Mutation("literal", "100", "x", "job:queue_depth:max > ", "5m", None)
+    fine = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m", None)
+    job = batch.merged(rule, [broken, fine], [test], None)
+    assert batch.run_merged({"k": job}, None) == {"k": None}
+    job = batch.merged(rule, [fine], [test], None)
+    outcome = batch.run_merged({"k": job}, None)["k"]
+    assert outcome is not None and outcome[0] == "" and outcome[1][0][0] == "killed"
+    assert "QueueDeep at" in outcome[1][0][1] and mutate.MERGED_SUFFIX not in outcome[1][0][1]
+
+
 def test_usage_errors_are_one_line(cli, handwritten) -> None:
     rules, tests = handwritten
     for args, words in [(("--rules", str(rules)), "go together"),

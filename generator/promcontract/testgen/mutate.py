@@ -5,15 +5,21 @@ Every alerting rule of the given rule files is mutated by the operators of
 ``unless``, ``for:`` one evaluation step shorter, ...). A mutant the tests cannot tell from the
 rule has survived: the tests do not pin that part of the rule.
 
-How it runs, and why it is fast: each mutant gets its own directory with a rule file that holds
-only its alert (and the recording rules that alert reads, transitively) and a test file that
-holds only the test groups that name its alert, with only those ``alert_rule_test`` entries.
-So a mutant is evaluated against its own alert's tests and nothing else. The unchanged rules go
-through the same isolation first, and must pass; then all mutant test files are shared out over
-as many ``promtool test rules`` processes as the machine has cores (one process takes any
-number of test files and reports on each). ``promql_expr_test`` entries are left out (they
-test expressions, not the alert); leaving tests out can only let a mutant survive, never count
-one as killed that the full tests would not kill.
+How it runs, and why it is fast: each alert gets its own directory with a rule file that holds
+only that alert (and the recording rules it reads, transitively) and a test file that holds
+only the test groups that name it, with only those ``alert_rule_test`` entries. Its mutants sit
+in the same rule group as renamed copies (``NAME__pcm0``, ...), and every test entry for the
+alert is repeated for each copy: one promtool test group setup (most of promtool's cost on
+small tests) serves the unchanged rule and all its mutants, and promtool names each failing
+copy. Round one runs the cheaper half of the alert's test groups; round two runs the rest with
+the unchanged rule and the mutants still alive (on generated contracts, half the time of one
+file per mutant). Where copies could see each other (a rule reads ``ALERTS``) or a merged
+file fails for another reason than a differing alert, each mutant gets its own files instead.
+All files are shared out over as many ``promtool test rules`` processes as the machine has
+cores (one process takes any number of test files and reports on each).
+``promql_expr_test`` entries are left out (they test expressions, not the alert); leaving
+tests out can only let a mutant survive, never count one as killed that the full tests would
+not kill.
 
 A mutant counts as killed only when promtool reports an alert that differs from what a test
 expects; a test file that fails for another reason (promtool cannot load the mutant) is
@@ -23,6 +29,7 @@ reported as invalid, never as killed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import tempfile
 import time
@@ -32,6 +39,7 @@ from dataclasses import dataclass, field
 from promcontract.promql import ParseError, parse
 from promcontract.promql.nodes import Selector, walk
 from promcontract.runners import promtool
+from promcontract.runners.promtool import Alerted, Mismatch
 from promcontract.testgen import promfiles
 from promcontract.testgen.operators import Hints, Mutation, mutations
 from promcontract.testgen.promfiles import AlertRule, RuleFile, TestFile
@@ -161,7 +169,7 @@ def run(rule_paths: list[str], test_paths: list[str],
                 found = [m for m in found if m.operator in operators]
             covering = covering_tests[rule.key]
             records = _needed_records(context, needed)
-            baselines[rule.key] = runner.job(rule, None, covering, records, None)
+            baselines[rule.key] = (covering, records)
             first, rest = _rounds(covering, rule.name)
             planned[rule.key] = []
             for mutation in found:
@@ -169,30 +177,77 @@ def run(rule_paths: list[str], test_paths: list[str],
                     result.outcomes.append(Outcome(mutation, "equivalent",
                                                    mutation.equivalent))
                     continue
-                planned[rule.key].append((mutation, covering, records, rest, runner.job(
-                    rule, mutation, covering, records, first)))
+                planned[rule.key].append((mutation, first, rest))
+        # Most alerts run all their mutants in one test file (see _Batch.merged): one
+        # promtool test group setup serves every mutant and the unchanged rule. Where that
+        # cannot be read per mutant (the rules read ALERTS, a template prints the alert's
+        # name, or the merged file fails for a reason other than an alert mismatch), the
+        # alert falls back to the rounds below, each mutant in its own files.
+        merged = {key: runner.merged(by_key[key].rule, [m for m, _, _ in planned[key]],
+                                     *baselines[key], planned[key][0][1] if planned[key]
+                                     else None)
+                  for key in planned if _mergeable(context, by_key[key].rule)}
+        outcomes = runner.run_merged(merged, progress)
+        again = {}
+        for key, outcome in outcomes.items():
+            rest = planned[key][0][2] if planned[key] else None
+            if outcome is None or outcome[0] or not rest:
+                continue
+            alive = [k for k, (state, _) in enumerate(outcome[1]) if state == "survived"]
+            # Round two covers the rest of the groups, so the unchanged rule runs on them
+            # too, even when no mutant is left.
+            again[key] = (alive, runner.merged(
+                by_key[key].rule, [planned[key][k][0] for k in alive], *baselines[key],
+                rest))
+        second_outcomes = runner.run_merged({k: job for k, (_, job) in again.items()},
+                                            progress)
+        for key, (alive, _) in again.items():
+            later = second_outcomes[key]
+            if later is None:
+                outcomes[key] = None
+            elif later[0]:
+                outcomes[key] = later
+            else:
+                states = list(outcomes[key][1])
+                for k, verdict in zip(alive, later[1], strict=True):
+                    states[k] = verdict
+                outcomes[key] = ("", states)
+        for key, outcome in outcomes.items():
+            if outcome is None:
+                continue
+            baseline, states = outcome
+            if baseline:
+                by_key[key].baseline = baseline
+            else:
+                for (mutation, _, _), (state, detail) in zip(planned[key], states,
+                                                              strict=True):
+                    by_key[key].outcomes.append(Outcome(mutation, state, detail))
+            planned.pop(key)
         # Round one: each mutant against the cheaper half of its alert's test groups (most
         # mutants die there); round two: the survivors against the rest. A mutant survives
         # only when it passed every group, as in one run; the work is a fraction of it.
         # The unchanged rules run in the same wave of promtool processes as round one (a wave
         # waits for its slowest process); an alert whose unchanged rule fails has its
         # mutants' verdicts dropped, as if they had not run.
-        first = [item[-1] for items in planned.values() for item in items]
-        verdicts = runner.run(list(baselines.values()) + first, progress)
-        for key, job in baselines.items():
+        jobs = {key: runner.job(by_key[key].rule, None, *baselines[key], None)
+                for key in planned}
+        items = {key: [(m, rest, runner.job(by_key[key].rule, m, *baselines[key], first))
+                       for m, first, rest in planned[key]] for key in planned}
+        first_jobs = [job for found in items.values() for _, _, job in found]
+        verdicts = runner.run(list(jobs.values()) + first_jobs, progress)
+        for key, job in jobs.items():
             if verdicts[job][0] != "survived":
                 by_key[key].baseline = verdicts[job][1]
-                planned.pop(key)
+                items.pop(key)
         second: dict[str, str] = {}
-        for key, items in planned.items():
-            for mutation, covering, records, rest, job in items:
+        for key, found in items.items():
+            for mutation, rest, job in found:
                 if verdicts[job][0] == "survived" and rest:
-                    second[job] = runner.job(by_key[key].rule, mutation, covering, records,
+                    second[job] = runner.job(by_key[key].rule, mutation, *baselines[key],
                                              rest)
-        verdicts.update({job: v for job, v in runner.run(list(second.values()), progress)
-                         .items()})
-        for key, items in planned.items():
-            for mutation, _, _, _, job in items:
+        verdicts.update(runner.run(list(second.values()), progress))
+        for key, found in items.items():
+            for mutation, _, job in found:
                 state, detail = verdicts[second.get(job, job)]
                 by_key[key].outcomes.append(Outcome(mutation, state, detail))
         processes = runner.processes
@@ -251,6 +306,7 @@ class _Batch:
         self.processes = 0
         self.files: dict[str, list[str]] = {}  # job -> its test files
         self.cost: dict[str, float] = {}
+        self.clones: dict[str, tuple[str, list[str]]] = {}  # merged job -> (name, copies)
 
     def job(self, rule: AlertRule, mutation: Mutation | None, tests: list[TestFile],
             records: set[str] | None, selection: dict[int, set[int]] | None) -> str:
@@ -286,6 +342,88 @@ class _Batch:
         self.cost[name] = cost
         return name
 
+    def merged(self, rule: AlertRule, found: list[Mutation], tests: list[TestFile],
+               records: set[str] | None, selection: dict[int, set[int]] | None = None) -> str:
+        """A directory holding ``rule`` unchanged and, next to each rule named like it, one
+        copy per mutant renamed ``NAME__pcmK`` (the mutant itself where ``rule`` is), with
+        one test file per covering test file whose ``alert_rule_test`` entries for ``NAME``
+        are repeated for every ``NAME__pcmK``. Alerts of different names do not see each
+        other (nothing reads ALERTS: see _mergeable), so each copy fires exactly as its
+        mutant would alone, and promtool reports every failing alertname of a group."""
+        name = os.path.join(self.tmp, str(self.count))
+        self.count += 1
+        os.mkdir(name)
+        names = [f"{rule.name}{MERGED_SUFFIX}{k}" for k in range(len(found))]
+        paths = []
+        cost = 0.0
+        for n, test in enumerate(tests):
+            if selection is not None and not selection.get(n):
+                continue
+            rule_names = []
+            kept_groups: set[str] = set()
+            for m, path in enumerate(test.rule_paths):
+                data, groups = _isolated(self.context[os.path.realpath(path)], rule, None,
+                                         records, clones=list(zip(names, found, strict=True)))
+                rule_name = f"rules-{n}-{m}.yml"
+                with open(os.path.join(name, rule_name), "w", encoding="utf-8") as handle:
+                    handle.write(promfiles.dump(data))
+                rule_names.append(rule_name)
+                kept_groups |= groups
+            data, weight = _tests_for(test, rule.name, rule_names, kept_groups,
+                                      None if selection is None else selection[n],
+                                      copies=names)
+            cost += weight * (1 + len(found))
+            test_path = os.path.join(name, f"tests-{n}.yml")
+            with open(test_path, "w", encoding="utf-8") as handle:
+                handle.write(promfiles.dump(data))
+            paths.append(test_path)
+        self.files[name] = paths
+        self.cost[name] = cost
+        self.clones[name] = (rule.name, names)
+        return name
+
+    def run_merged(self, jobs: dict[tuple, str], progress: Progress | None
+                   ) -> dict[tuple, tuple[str, list[tuple[str, str]]] | None]:
+        """Per alert key: (why the unchanged rule fails, or ""; (state, detail) per mutant),
+        or None when the merged files cannot be read per mutant (then the caller runs the
+        mutants one by one)."""
+        if not jobs:
+            return {}
+        files = [(path, self.cost[job] / len(self.files[job])) for job in jobs.values()
+                 for path in self.files[job]]
+        results, _ = promtool.test_many(files, self.workers, self.tmp, progress)
+        self.processes += min(len(files), self.workers * 3)
+        outcomes: dict[tuple, tuple[str, list[tuple[str, str]]] | None] = {}
+        for key, job in jobs.items():
+            original, names = self.clones[job]
+            index = {n: k for k, n in enumerate(names)}
+            baseline: list[Mismatch] = []
+            killed: dict[int, Mismatch] = {}
+            readable = True
+            for path in self.files[job]:
+                found = results.get(path)
+                if found is None or found.errors or (not found.ok and not found.mismatches):
+                    readable = False
+                    break
+                for mismatch in found.mismatches or ():
+                    if mismatch.alertname == original:
+                        baseline.append(mismatch)
+                    elif mismatch.alertname in index:
+                        killed.setdefault(index[mismatch.alertname],
+                                          _renamed(mismatch, original))
+                    else:
+                        readable = False
+            if not readable:
+                outcomes[key] = None
+                continue
+            if baseline:
+                outcomes[key] = (" | ".join(m.describe() for m in baseline[:1]), [])
+                continue
+            outcomes[key] = ("", [("killed", killed[k].describe()) if k in killed
+                                  else ("survived", "promtool test rules passed")
+                                  for k in range(len(names))])
+        return outcomes
+
     def run(self, jobs: list[str], progress: Progress | None) -> dict[str, tuple[str, str]]:
         """(state, detail) per job: survived when every test file passed, killed when one
         showed a differing alert, invalid when one failed for another reason."""
@@ -311,6 +449,39 @@ class _Batch:
                     state, detail = "invalid", found.describe(1)
             verdicts[job] = (state, detail)
         return verdicts
+
+
+MERGED_SUFFIX = "__pcm"
+
+
+def _mergeable(context: dict[str, RuleFile], rule: AlertRule) -> bool:
+    """Whether ``rule``'s mutants can share one file: no rule reads the ALERTS series (where
+    the copies would see each other), the rule's labels and annotations never print its
+    name, and no rule is already named like a copy."""
+    target = context[rule.key[0]].data["groups"][rule.group]["rules"][rule.index]
+    for key in ("labels", "annotations"):
+        for value in (target.get(key) or {}).values():
+            if "alertname" in str(value) or "ALERTS" in str(value):
+                return False
+    for rule_file in context.values():
+        for group in rule_file.data.get("groups") or ():
+            for other in group.get("rules") or ():
+                if not isinstance(other, dict):
+                    return False
+                if "ALERTS" in str(other.get("expr", "")):
+                    return False
+                if str(other.get("alert", "")).startswith(rule.name + MERGED_SUFFIX):
+                    return False
+    return True
+
+
+def _renamed(mismatch: Mismatch, name: str) -> Mismatch:
+    """``mismatch`` of a merged copy, told with the alert's own name."""
+    def fix(items: tuple[Alerted, ...]) -> tuple[Alerted, ...]:
+        return tuple(dataclasses.replace(a, labels=tuple(
+            (k, name if k == "alertname" else v) for k, v in a.labels)) for a in items)
+    return dataclasses.replace(mismatch, alertname=name, expected=fix(mismatch.expected),
+                               got=fix(mismatch.got))
 
 
 def _needed_records(context: dict[str, RuleFile], needed: set[str] | None
@@ -343,9 +514,12 @@ def _needed_records(context: dict[str, RuleFile], needed: set[str] | None
 
 
 def _isolated(rule_file: RuleFile, target: AlertRule, mutation: Mutation | None,
-              records: set[str] | None) -> tuple[promfiles.Node, set[str]]:
+              records: set[str] | None, clones: list[tuple[str, Mutation]] = ()
+              ) -> tuple[promfiles.Node, set[str]]:
     """``rule_file`` with only the alerts named like ``target`` (``target`` itself mutated)
-    and the recording rules in ``records`` (None: all); groups left empty are dropped."""
+    and the recording rules in ``records`` (None: all); groups left empty are dropped.
+    ``clones``: after each alert named like ``target``, one copy per (name, mutation),
+    renamed, and mutated where it is ``target``."""
     data = copy.copy(rule_file.data)
     groups = promfiles.Seq()
     names = set()
@@ -362,6 +536,11 @@ def _isolated(rule_file: RuleFile, target: AlertRule, mutation: Mutation | None,
             if mutation is not None and target_here and (g, i) == target.key[1:]:
                 rule = _mutated(rule, mutation)
             kept.append(rule)
+            for clone_name, clone_mutation in clones:
+                clone = (_mutated(rule, clone_mutation)
+                         if target_here and (g, i) == target.key[1:] else promfiles.Node(rule))
+                clone["alert"] = clone_name
+                kept.append(clone)
         if kept:
             new_group = copy.copy(group)
             new_group["rules"] = kept
@@ -414,10 +593,11 @@ def _rounds(tests: list[TestFile], alertname: str
 
 
 def _tests_for(test: TestFile, alertname: str, rule_names: list[str], groups: set[str],
-               only: set[int] | None = None) -> tuple[promfiles.Node, float]:
+               only: set[int] | None = None, copies: list[str] = ()
+               ) -> tuple[promfiles.Node, float]:
     """``test`` with only the test groups that name ``alertname`` (and of those, the indexes
-    in ``only``), each with only those ``alert_rule_test`` entries, loading ``rule_names``;
-    and its cost in evaluation steps."""
+    in ``only``), each with only those ``alert_rule_test`` entries (repeated for each name
+    in ``copies``), loading ``rule_names``; and its cost in evaluation steps."""
     data = promfiles.Node(test.data)
     data["rule_files"] = promfiles.Seq(rule_names)
     if "group_eval_order" in data:
@@ -433,9 +613,15 @@ def _tests_for(test: TestFile, alertname: str, rule_names: list[str], groups: se
             continue
         new_group = promfiles.Node((k, v) for k, v in group.items()
                                    if k != "promql_expr_test")
-        new_group["alert_rule_test"] = promfiles.Seq(
-            c for c in group.get("alert_rule_test") or ()
-            if str(c.get("alertname")) == alertname)
+        cases = [c for c in group.get("alert_rule_test") or ()
+                 if str(c.get("alertname")) == alertname]
+        originals = list(cases)
+        for copy_name in copies:
+            for case in originals:
+                renamed = promfiles.Node(case)
+                renamed["alertname"] = copy_name
+                cases.append(renamed)
+        new_group["alert_rule_test"] = promfiles.Seq(cases)
         kept.append(new_group)
         cost += weight
     data["tests"] = kept
