@@ -154,7 +154,7 @@ def bench_oracle() -> None:
 
     sys.path.insert(0, str(ROOT / "tests"))
     from promcontract.contract import load_contract
-    from promcontract.testgen import promcheck
+    from promcontract.workflows import promcheck
     from scenario_strategies import derivable, draw_examples, scenario_for
 
     contract = load_contract(str(ROOT / "rules" / "drift.contract.yaml"))
@@ -237,9 +237,9 @@ def _timed_promtool(path: Path) -> float:
 def _floor_file(ws, contract, alert, series: list, steps: int) -> Path:
     """A promtool test file of one scenario checked once, at its last step, written by the
     same code as the property tests' batches (rules of the workspace: no templates)."""
+    from promcontract.kinds.series import STEP, Scenario
     from promcontract.testgen import testfile
     from promcontract.testgen.scenarios import single_alert
-    from promcontract.testgen.series import STEP, Scenario
 
     path = Path(ws.dir) / f"floor-{alert.name}-{len(series)}-{steps}.test.yml"
     scenario = Scenario(alert.name, "floor", tuple(series), (steps * STEP,))
@@ -258,8 +258,8 @@ def _floors(ws, contract, pool) -> list[str]:
     group (its length is its longest scenario's). Both leave out every other cost (firing
     alerts, checks, Python), so they are lower bounds.
     """
+    from promcontract.kinds.series import STEP, Series
     from promcontract.testgen.scenarios import can_batch
-    from promcontract.testgen.series import STEP, Series
 
     alerts = {a.name: a for a in contract.alerts}
     job = (("job", contract.job),)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from promcontract import kinds
-from promcontract.contract.model import Alert, Contract
 from promcontract.kinds.base import PROPERTY_SPAN_AFTER_FOR
+from promcontract.model.contract import Alert, Contract
 from promcontract.testgen.oracle import LOOKBACK, STALE, STEP, Scenario, Series, timeline
 
 SPAN_AFTER_FOR = PROPERTY_SPAN_AFTER_FOR

@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT
 from promcontract.promql import parse
 from promcontract.runners import promtool
-from promcontract.testgen import characterize, drive
+from promcontract.testgen import drive
+from promcontract.workflows import characterize
 
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 from realistic import SERVICES, make_realistic_template  # noqa: E402
@@ -182,7 +183,7 @@ def test_characterize_records_pins_and_checks(cli, tmp_path, promtool_bin) -> No
     tpl.write_text(changed)
     stale = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--check")
     assert stale.code == 1 and f"stale: {out / 'payments.rules.yml'}" in stale.out
-    from promcontract.render import splice
+    from promcontract.template import splice
 
     rules_text, _ = splice.template_rules_text(changed, str(tpl))
     group = next(g for g in characterize.groups_of(rules_text, str(tpl), 0, ["Payments"]))

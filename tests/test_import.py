@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from promcontract.contract.imports import recognise
 from promcontract.durations import parse_duration
 from promcontract.promql import parse, text
+from promcontract.workflows.import_group import recognise
 
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 from realistic import make_realistic_template  # noqa: E402
@@ -116,7 +116,7 @@ def test_import_keeps_history_and_rendering_changes_only_what_it_lists(
 
 
 def _group(tpl_text: str, name: str) -> dict[str, dict]:
-    from promcontract.render import splice
+    from promcontract.template import splice
 
     rules_text, _ = splice.template_rules_text(tpl_text, "t.tpl")
     data = yaml.safe_load(rules_text)
@@ -160,7 +160,7 @@ def test_a_payload_gives_types_help_and_labels(cli, tmp_path, promtool_bin) -> N
 ])
 def test_import_keeps_what_derived_tests_cannot_pin_as_expr(rule, why) -> None:
     """A kind validate would refuse is never written: the alert stays as written (expr)."""
-    from promcontract.contract.imports import _alert
+    from promcontract.workflows.import_group import _alert
 
     imported = _alert(rule, 1, [], {}, {}, "j")
     assert imported.kind == "expr" and imported.spec["expr"] == rule["expr"]

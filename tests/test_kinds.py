@@ -1,7 +1,7 @@
 """The kinds added as plug-ins: value_below, value_equals, value_outside, increase_below,
 increase_above; keep_firing_for on every alert; and alert text that reads right when the
 watched series is absent. (Their derived tests run through promtool with the bundled
-db-backup contract, their mutants in test_derive, their oracle against promtool in
+db-backup contract, their mutants in test_testfile, their oracle against promtool in
 test_properties.)"""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import pytest
 from conftest import ROOT
 from promcontract import kinds
 from promcontract.contract import load_contract, parse_contract
+from promcontract.kinds.series import STALE, STEP, Scenario, Series
+from promcontract.model import promfiles
 from promcontract.problems import UserError
-from promcontract.testgen import oracle, promfiles
-from promcontract.testgen.series import STALE, STEP, Scenario, Series
+from promcontract.testgen import oracle
 
 BACKUP_PATH = ROOT / "rules" / "db-backup.contract.yaml"
 BACKUP_TEXT = BACKUP_PATH.read_text()

@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from promcontract.model import promfiles
 from promcontract.promql import parse, text
 from promcontract.render import group
-from promcontract.testgen import mutate, operators, promfiles, testfile
+from promcontract.testgen import mutate, operators, testfile
 from promcontract.testgen import scenarios as derive
 
 GENERATED = ROOT / "rules" / "generated"

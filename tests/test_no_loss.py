@@ -248,7 +248,7 @@ def test_devices_and_fifos_are_refused_at_once(command: str, tmp_path: Path, cli
 
 def test_a_file_over_the_size_cap_is_refused(tmp_path: Path, cli,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from promcontract.contract import yamlsource
+    from promcontract.model import yamlsource
 
     monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 1000)
     big = tmp_path / "big.contract.yaml"
@@ -261,7 +261,7 @@ def test_a_file_over_the_size_cap_is_refused(tmp_path: Path, cli,
 def test_verify_stdin_is_capped(monkeypatch: pytest.MonkeyPatch, cli) -> None:
     import io
 
-    from promcontract.contract import yamlsource
+    from promcontract.model import yamlsource
 
     monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 100)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a 1\n" * 100)))

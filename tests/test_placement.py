@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from promcontract.problems import UserError
-from promcontract.render import splice, tfescape
+from promcontract.template import splice, tfescape
 
 HEAD = "serverFiles:\n  alerting_rules.yml:\n    groups:\n"
 TAIL = "  prometheus.yml:\n    rule_files: [a]\n"

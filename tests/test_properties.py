@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from conftest import CONTRACT
 from promcontract.contract import load_contract
-from promcontract.testgen import promcheck
+from promcontract.workflows import promcheck
 from scenario_strategies import scenarios
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ def test_oracle_agrees_on_the_other_branches(workspace_variant, batch) -> None:
 def test_a_wrong_oracle_is_caught() -> None:
     """The check can fail: with the threshold moved in the oracle only, promtool disagrees,
     and the report shows the scenario as a readable promtool test."""
-    from promcontract.testgen.series import STEP, Scenario, Series
+    from promcontract.kinds.series import STEP, Scenario, Series
 
     alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")
     wrong = dataclasses.replace(CONTRACT_MODEL, alerts=tuple(
@@ -122,7 +122,7 @@ def test_generated_scenarios_cross_the_for_boundary() -> None:
 
 def test_firing_share_sees_scenarios_that_never_hold() -> None:
     """The floor above can fail: a value that flips every step never outlasts for:."""
-    from promcontract.testgen.series import STEP, Scenario, Series
+    from promcontract.kinds.series import STEP, Scenario, Series
     from scenario_strategies import firing_share
 
     alert = next(a for a in CONTRACT_MODEL.alerts if a.kind == "value_above")

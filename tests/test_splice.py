@@ -14,7 +14,7 @@ from promcontract.contract import load_contract
 from promcontract.problems import UserError
 from promcontract.render import group as render
 from promcontract.render import plan as pipeline
-from promcontract.render import splice, tfescape
+from promcontract.template import splice, tfescape
 
 GOLDEN = ROOT / "tests" / "golden" / "drift_group.yaml"
 HANDWRITTEN = ROOT / "tests" / "fixtures" / "handwritten_values.tpl"

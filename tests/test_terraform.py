@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, TEMPLATE
-from promcontract.render import tfescape
 from promcontract.runners import promtool
+from promcontract.template import tfescape
 
 VARS = {"x": "X", "flag": True, "m": {"a": "1"}, "list": ["a", "b"], "n": 3}
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promcontract.render import tfescape
+from promcontract.template import tfescape
 
 
 def terraform_unescape(text: str) -> str:

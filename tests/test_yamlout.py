@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from conftest import CONTRACT
 from promcontract.contract import load_contract
-from promcontract.render import yamlout
-from promcontract.testgen import promcheck
+from promcontract.model import yamlout
 from promcontract.testgen.oracle import STEP, Scenario, Series
+from promcontract.workflows import promcheck
 
 ODD = ["-5", "- x", "---", "yes", "y", "on", "null", "~", "1e5", "0x1f", ".inf", "x: y",
        "a #b", "#c", "'q'", '"d"', "{e}", "[f]", "a\u2028b", "a\x85b", "a\x7fb", "\ufeffx",

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+import textwrap
 
 from promcontract.cli.common import DEFAULT_TPL, say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.runners import junit, promtool
+from promcontract.runners.fileio import check_writable, read_text, refuse_input, write_all
+from promcontract.workflows import characterize
+from promcontract.workflows.characterize import HEADER
 
 HELP = ("Characterization tests for the hand-written alerts of a values template: for each "
         "alert, scenarios that cross every threshold, for: and keep_firing_for edge (and "
@@ -29,7 +35,6 @@ examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    import textwrap
 
     p.description = textwrap.fill(HELP, 79)
     p.epilog = EPILOG
@@ -46,8 +51,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.runners.fileio import check_writable, refuse_input, write_all
-    from promcontract.testgen import characterize
 
     out_dir = args.output
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
@@ -110,7 +113,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"characterized {done}/{total} alerts ({share:.0f}%) in {len(result.groups)} "
           f"group(s), {result.seconds:.0f}s")
     if args.junit:
-        from promcontract.runners import junit
 
         cases = [junit.Case(args.tpl, alert.name, None if alert.status == "characterized"
                             else alert.why, kind="not-characterized") for alert in result.alerts]
@@ -122,9 +124,7 @@ def _failing_files(tests: list[str]) -> list[tuple[str, str]]:
     """The recorded test files promtool fails, with why: up to date is not enough, each must
     still pass (a recorded time read wrong once wrote files that failed while --check said
     ok)."""
-    import tempfile
 
-    from promcontract.runners import promtool
 
     with tempfile.TemporaryDirectory(prefix="promcontract-characterize-check-") as scratch:
         results, problems = promtool.test_many([(path, 1.0) for path in tests],
@@ -138,7 +138,6 @@ def _failing_files(tests: list[str]) -> list[tuple[str, str]]:
 
 def _read(path: str) -> str | None:
     """An output's current text (None: missing or unreadable); never a device or FIFO."""
-    from promcontract.runners.fileio import read_text
 
     try:
         return read_text(path, is_input=False)
@@ -148,7 +147,6 @@ def _read(path: str) -> str | None:
 
 def _ours(out_dir: str) -> set[str]:
     """Files in ``out_dir`` that characterize wrote (they start with its header)."""
-    from promcontract.testgen.characterize import HEADER
 
     found = set()
     if not os.path.isdir(out_dir):

@@ -7,11 +7,16 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import time
 
 from promcontract import inputs
 from promcontract.cli.common import contract_options, contract_paths, load_contracts, say
 from promcontract.cli.render import report_stale
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.render import plan
+from promcontract.runners import checks, junit
+from promcontract.runners.fileio import check_writable, read_template, read_text
+from promcontract.template import splice
 
 HELP = ("CI lint step: validate, render --check, the template's structure and Terraform "
         "syntax, promtool check rules on the rendered groups and on the whole "
@@ -27,11 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
 
-    from promcontract.render import plan, splice  # imports are lazy: verify starts faster
-    from promcontract.runners import checks, junit
-    from promcontract.runners.fileio import check_writable, read_template, read_text
 
     if args.junit:
         check_writable(args.junit)

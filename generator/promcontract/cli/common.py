@@ -8,12 +8,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from promcontract.contract import load_contracts as load
+from promcontract.payload import gateway, pusher
 from promcontract.problems import EXIT_OK, UserError
+from promcontract.runners.fileio import write_atomic
 
 if TYPE_CHECKING:
     import argparse
 
-    from promcontract.contract.model import Contract
+    from promcontract.model.contract import Contract
 
 DEFAULT_CONTRACTS = "rules/*.contract.yaml"
 DEFAULT_TPL = "stacks/monitoring/prometheus_chart_values.tpl"
@@ -26,7 +29,6 @@ def say(message: str) -> None:
 
 def load_contracts(paths: list[str]) -> list[Contract]:
     # jsonschema takes ~0.1 s to import; `check` starts promtool before paying for it.
-    from promcontract.contract import load_contracts as load
 
     return load(paths)
 
@@ -56,7 +58,6 @@ def one_contract(given: Sequence[str] | None,
 
 def pushable(contract: Contract) -> bool:
     """The reference pusher knows the contract's roles (state, counts, streak, heartbeat)."""
-    from promcontract.payload import pusher
 
     try:
         pusher.roles(contract)
@@ -67,7 +68,6 @@ def pushable(contract: Contract) -> bool:
 
 def emit(output: str | None, text: str) -> int:
     """Write ``text`` to ``output`` atomically, or to stdout."""
-    from promcontract.runners.fileio import write_atomic
 
     if output:
         write_atomic(output, text)
@@ -98,7 +98,6 @@ def network_options(p: argparse.ArgumentParser) -> None:
 def network_policy(args: argparse.Namespace, **retry: float):  # noqa: ANN201
     """The started RetryPolicy of ``network_options`` (and ``retry``: attempts, backoff_s);
     its clock runs from here, so ``--timeout`` bounds everything after."""
-    from promcontract.payload import gateway
 
     policy = gateway.RetryPolicy(timeout_s=args.timeout, max_bytes=args.max_bytes, **retry)
     if policy.problems():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from promcontract.cli.common import contract_paths, emit, load_contracts
+from promcontract.render.writers import Options, docs
+from promcontract.runners.fileio import check_writable
 
 HELP = ("Markdown for people: the metric table and the alert table of each contract "
         "(make rules also writes docs/<contract>.md).")
@@ -16,8 +18,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.render.writers import Options, docs
-    from promcontract.runners.fileio import check_writable
 
     if args.output:
         check_writable(args.output)

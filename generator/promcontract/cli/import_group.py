@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import textwrap
 
 from promcontract.cli.common import DEFAULT_TPL, network_options, network_policy, say
+from promcontract.payload import gateway
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.runners.fileio import read_template, read_text, write_atomic
+from promcontract.workflows import import_group as imports
 
 HELP = ("Write a contract from a hand-written alert group of the template: alerts recognised "
         "as kinds where their expression is one (else kind expr with the original text), the "
@@ -18,7 +22,6 @@ HELP = ("Write a contract from a hand-written alert group of the template: alert
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    import textwrap
 
     p.description = textwrap.fill(HELP, 79)
     p.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
@@ -41,15 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.contract import imports
-    from promcontract.runners.fileio import read_template, read_text, write_atomic
 
     tpl_text = read_template(args.tpl)
     payload = None
     if args.payload:
         payload = read_text(args.payload)
     elif args.gateway:
-        from promcontract.payload import gateway
 
         gateway.check_url(args.gateway)
         try:

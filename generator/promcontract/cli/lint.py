@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from promcontract import __version__, lint
 from promcontract.cli.common import DEFAULT_TPL, say
+from promcontract.lint import config, output
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK
+from promcontract.runners.fileio import read_template, write_atomic
 
 HELP = ("Lint every alert group of a values template (not only the rendered ones) and its "
         "Alertmanager config. Findings: 'file:line: check: message'. Disable a check for one "
@@ -29,9 +32,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract import __version__, lint
-    from promcontract.lint import config, output
-    from promcontract.runners.fileio import read_template, write_atomic
 
     if args.list:
         for check in lint.CHECKS:

@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from promcontract import __version__, inputs
 from promcontract.cli.common import say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.runners import promtool
 
 # Command name -> module in this package, in the order --help lists them.
 COMMANDS = {"validate": "validate", "render": "render", "docs": "docs", "verify": "verify",
-            "push": "push", "pusher-test": "pusher_test", "mutate": "mutate",
+            "push": "push", "pusher-test": "pusher_harness", "mutate": "mutate",
             "characterize": "characterize", "import": "import_group", "lint": "lint",
             "check": "check"}
 
@@ -36,7 +37,6 @@ class _Version(argparse.Action):
     """``--version``: ours, and which promtool (found via $PROMTOOL or PATH) in which version."""
 
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
-        from promcontract.runners import promtool
 
         try:
             binary = promtool.find()

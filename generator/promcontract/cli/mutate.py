@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 
 from promcontract import inputs
 from promcontract.cli.common import contract_options, contract_paths, load_contracts, say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.render.writers import Dirs, rulefile, testfile
+from promcontract.runners import junit
+from promcontract.runners.fileio import check_writable
+from promcontract.testgen import mutate
 
 HELP = ("Mutation testing of alerting rules: change each rule in one small way (a number by "
         "one, > to >=, and to unless, a label dropped from on(), for: by one evaluation "
@@ -34,7 +39,6 @@ examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    import textwrap
 
     p.description = textwrap.fill(HELP, 79)
     p.epilog = EPILOG
@@ -64,7 +68,6 @@ def _percent(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.testgen import mutate
 
     if bool(args.rules) != bool(args.tests):
         raise UserError("--rules and --tests go together: the rule files to mutate and the "
@@ -72,7 +75,6 @@ def run(args: argparse.Namespace) -> int:
     if args.rules and args.contract:
         raise UserError("--contract and --rules/--tests are two modes; give one")
     if args.junit:
-        from promcontract.runners.fileio import check_writable
 
         check_writable(args.junit)
     progress = _progress if sys.stderr.isatty() else None
@@ -100,8 +102,6 @@ def run(args: argparse.Namespace) -> int:
 def _contract_report(args: argparse.Namespace, progress):  # noqa: ANN001, ANN202
     """The report over the contracts' generated files (None: their tests fail as they are,
     said on stderr)."""
-    from promcontract.render.writers import Dirs, rulefile, testfile
-    from promcontract.testgen import mutate
 
     contracts = load_contracts(contract_paths(args.contract))
     dirs = Dirs(args.generated_dir)
@@ -172,7 +172,6 @@ def _print(report, show_equivalent: bool) -> None:  # noqa: ANN001 - a mutate.Re
 
 
 def _junit(path: str, report) -> None:  # noqa: ANN001 - a mutate.Report
-    from promcontract.runners import junit
 
     cases = []
     for alert in report.alerts:

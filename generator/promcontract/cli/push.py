@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 
 from promcontract.cli.common import (
     network_options,
@@ -13,7 +14,9 @@ from promcontract.cli.common import (
     pushable,
     say,
 )
+from promcontract.payload import gateway, pusher
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.runners.fileio import read_text
 
 HELP = ("Reference pusher: read terraform plan results ('<stack> <exit code>' per line), "
         "keep drift streaks, verify the payload, and replace the group with one PUT "
@@ -37,10 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
 
-    from promcontract.payload import gateway, pusher
-    from promcontract.runners.fileio import read_text
 
     if args.gateway is None and not (args.dry_run and args.previous):
         raise UserError("--gateway URL is required (only --dry-run --previous FILE works "

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from promcontract.cli.common import contract_options, contract_paths, emit, load_contracts, say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.render import plan, writers
+from promcontract.runners.fileio import check_writable, locked, refuse_input
 
 if TYPE_CHECKING:
     from promcontract.render.plan import Output
@@ -54,8 +56,6 @@ def parse_labels(values: list[str] | None) -> tuple[tuple[str, str], ...]:
 
 
 def run_format(args: argparse.Namespace) -> int:
-    from promcontract.render import writers
-    from promcontract.runners.fileio import check_writable
 
     formats = writers.formats()
     fmt = formats.get(args.format)
@@ -75,8 +75,6 @@ def run_format(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.render import plan  # imports are lazy: verify/push start faster
-    from promcontract.runners.fileio import locked, refuse_input
 
     if args.format != "template":
         if args.check:
@@ -134,7 +132,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace, contracts: list) -> tuple[list[Output], list[str]]:
-    from promcontract.render import plan
 
     notes: list[str] = []
     splice_notes: list[str] = []

@@ -9,10 +9,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from promcontract.cli.common import network_options, network_policy, one_contract, pushable, say
+from promcontract.model.yamlsource import limit_text, read_bytes_capped
+from promcontract.payload import gateway, verify
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.runners import promtool
+from promcontract.runners.fileio import read_text
 
 if TYPE_CHECKING:
-    from promcontract.contract.model import Contract
+    from promcontract.model.contract import Contract
 
 HELP = ("Check a payload (file or - for stdin) or a live Pushgateway group against the "
         "contract: strict text format 0.0.4, declared metrics/types/labels/domains, "
@@ -39,12 +43,8 @@ def declares(text: str) -> Callable[[Contract], bool]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.payload import verify
-    from promcontract.runners import promtool
-    from promcontract.runners.fileio import read_text
 
     if args.gateway:
-        from promcontract.payload import gateway
 
         if args.payload:
             raise UserError("give a payload file or --gateway, not both")
@@ -60,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         source = args.payload or "-"
         if source == "-":
-            from promcontract.contract.yamlsource import limit_text, read_bytes_capped
 
             data = read_bytes_capped(sys.stdin.buffer)
             if data is None:

@@ -7,16 +7,12 @@ when there are none, so generators never see an invalid contract and never re-re
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from promcontract import kinds
 from promcontract.contract import schema
-from promcontract.contract.model import Alert, Contract, Invariant, LintException, Metric
+from promcontract.contract.build import build
 from promcontract.contract.validate import schema_problems, semantic_problems
-from promcontract.contract.yamlsource import SourceMap, load_yaml_text, read_text
-from promcontract.durations import parse_duration
-from promcontract.kinds.base import domain_of
-from promcontract.kinds.invariant import InvariantAlertSpec
+from promcontract.model.contract import Contract
+from promcontract.model.yamlsource import load_yaml_text, read_text
 from promcontract.problems import Location, Problem, UserError
 from promcontract.runners import cache
 
@@ -40,65 +36,6 @@ def parse_contract(text: str, file: str) -> Contract:
     if problems:
         raise UserError(problems)
     return build(data, file, smap)
-
-
-def build_metric(raw: dict[str, Any]) -> Metric:
-    return Metric(
-        name=raw["name"], type=raw["type"], help=raw["help"], unit=raw["unit"],
-        labels=tuple(raw.get("labels", [])), domain=domain_of(raw),
-        lint_exceptions=tuple(LintException(e["finding"], e["reason"])
-                              for e in raw.get("lint_exceptions", [])),
-    )
-
-
-def build_alert(raw: dict[str, Any], smap: SourceMap | None, index: int = 0) -> Alert:
-    return Alert(
-        name=raw["name"], kind=raw["kind"], for_=raw["for"],
-        for_seconds=parse_duration(raw["for"]), severity=raw["severity"],
-        summary=raw["summary"], rationale=raw["rationale"],
-        spec=kinds.alert_kind(raw["kind"]).parse(raw),
-        description=raw.get("description", ""),
-        keep_firing_for=raw.get("keep_firing_for", ""),
-        keep_firing_seconds=parse_duration(raw.get("keep_firing_for", "0s")),
-        labels=tuple(sorted(raw.get("labels", {}).items())),
-        absent_summary=raw.get("absent_summary", ""),
-        absent_description=raw.get("absent_description", ""),
-        location=smap.locate(("alerts", index)) if smap else None,
-    )
-
-
-def _invariant_alert(raw: dict[str, Any], inv: Invariant, smap: SourceMap, index: int
-                     ) -> Alert:
-    spec = raw["alert"]
-    return Alert(
-        name=spec["name"], kind="invariant", for_=spec["for"],
-        for_seconds=parse_duration(spec["for"]), severity=spec["severity"],
-        summary=spec["summary"], description=spec.get("description", ""),
-        keep_firing_for=spec.get("keep_firing_for", ""),
-        keep_firing_seconds=parse_duration(spec.get("keep_firing_for", "0s")),
-        rationale=f"Invariant {inv.name}: {' '.join(inv.description.split())}",
-        spec=InvariantAlertSpec(inv), location=smap.locate(("invariants", index, "alert")))
-
-
-def build(data: dict[str, Any], file: str, smap: SourceMap) -> Contract:
-    invariants = tuple(
-        Invariant(name=raw["name"], kind=raw["kind"], description=raw["description"],
-                  spec=kinds.invariant_kind(raw["kind"]).parse(raw))
-        for raw in data.get("invariants", []))
-    invariant_alerts = tuple(
-        _invariant_alert(raw, inv, smap, index)
-        for index, (raw, inv) in enumerate(zip(data.get("invariants", []), invariants,
-                                               strict=True))
-        if "alert" in raw)
-    return Contract(
-        name=data["contract"], group=data["group"], source=file,
-        grouping_key=tuple(data["push"]["grouping_key"].items()),
-        cadence=data["push"]["cadence"], cadence_seconds=parse_duration(data["push"]["cadence"]),
-        metrics=tuple(build_metric(m) for m in data["metrics"]),
-        alerts=tuple(build_alert(a, smap, i) for i, a in enumerate(data["alerts"]))
-        + invariant_alerts,
-        invariants=invariants, description=data.get("description", ""),
-    )
 
 
 def load_contracts(paths: list[str]) -> list[Contract]:

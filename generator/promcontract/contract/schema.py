@@ -15,7 +15,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from promcontract import kinds
-from promcontract.contract.yamlsource import Path
+from promcontract.model.yamlsource import Path
+from promcontract.runners.fileio import write_atomic
 
 if TYPE_CHECKING:
     import jsonschema
@@ -254,7 +255,6 @@ def errors(data: Any) -> list[jsonschema.ValidationError]:
 def main(argv: list[str]) -> int:
     """``python -m promcontract.contract.schema [--write FILE]``: print or write the schema."""
     if len(argv) == 2 and argv[0] == "--write":
-        from promcontract.runners.fileio import write_atomic
 
         write_atomic(argv[1], text())
         return 0

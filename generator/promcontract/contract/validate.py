@@ -11,10 +11,11 @@ from typing import Any
 
 from promcontract import kinds
 from promcontract.contract import schema
-from promcontract.contract.model import Contract
-from promcontract.contract.yamlsource import Path, SourceMap, format_path
+from promcontract.contract.build import build_alert, build_metric
 from promcontract.durations import parse_duration
 from promcontract.kinds.base import CheckContext
+from promcontract.model.contract import Contract
+from promcontract.model.yamlsource import Path, SourceMap, format_path
 from promcontract.problems import Problem
 
 # `$labels.x` inside a Prometheus template; `index $labels "x"` too.
@@ -179,7 +180,6 @@ def _check_annotation_labels(alert: dict[str, Any], data: dict[str, Any], base: 
 
 def _kept_labels(alert: dict[str, Any], data: dict[str, Any]) -> frozenset[str] | None:
     """Labels kept by one alert's expression, from a minimal model of it (None: unknown)."""
-    from promcontract.contract.load import build_alert, build_metric
 
     try:
         contract = Contract(

@@ -11,9 +11,11 @@ import functools
 import importlib
 import pkgutil
 
+from promcontract.kinds import base
 from promcontract.kinds.base import AlertKind, InvariantKind
+from promcontract.model.contract import Alert, Contract
 
-_NOT_KINDS = {"base"}
+_NOT_KINDS = {"base", "exprs", "series", "shapes"}  # helpers the kinds share, not kinds
 
 
 @functools.lru_cache(maxsize=1)
@@ -48,10 +50,33 @@ def invariant_kind(name: str) -> InvariantKind:
     return invariant_kinds()[name]
 
 
-def of(alert) -> AlertKind:  # noqa: ANN001 - an Alert
+def of(alert: Alert) -> AlertKind:
     """The kind of ``alert``."""
     return alert_kinds()[alert.kind]
 
 
+def annotation_templates(alert: Alert, contract: Contract) -> tuple[tuple[str, str], ...]:
+    """The annotations as rendered (Prometheus templates): the contract's text, and where the
+    expression has an absent branch, the text for that case chosen by the absent label, so a
+    page never reads "has not reported for 1s" when there is no series at all."""
+    if not alert.summary:
+        return ()
+    out = [("summary", alert.summary)]
+    if alert.description:
+        out.append(("description", alert.description))
+
+    kind = of(alert)
+    if not kind.absent_branch(alert):
+        return tuple(out)
+    metric = kind.metrics(alert.spec)[0]
+    absent_summary = alert.absent_summary or (
+        f"{alert.name}: no {metric} series for job {{{{ $labels.job }}}}: it has never "
+        "reported, or its series were deleted")
+    absent = {"summary": absent_summary,
+              "description": alert.absent_description or absent_summary}
+    return tuple((key, f"{{{{ if $labels.{base.ABSENT_LABEL} }}}}{absent[key]}{{{{ else }}}}"
+                  f"{text}{{{{ end }}}}") for key, text in out)
+
+
 __all__ = ["AlertKind", "InvariantKind", "alert_kinds", "invariant_kinds", "alert_kind",
-           "invariant_kind", "of"]
+           "invariant_kind", "of", "annotation_templates"]

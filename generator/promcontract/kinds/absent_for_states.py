@@ -4,10 +4,10 @@ POST bug)."""
 
 from __future__ import annotations
 
-from promcontract.contract.model import GATEWAY_LABELS, Alert, Contract, Invariant
 from promcontract.kinds import base
 from promcontract.kinds.present_for_states import PresentForStates
-from promcontract.testgen.series import Scenario
+from promcontract.kinds.series import Scenario
+from promcontract.model.contract import GATEWAY_LABELS, Alert, Contract, Invariant
 
 
 class AbsentForStates(PresentForStates):

@@ -4,11 +4,10 @@ item, and the age grows between pushes."""
 
 from __future__ import annotations
 
-from promcontract.contract.model import Alert, Contract
 from promcontract.durations import format_duration, written_unit
-from promcontract.kinds import base
+from promcontract.kinds import base, shapes
 from promcontract.kinds.heartbeat_stale import LEAD, HeartbeatStale
-from promcontract.testgen.series import (
+from promcontract.kinds.series import (
     STALE,
     STEP,
     Scenario,
@@ -16,6 +15,7 @@ from promcontract.testgen.series import (
     base_labels,
     steps,
 )
+from promcontract.model.contract import Alert, Contract
 
 
 class AgeAbove(HeartbeatStale):
@@ -25,6 +25,13 @@ class AgeAbove(HeartbeatStale):
     required = ("metric", "threshold")
     batchable = True
     time_valued = True
+
+    def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
+        """``time() - m > N``: an age per item (no max, no absent branch)."""
+        found = shapes.age_of(shape)
+        if found is None or found[1] or shape.absent:
+            return None
+        return {"metric": found[0].name, "threshold": shapes.seconds_text(shape.value)}
 
     def expr(self, alert: Alert, contract: Contract) -> str:
         spec = alert.spec

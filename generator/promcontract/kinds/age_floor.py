@@ -7,10 +7,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import Invariant, format_number
 from promcontract.durations import parse_duration
 from promcontract.kinds import base
 from promcontract.labels import format_series
+from promcontract.model.contract import Invariant
+from promcontract.numbers import format_number
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,29 @@ The engines (render, oracle, derive, mutate, verify) look kinds up in the regist
 
 from __future__ import annotations
 
+import decimal
 import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from promcontract.contract.model import Alert, Contract, Domain, Invariant
 from promcontract.durations import parse_duration
+from promcontract.kinds.exprs import seconds_literal, selector  # noqa: F401 - for the kinds
+from promcontract.kinds.series import (
+    LOOKBACK,
+    STALE,
+    STEP,
+    Scenario,
+    Series,
+    base_labels,
+    instants,
+    matches,
+    steps,
+)
+from promcontract.kinds.shapes import Fields, Refused, Shape
 from promcontract.labels import Labels
-from promcontract.render.exprs import seconds_literal, selector  # noqa: F401 - for the kinds
-from promcontract.testgen.series import STEP, Scenario, Series
+from promcontract.model.contract import GATEWAY_LABELS, Alert, Contract, Domain, Invariant
 
 Condition = Callable[[int], dict[Labels, float]]
 Path = tuple[str | int, ...]
@@ -128,6 +140,39 @@ class AlertKind:
         and so couples the scenarios (it fires only when all of them are gone)."""
         return self.batchable and not self.absent_branch(alert)
 
+    # --- import: recognising hand-written expressions -------------------------------------
+    unit_guess: ClassVar[str] = "count"  # unit of a gauge known only from an alert of this kind
+
+    def recognise(self, shape: Shape) -> Fields | Refused | None:
+        """This kind's fields for a hand-written expression of its shape (``import``), a
+        reason it cannot hold one of its shape, or None: not its shape."""
+        return None
+
+    def guess_metric(self, name: str) -> Fields:
+        """type, unit and domain of a metric known only from an alert of this kind (a payload
+        or gateway, when given, tells the type; ``import``'s output asks users to check)."""
+        if name.endswith("_total"):
+            return {"type": "counter", "unit": "count", "domain": {"kind": "count"}}
+        units = {"_seconds": "seconds", "_bytes": "bytes", "_ratio": "ratio", "_hours": "hours"}
+        unit = next((u for suffix, u in units.items() if name.endswith(suffix)), self.unit_guess)
+        return {"type": "gauge", "unit": unit, "domain": {"kind": "range"}}
+
+    def absent_fields(self, shape: Shape) -> Fields | Refused:
+        """``when_absent: fire`` for an expression with an absent branch, where the kind has
+        that field; else a refusal (the branch would be dropped silently)."""
+        if not shape.absent:
+            return {}
+        if "when_absent" in self.properties:
+            return {"when_absent": "fire"}
+        return Refused("an absent branch on a kind that has none")
+
+    def comparison_fields(self, shape: Shape) -> Fields | None:
+        """``comparison`` for the loose form of the kind's operator (None: not its operator)."""
+        ops = tuple(self.properties.get("comparison", {}).get("enum", ()))
+        if shape.op not in ops:
+            return None
+        return {} if shape.op == ops[0] else {"comparison": shape.op}
+
     # --- oracle and tests -----------------------------------------------------------------
     def condition(self, alert: Alert, contract: Contract, series: tuple[Series, ...]
                   ) -> Condition:
@@ -199,7 +244,6 @@ def each_series(contract: Contract, series: tuple[Series, ...], metric: str,
                 keep: Callable[[int, float], float | None]) -> Condition:
     """A condition on each series of ``metric`` by itself (the expression keeps its labels):
     ``keep(t, value)`` gives the output value when the series is in the result, else None."""
-    from promcontract.testgen.series import instants, matches
 
     chosen = [s for s in series if matches(s, contract, metric)]
     values_at = instants(chosen)
@@ -217,7 +261,7 @@ def each_series(contract: Contract, series: tuple[Series, ...], metric: str,
 
 def absent_branch(contract: Contract, metric: str) -> str:
     """``absent(m{job="…"})`` with the label ``absent="true"``: fires when the metric has no
-    series at all, and lets annotations say so (see ``annotation_templates``)."""
+    series at all, and lets annotations say so (see ``kinds.annotation_templates``)."""
     return (f'label_replace(absent({selector(contract, metric)}), "{ABSENT_LABEL}", "true", '
             '"", "")')
 
@@ -240,34 +284,9 @@ def absent_labels(contract: Contract) -> Labels:
     return tuple(sorted(contract.grouping_key + ((ABSENT_LABEL, "true"),)))
 
 
-def annotation_templates(alert: Alert, contract: Contract) -> tuple[tuple[str, str], ...]:
-    """The annotations as rendered (Prometheus templates): the contract's text, and where the
-    expression has an absent branch, the text for that case chosen by the absent label, so a
-    page never reads "has not reported for 1s" when there is no series at all."""
-    if not alert.summary:
-        return ()
-    out = [("summary", alert.summary)]
-    if alert.description:
-        out.append(("description", alert.description))
-    from promcontract import kinds
-
-    kind = kinds.of(alert)
-    if not kind.absent_branch(alert):
-        return tuple(out)
-    metric = kind.metrics(alert.spec)[0]
-    absent_summary = alert.absent_summary or (
-        f"{alert.name}: no {metric} series for job {{{{ $labels.job }}}}: it has never "
-        "reported, or its series were deleted")
-    absent = {"summary": absent_summary,
-              "description": alert.absent_description or absent_summary}
-    return tuple((key, f"{{{{ if $labels.{ABSENT_LABEL} }}}}{absent[key]}{{{{ else }}}}"
-                  f"{text}{{{{ end }}}}") for key, text in out)
-
-
 def metric_labels(contract: Contract, metric: str) -> frozenset[str]:
     """Labels every series of a pushed metric carries: its own, the gateway's and the
     grouping key's (what an expression that keeps the metric's labels returns)."""
-    from promcontract.contract.model import GATEWAY_LABELS
 
     return frozenset(contract.metric(metric).labels) | frozenset(GATEWAY_LABELS) | \
         {k for k, _ in contract.grouping_key}
@@ -278,7 +297,6 @@ def after_firing(alert: Alert, metric: str, labels: Labels, firing: float, hold:
     """What happens once an alert on instant samples fires: the series missing for longer
     than the lookback (resolves), stale (resolves at once), and a gap shorter than the lookback
     (keeps firing)."""
-    from promcontract.testgen.series import LOOKBACK, STALE, steps
 
     out = [Scenario(alert.name, "series missing after firing (gap longer than the 5m "
                     "lookback): resolves", (Series(metric, labels, (firing,) * (hold + 1)
@@ -320,7 +338,6 @@ class AbsentBranch:
         inner = super().condition(alert, contract, series)  # type: ignore[misc]
         if not self.absent_branch(alert):
             return inner
-        from promcontract.testgen.series import instants, matches
 
         values_at = instants([s for s in series if matches(s, contract, alert.spec.metric)])
 
@@ -397,7 +414,6 @@ def nearby(value: float) -> float:
 def precision_step(text: str) -> float:
     """One unit in the last written digit of a threshold: 0.995 -> 0.001, 10 -> 1, 1e-3 ->
     0.001, 2.5e6 -> 1e5 (so scenario values sit as close as the author wrote it)."""
-    import decimal
 
     try:
         exponent = decimal.Decimal(str(text).strip()).as_tuple().exponent
@@ -441,7 +457,6 @@ def invariant_scenario(alert: Alert, contract: Contract, title: str,
                        **metrics: list[tuple[str | None, float]]) -> Scenario:
     """A payload held long enough to cross for:: per metric, (item, value) pairs (item None
     for a metric without labels)."""
-    from promcontract.testgen.series import base_labels, steps
 
     span = steps(alert.for_seconds) + 4
     out = []

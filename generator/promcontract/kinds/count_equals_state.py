@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import GATEWAY_LABELS, Alert, Contract, Invariant, format_number
 from promcontract.kinds import base
-from promcontract.testgen.series import Scenario, Series, present
+from promcontract.kinds.series import Scenario, Series, present
+from promcontract.model.contract import GATEWAY_LABELS, Alert, Contract, Invariant
+from promcontract.numbers import format_number
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract
 from promcontract.kinds import base
-from promcontract.testgen.series import NotDerivable, Scenario, Series
+from promcontract.kinds.series import NotDerivable, Scenario, Series
+from promcontract.model.contract import Alert, Contract
 
 _CASE_SCHEMA = {
     "description": "Hand-written promtool test groups for a raw expression (it cannot be "

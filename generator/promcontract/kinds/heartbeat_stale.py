@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract
 from promcontract.durations import format_duration, parse_duration, written_unit
-from promcontract.kinds import base
-from promcontract.testgen.series import (
+from promcontract.kinds import base, shapes
+from promcontract.kinds.series import (
     STALE,
     STEP,
     Scenario,
@@ -19,6 +18,7 @@ from promcontract.testgen.series import (
     matches,
     steps,
 )
+from promcontract.model.contract import Alert, Contract
 
 LEAD = 4  # minutes before the threshold is crossed in the derived scenarios
 
@@ -29,6 +29,21 @@ class HeartbeatStale(base.AlertKind):
     properties = {"metric": base.METRIC_NAME, "threshold": base.DURATION, **base.ABSENT_FIELDS}
     required = ("metric", "threshold")
     time_valued = True
+
+    def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
+        """``time() - max(m) > N`` or ``time() - m > N or absent(m)``: one job-wide timestamp
+        (age_above takes ``time() - m > N``: an age per item)."""
+        found = shapes.age_of(shape)
+        if found is None:
+            return None
+        selector, aggregated = found
+        if not (aggregated or shape.absent):
+            return None
+        return {"metric": selector.name, "threshold": shapes.seconds_text(shape.value),
+                **self.absent_fields(shape)}
+
+    def guess_metric(self, name: str) -> shapes.Fields:
+        return {"type": "gauge", "unit": "unix_seconds", "domain": {"kind": "unix_seconds"}}
 
     def parse(self, raw: dict[str, Any]) -> base.ThresholdSpec:
         return base.ThresholdSpec(raw["metric"], parse_duration(raw["threshold"]),

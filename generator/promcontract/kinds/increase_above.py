@@ -12,13 +12,13 @@ they can (the mutation report says which mutants survive)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract, format_number
 from promcontract.durations import parse_duration
-from promcontract.kinds import base
-from promcontract.testgen.series import (
+from promcontract.kinds import base, shapes
+from promcontract.kinds.series import (
     LOOKBACK,
     STEP,
     Scenario,
@@ -28,6 +28,8 @@ from promcontract.testgen.series import (
     matches,
     steps,
 )
+from promcontract.model.contract import Alert, Contract
+from promcontract.numbers import format_number
 
 MAX_WINDOW = 2 * 86400.0  # derived scenarios span the window: 2d is 2,880 steps
 # Derived scenarios sample every 30s and put the last zero before a jump on a half minute: a
@@ -66,6 +68,27 @@ class IncreaseAbove(base.AlertKind):
     # Range windows reach back across the border between scenarios run one after another.
     sequential_ok = False
     strict = ">"
+
+    def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
+        """``increase(m[W]) > N`` (``>=``; ``<``, ``<=`` and ``or absent(m)`` for
+        increase_below)."""
+        matrix = shapes.increase_of(shape)
+        if matrix is None:
+            return None
+        shapes.one_selector(matrix.selector)  # refuses a subset
+        if shape.op == "==":
+            return shapes.Refused("an increase compared with ==")
+        comparison = self.comparison_fields(shape)
+        if comparison is None:
+            return None
+        absent = self.absent_fields(shape)
+        if isinstance(absent, shapes.Refused):
+            return absent
+        return {"metric": matrix.selector.name, "window": shapes.seconds_text(matrix.range),
+                "threshold": shapes.number(shape.value), **comparison, **absent}
+
+    def guess_metric(self, name: str) -> shapes.Fields:
+        return {"type": "counter", "unit": "count", "domain": {"kind": "count"}}
 
     def parse(self, raw: dict[str, Any]) -> IncreaseSpec:
         return IncreaseSpec(raw["metric"], parse_duration(raw["window"]), raw["window"],
@@ -149,7 +172,6 @@ class IncreaseAbove(base.AlertKind):
         """(title, size) of the one-jump scenarios: the nearest whole increases below, at and
         above the threshold (a counter of events moves by whole numbers: 2.5 is pinned by
         2 and 3, and one jump reaches exactly what it holds)."""
-        import math
 
         thr = spec.threshold
         out = []

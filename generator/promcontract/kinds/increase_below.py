@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract, format_number
 from promcontract.kinds import base
 from promcontract.kinds.increase_above import (
     SAMPLE,
@@ -18,7 +17,9 @@ from promcontract.kinds.increase_above import (
     IncreaseSpec,
     jump,
 )
-from promcontract.testgen.series import LOOKBACK, STALE, Scenario, Series, base_labels, steps
+from promcontract.kinds.series import LOOKBACK, STALE, Scenario, Series, base_labels, steps
+from promcontract.model.contract import Alert, Contract
+from promcontract.numbers import format_number
 
 
 class IncreaseBelow(base.AbsentBranch, IncreaseAbove):

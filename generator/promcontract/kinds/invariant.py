@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from promcontract.contract.model import Alert, Contract, Invariant
+from promcontract import kinds
 from promcontract.kinds import base
-from promcontract.testgen.series import Scenario, Series
+from promcontract.kinds.series import Scenario, Series
+from promcontract.model.contract import Alert, Contract, Invariant
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,6 @@ class InvariantAlert(base.AlertKind):
     user_facing = False
 
     def _kind(self, alert: Alert) -> base.InvariantKind:
-        from promcontract import kinds
 
         return kinds.invariant_kind(alert.spec.invariant.kind)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import Invariant, format_number
 from promcontract.kinds import base
 from promcontract.labels import format_series
+from promcontract.model.contract import Invariant
+from promcontract.numbers import format_number
 
 
 @dataclass(frozen=True)

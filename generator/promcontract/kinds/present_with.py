@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract, Invariant
 from promcontract.kinds import base
-from promcontract.testgen.series import Scenario, Series, present
+from promcontract.kinds.series import Scenario, Series, present
+from promcontract.model.contract import Alert, Contract, Invariant
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract, format_number
-from promcontract.kinds import base
-from promcontract.testgen.series import (
+from promcontract.kinds import base, shapes
+from promcontract.kinds.series import (
     Scenario,
     Series,
     base_labels,
     steps,
 )
+from promcontract.model.contract import Alert, Contract
+from promcontract.numbers import format_number
 
 
 class ValueAbove(base.AlertKind):
@@ -24,6 +25,18 @@ class ValueAbove(base.AlertKind):
     required = ("metric", "threshold")
     batchable = True
     strict, loose = ">", ">="
+
+    def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
+        """``m > N`` (``>=``; ``m < N``, ``<=`` and ``or absent(m)`` for value_below)."""
+        comparison = self.comparison_fields(shape)
+        selector = shapes.one_selector(shape.left) if comparison is not None else None
+        if selector is None:
+            return None
+        absent = self.absent_fields(shape)
+        if isinstance(absent, shapes.Refused):
+            return absent
+        return {"metric": selector.name, "threshold": shapes.number(shape.value), **comparison,
+                **absent}
 
     def parse(self, raw: dict[str, Any]) -> base.ThresholdSpec:
         return base.ThresholdSpec(raw["metric"], float(raw["threshold"]), str(raw["threshold"]),

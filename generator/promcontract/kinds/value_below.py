@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract
 from promcontract.kinds import base
-from promcontract.kinds.value_above import ValueAbove
-from promcontract.testgen.series import (
+from promcontract.kinds.series import (
     STALE,
     Scenario,
     Series,
     base_labels,
     steps,
 )
+from promcontract.kinds.value_above import ValueAbove
+from promcontract.model.contract import Alert, Contract
 
 
 class ValueBelow(base.AbsentBranch, ValueAbove):

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract, format_number
-from promcontract.kinds import base
-from promcontract.testgen.series import Scenario, Series, base_labels, steps
+from promcontract.kinds import base, shapes
+from promcontract.kinds.series import Scenario, Series, base_labels, steps
+from promcontract.model.contract import Alert, Contract
+from promcontract.numbers import format_number
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,18 @@ class ValueEquals(base.AlertKind):
     properties = {"metric": base.METRIC_NAME, "value": base.NUMBER}
     required = ("metric", "value")
     batchable = True
+
+    unit_guess = "state"
+
+    def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
+        """``m == N``."""
+        selector = shapes.one_selector(shape.left) if shape.op == "==" else None
+        if selector is None:
+            return None
+        absent = self.absent_fields(shape)
+        if isinstance(absent, shapes.Refused):
+            return absent
+        return {"metric": selector.name, "value": shapes.number(shape.value)}
 
     def parse(self, raw: dict[str, Any]) -> EqualsSpec:
         return EqualsSpec(raw["metric"], float(raw["value"]), str(raw["value"]))

@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promcontract.contract.model import Alert, Contract, format_number
-from promcontract.kinds import base
-from promcontract.testgen.series import Scenario, Series, base_labels, steps
+from promcontract.kinds import base, shapes
+from promcontract.kinds.series import Scenario, Series, base_labels, steps
+from promcontract.model.contract import Alert, Contract
+from promcontract.numbers import format_number
+from promcontract.promql.labels import constant_value
+from promcontract.promql.nodes import Binary, unparen
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,24 @@ class ValueOutside(base.AlertKind):
     properties = {"metric": base.METRIC_NAME, "min": base.NUMBER, "max": base.NUMBER}
     required = ("metric", "min", "max")
     batchable = True
+
+    def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
+        """``m < A or m > B``."""
+        body = shape.body
+        if not (isinstance(body, Binary) and body.op == "or" and not body.return_bool):
+            return None
+        low, high = unparen(body.lhs), unparen(body.rhs)
+        if not (isinstance(low, Binary) and isinstance(high, Binary) and low.op == "<"
+                and high.op == ">"):
+            return None
+        a, b = shapes.one_selector(low.lhs), shapes.one_selector(high.lhs)
+        lo, hi = constant_value(low.rhs), constant_value(high.rhs)
+        if not (a and b and a == b and lo is not None and hi is not None):
+            return None
+        absent = self.absent_fields(shape)
+        if isinstance(absent, shapes.Refused):
+            return absent
+        return {"metric": a.name, "min": shapes.number(lo), "max": shapes.number(hi)}
 
     def parse(self, raw: dict[str, Any]) -> RangeSpec:
         return RangeSpec(raw["metric"], float(raw["min"]), float(raw["max"]), str(raw["min"]),

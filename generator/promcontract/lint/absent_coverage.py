@@ -24,8 +24,8 @@ from promcontract.promql.nodes import (
     Call,
     Matrix,
     Node,
-    Paren,
     Selector,
+    unparen,
     walk,
 )
 
@@ -36,16 +36,10 @@ _HEARTBEAT = re.compile(r"last_?(success|successful|run|completion|completed|see
 _STALE_ALERT = re.compile(r"stale|heartbeat|notrun|not_run|overdue", re.I)
 
 
-def _strip(node: Node) -> Node:
-    while isinstance(node, Paren):
-        node = node.expr
-    return node
-
-
 def _reported(node: Node) -> list[Node]:
     """The parts of the expression whose series the alert reports: the left of and/unless,
     both sides of or."""
-    node = _strip(node)
+    node = unparen(node)
     if isinstance(node, Binary) and node.op in ("and", "unless"):
         return _reported(node.lhs)
     if isinstance(node, Binary) and node.op == "or":
@@ -60,7 +54,7 @@ def _watched(part: Node) -> list[Selector]:
     for node, _ in walk(part):
         if not (isinstance(node, Binary) and node.op in (">", ">=", "<", "<=")):
             continue
-        left, right = _strip(node.lhs), _strip(node.rhs)
+        left, right = unparen(node.lhs), unparen(node.rhs)
         age, op = (left, node.op) if _is_age(left) else (right, _flip(node.op)) \
             if _is_age(right) else (None, None)
         if age is None or op not in (">", ">="):
@@ -76,22 +70,22 @@ def _flip(op: str) -> str:
 
 
 def _is_age(node: Node) -> bool:
-    node = _strip(node)
-    return isinstance(node, Binary) and node.op == "-" and isinstance(_strip(node.lhs), Call) \
-        and _strip(node.lhs).func == "time" and _aged(node) is not None
+    node = unparen(node)
+    return isinstance(node, Binary) and node.op == "-" and isinstance(unparen(node.lhs), Call) \
+        and unparen(node.lhs).func == "time" and _aged(node) is not None
 
 
 def _aged(node: Node) -> Selector | None:
-    node = _strip(node)
+    node = unparen(node)
     if not (isinstance(node, Binary) and node.op == "-"):
         return None
-    inner = _strip(node.rhs)
+    inner = unparen(node.rhs)
     while True:
         if isinstance(inner, Aggregate) and inner.op in ("max", "min") and inner.param is None:
-            inner = _strip(inner.expr)
+            inner = unparen(inner.expr)
         elif isinstance(inner, Call) and inner.func in ("max_over_time", "last_over_time") \
-                and inner.args and isinstance(_strip(inner.args[0]), Matrix):
-            inner = _strip(inner.args[0]).selector
+                and inner.args and isinstance(unparen(inner.args[0]), Matrix):
+            inner = unparen(inner.args[0]).selector
         else:
             break
     return inner if isinstance(inner, Selector) and inner.name else None
@@ -104,12 +98,12 @@ def _covers(rule: Rule, metric: str) -> bool:
         return False
     for node, _ in walk(tree):
         if isinstance(node, Call) and node.func in ("absent", "absent_over_time") and node.args:
-            arg = _strip(node.args[0])
+            arg = unparen(node.args[0])
             selector = arg.selector if isinstance(arg, Matrix) else arg
             if isinstance(selector, Selector) and selector.name == metric:
                 return True
         if isinstance(node, Binary) and node.op == "unless":
-            left = _strip(node.lhs)
+            left = unparen(node.lhs)
             constant = isinstance(left, Call) and left.func == "vector"
             reads = {n.name for n, _ in walk(node.rhs) if isinstance(n, Selector)}
             if constant and metric in reads:

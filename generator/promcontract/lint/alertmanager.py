@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from promcontract.contract.yamlsource import mapping_value
+from promcontract.model.yamlsource import mapping_value
 
 _MATCHER = re.compile(r'^\s*\{?\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*\}?\s*$')
 

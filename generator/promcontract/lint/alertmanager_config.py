@@ -15,8 +15,8 @@ import yaml
 
 from promcontract.lint.base import Template, finding
 from promcontract.problems import Problem, one_line
-from promcontract.render.tfescape import PLACEHOLDER
 from promcontract.runners import amtool
+from promcontract.template.tfescape import PLACEHOLDER
 
 NAME = "alertmanager-config"
 DOC = "What amtool check-config rejects in the values file's alertmanager.config."

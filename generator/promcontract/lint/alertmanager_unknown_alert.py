@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from promcontract.lint.alertmanager import matchers
 from promcontract.lint.base import Template, finding
 from promcontract.problems import Problem
-from promcontract.render.tfescape import PLACEHOLDER
+from promcontract.template.tfescape import PLACEHOLDER
 
 NAME = "alertmanager-unknown-alert"
 DOC = "A route or inhibit rule of the Alertmanager config names an alert no group defines."

@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from promcontract.contract.yamlsource import _Loader, mapping_value
 from promcontract.durations import parse_duration
+from promcontract.model.yamlsource import _Loader, mapping_value, yaml_problem
 from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import Node, ParseError, parse
-from promcontract.render import tfescape
-from promcontract.render.splice import template_rules_text
+from promcontract.template import tfescape
+from promcontract.template.splice import template_rules_text
 
 DISABLE_RE = re.compile(r"#\s*promcontract-lint:\s*disable=([a-z0-9,-]+)\s*(?:--\s*(.*\S))?")
 
@@ -89,12 +89,9 @@ class Template:
 def _compose(text: str, path: str, offset: int = 0) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 + offset) if mark else None
-        what = exc.problem or exc.context or "invalid YAML"
-        raise UserError(Problem(Location(path, line), "not valid YAML after neutralising "
-                                f"Terraform syntax: {what}")) from None
+    except yaml.YAMLError as exc:
+        raise UserError(yaml_problem(exc, path, "not valid YAML after neutralising Terraform "
+                                     "syntax", offset)) from None
 
 
 def _scalar(node: yaml.Node | None) -> Any:

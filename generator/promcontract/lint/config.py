@@ -17,6 +17,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from promcontract.contract.schema import describe
+from promcontract.model.yamlsource import format_path, load_yaml_text, read_text
+from promcontract.problems import Problem, UserError
+
 FILE = ".promcontract.yaml"
 _NAME = "^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 _LABEL = "^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -63,11 +67,9 @@ def schema(checks: list[str]) -> dict[str, Any]:
 
 def load(explicit: str | None, checks: list[str]) -> LintConfig:
     """The configuration in ``explicit``, else ./.promcontract.yaml, else the defaults."""
+    # jsonschema takes ~0.1 s to import: only when a lint configuration is read.
     import jsonschema
 
-    from promcontract.contract.schema import describe
-    from promcontract.contract.yamlsource import format_path, load_yaml_text, read_text
-    from promcontract.problems import Problem, UserError
 
     path = explicit or (FILE if os.path.isfile(FILE) else None)
     if path is None:

@@ -54,6 +54,7 @@ def github(findings: list[Problem]) -> str:
 
 
 def sarif(findings: list[Problem], checks: list[tuple[str, str]], version: str) -> str:
+    # sarif-pydantic loads pydantic (~0.15 s): only for --format sarif.
     from sarif_pydantic import (
         ArtifactLocation,
         Level,

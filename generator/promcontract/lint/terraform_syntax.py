@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from promcontract.lint.base import Template, finding
 from promcontract.problems import Problem
-from promcontract.render import tfescape
+from promcontract.template import tfescape
 
 NAME = "terraform-syntax"
 DOC = "Template syntax Terraform's templatefile() rejects (YAML comments included)."

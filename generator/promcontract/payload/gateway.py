@@ -11,6 +11,7 @@ Facts this relies on (Pushgateway 1.x, checked against the real binary):
 from __future__ import annotations
 
 import base64
+import math
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -55,7 +56,6 @@ class RetryPolicy:
 
     def problems(self) -> list[str]:
         """What is wrong with these numbers, as the command line names them."""
-        import math
 
         out = []
         if self.attempts < 1:

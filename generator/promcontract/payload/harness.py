@@ -17,16 +17,20 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from promcontract.contract.model import Contract, format_number
 from promcontract.labels import format_series
-from promcontract.payload import gateway, text004, verify
+from promcontract.model.contract import Contract
+from promcontract.numbers import format_number
+from promcontract.payload import gateway, pusher, text004, verify
 from promcontract.payload.pusher import EXIT_CODE_MEANING, Roles, roles
+from promcontract.payload.verify import verify_payload
 
 # Names that break naive pushers: quoting, escaping, path separators, unicode, spaces.
 STACK_POOL = ("app", "network", "db/prod", "edge 1", 'say "hi"', "back\\slash", "ünï-stack")
@@ -200,9 +204,7 @@ def diagnose(expected: dict[Series, float], actual: dict[Series, float], run: Ru
 def wire_defects(exchanges: list, contract: Contract, pushed_ok: bool) -> list[str]:
     """What went over the wire, in the order it matters: an answer that is not 2xx, then the
     method and path of the push, then its body against the contract."""
-    import urllib.parse
 
-    from promcontract.payload.verify import verify_payload
 
     for e in exchanges:
         if e.status >= 300:
@@ -252,7 +254,6 @@ Pusher = Callable[[str, str, int, str], None]  # (gateway url, results file, now
 def command_pusher(cmd: list[str], timeout_s: float = 60.0) -> Pusher:
     """The pusher command in its own process group: on a timeout the whole group is killed
     (a hung curl or sleep it started goes too), never left behind."""
-    import signal
 
     def run(url: str, results_file: str, now: int, job: str) -> None:
         env = dict(os.environ, PUSHGATEWAY_URL=url, RESULTS_FILE=results_file, NOW=str(now),
@@ -420,6 +421,7 @@ def minimise(harness: Harness, failure: Failure) -> Failure:
 def run_sequences(harness: Harness, count: int, seed: int | None = None,
                   progress: Callable[[str], None] = lambda m: None) -> Failure | None:
     """Drive ``count`` generated sequences; the first failure comes back shrunk."""
+    # hypothesis takes ~0.25 s to import: only when pusher-test generates sequences.
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
@@ -463,7 +465,6 @@ def _to_runs(raw: list[tuple[int, dict[str, int]]]) -> tuple[Run, ...]:
 
 def builtin_pusher(contract: Contract) -> Pusher:
     """The reference pusher called in-process (same code as `promcontract push`)."""
-    from promcontract.payload import pusher
 
     def run(url: str, results_file: str, now: int, job: str) -> None:
         local = contract.with_job(job)

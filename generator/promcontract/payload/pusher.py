@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from promcontract.contract.model import Contract
+from promcontract.model.contract import Contract
 from promcontract.payload import gateway, text004
+from promcontract.payload.verify import verify_payload
 from promcontract.problems import Location, Problem, UserError
 
 # terraform plan -detailed-exitcode: 0 no changes, 1 error, 2 changes present.
@@ -170,7 +171,6 @@ def push(contract: Contract, results_text: str, results_source: str, base_url: s
          log=lambda message: None, previous_text: str | None = None) -> PushOutcome:
     """One GET of the previous group (or ``previous_text``: a saved /metrics), one verified
     PUT of the new one."""
-    from promcontract.payload.verify import verify_payload
 
     r = roles(contract)
     results = parse_results(results_text, results_source)

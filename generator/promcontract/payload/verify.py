@@ -13,9 +13,11 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from promcontract import kinds
-from promcontract.contract.model import GATEWAY_LABELS, Contract, Metric, format_number
 from promcontract.labels import Labels, format_series, matchers
-from promcontract.payload import text004
+from promcontract.model.contract import GATEWAY_LABELS, Contract, Metric
+from promcontract.numbers import format_number
+from promcontract.payload import gateway, text004
+from promcontract.payload.gateway import GATEWAY_FAMILIES
 from promcontract.payload.text004 import Family, Parsed, Sample
 from promcontract.problems import Location, Problem
 from promcontract.runners import promtool
@@ -45,7 +47,6 @@ def verify(contract: Contract, parsed: Parsed, *, gateway: bool = False,
            source: str = "payload") -> list[Problem]:
     """Findings of ``parsed`` against ``contract`` (declared metrics, types, labels, domains,
     invariants). With ``gateway``, the labels the Pushgateway adds are expected too."""
-    from promcontract.payload.gateway import GATEWAY_FAMILIES
 
     findings: list[Problem] = []
 
@@ -219,7 +220,6 @@ def verify_gateway(contract: Contract, base_url: str, *, lint: bool = True,
                    policy: gateway.RetryPolicy | None = None) -> Report:
     """The checks of ``verify_payload`` on the group the gateway holds for the contract's
     grouping key, plus the gateway's own verdict on the last push."""
-    from promcontract.payload import gateway  # http.client is slow to import; payloads skip it
 
     source = gateway.redact(base_url.rstrip("/") + "/metrics")
     text = gateway.fetch_metrics(base_url, policy or gateway.DEFAULT_POLICY)

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from promcontract.contract.model import format_number
 from promcontract.durations import format_duration
+from promcontract.numbers import format_number
 
 _NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -114,6 +114,13 @@ _PRECEDENCE = {"or": 1, "and": 2, "unless": 2, "==": 3, "!=": 3, ">": 3, "<": 3,
 
 
 # --- walking and rewriting -----------------------------------------------------------------------
+
+def unparen(node: Node) -> Node:
+    """``node`` without the parentheses around it."""
+    while isinstance(node, Paren):
+        node = node.expr
+    return node
+
 
 def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Matrix):

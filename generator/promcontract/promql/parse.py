@@ -35,6 +35,7 @@ class ParseError(ValueError):
 @functools.lru_cache(maxsize=4096)
 def parse(expr: str) -> Node:
     """``expr`` as a tree; ``ParseError`` when promql-parser cannot read it."""
+    # promql-parser (a compiled extension) loads on first parse: verify/push never parse.
     import promql_parser
 
     try:
@@ -73,7 +74,7 @@ def _selector(node) -> Selector:  # noqa: ANN001 - a promql_parser.VectorSelecto
 
 
 def _convert(node) -> Node:  # noqa: ANN001, C901 - one branch per node type
-    import promql_parser as p
+    import promql_parser as p  # loaded by parse() already: a lookup
 
     if isinstance(node, p.NumberLiteral):
         return Number(float(node.val))

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import jinja2
 
 from promcontract import kinds
-from promcontract.contract.model import Alert, Contract
-from promcontract.kinds.base import annotation_templates
-from promcontract.render import yamlout
+from promcontract.kinds import annotation_templates
+from promcontract.model import yamlout
+from promcontract.model.contract import Alert, Contract
 
 _COMMENT_WIDTH = 86
 

@@ -10,13 +10,14 @@ import difflib
 import os
 from dataclasses import dataclass
 
-from promcontract.contract.model import Contract
+from promcontract.model.contract import Contract
 from promcontract.problems import Location, Problem, UserError
-from promcontract.render import splice, tfescape
-from promcontract.render.splice import template_rules_text
+from promcontract.render import group
 from promcontract.render.writers import Dirs, per_contract
 from promcontract.runners.checks import RuleCheck
 from promcontract.runners.fileio import check_writable, read_template, read_text, write_all
+from promcontract.template import splice, tfescape
+from promcontract.template.splice import template_rules_text
 
 GENERATED_DIR = Dirs.generated
 DOCS_DIR = Dirs.docs
@@ -49,7 +50,6 @@ def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str,
     """Every contract's group spliced into the template text, Terraform-escaped; ``notes``
     collects what the user should know (a hand-written group adopted, a block left inside a
     Terraform condition)."""
-    from promcontract.render import group  # Jinja2 is slow to import: `check` overlaps it
 
     text = tpl_text
     for contract in contracts:

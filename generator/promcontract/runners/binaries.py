@@ -5,9 +5,12 @@ otherwise the first of its names on PATH. Either way, missing is one line saying
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 
 from promcontract.problems import ToolMissing
+from promcontract.runners import process
 
 
 def find(names: tuple[str, ...], env: str, hint: str) -> str:
@@ -34,10 +37,7 @@ def identify(exe: str, tool: str, hint: str, timeout: float) -> str:
     """The version ``exe --version`` reports, when it answers as ``tool`` does
     (``<tool>, version X``); ``ToolMissing`` otherwise (``/bin/true`` as $PROMTOOL once made
     `check` report a pass for rules nothing read), or when it does not answer in time."""
-    import re
-    import subprocess
 
-    from promcontract.runners import process
 
     try:
         code, out, err = process.run_bounded([exe, "--version"], timeout=timeout)

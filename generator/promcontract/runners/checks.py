@@ -4,11 +4,14 @@ test file in its own process (its own verdict and time)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 import tempfile
+import time
 
-from promcontract.problems import Location, Problem
+from promcontract.model import promfiles
+from promcontract.problems import Location, Problem, UserError
 from promcontract.runners import promtool
 
 _PROMTOOL_LOC = re.compile(r"^(?P<file>[^:\n]+): (?P<line>\d+):(?P<col>\d+): (?P<msg>.*)$")
@@ -84,7 +87,6 @@ class UnitTests:
     """
 
     def __init__(self, paths: list[str]):
-        import concurrent.futures
 
         self.paths = paths
         self.seconds: dict[str, float] = {}
@@ -97,7 +99,6 @@ class UnitTests:
                          for path, parts in self._parts.items()}
 
     def _one(self, path: str, part: str) -> promtool.Result:
-        import time
 
         started = time.monotonic()
         try:
@@ -137,8 +138,6 @@ _MIN_PART_STEPS = 400
 
 def _parts(path: str, workers: int, tmp: str) -> list[str]:
     """``path`` itself, or its test groups dealt into up to ``workers`` files in ``tmp``."""
-    from promcontract.problems import UserError
-    from promcontract.testgen import promfiles
 
     try:
         test = promfiles.load_tests(path)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 
 from promcontract import inputs
-from promcontract.contract.yamlsource import nul_problem, read_text
+from promcontract.model.yamlsource import nul_problem, read_text
 from promcontract.problems import Location, Problem, UserError
 
 __all__ = ["read_text", "read_template", "write_atomic", "write_all", "check_writable",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
+import socket
+import threading
 import urllib.parse
+
+from promcontract.problems import UserError
 
 
 def check_url(url: str, what: str = "--gateway") -> str:
     """``url`` if it is an http(s) URL with a host (``UserError`` otherwise): anything else
     would fail late, or reach something that is not a Pushgateway (urllib speaks ftp)."""
-    from promcontract.problems import UserError
 
     try:
         parts = urllib.parse.urlsplit(url)
@@ -60,9 +65,6 @@ def exchange(method: str, url: str, body: bytes | None, timeout_s: float,
     deadline passes its connection is shut down under it (its read returns at once) and
     ``Deadline`` is raised. User and password in the URL are sent as HTTP basic auth.
     """
-    import http.client
-    import socket
-    import threading
 
     parts = urllib.parse.urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -73,7 +75,6 @@ def exchange(method: str, url: str, body: bytes | None, timeout_s: float,
     outcome: dict[str, object] = {}
     headers = dict(headers or {})
     if parts.username is not None and "Authorization" not in headers:
-        import base64
 
         user = urllib.parse.unquote(parts.username)
         password = urllib.parse.unquote(parts.password or "")

@@ -10,6 +10,9 @@ import functools
 import os
 import re
 import subprocess
+import threading
+import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -93,8 +96,6 @@ class Running:
     def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None,
                  stdin_file: str | None = None, merge: bool = False,
                  timeout: float | None = None):
-        import threading
-        import time
 
         exe = binary or find()
         timeout = TIMEOUT_S if timeout is None else timeout
@@ -144,7 +145,6 @@ class Running:
     @property
     def seconds(self) -> float:
         """How long the process ran (so far, if it still runs)."""
-        import time
 
         return (self.ended or time.monotonic()) - self.started
 
@@ -327,7 +327,6 @@ def has_junit(binary: str | None = None) -> bool:
 def parse_junit(xml_text: str) -> dict[str, FileResult]:
     """Per test file, what ``promtool test rules --junit`` reported: a ``testsuite`` named
     after the file, each failure the same text as on stdout."""
-    import xml.etree.ElementTree as ET
 
     results: dict[str, FileResult] = {}
     try:
@@ -356,7 +355,6 @@ def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
     chunk), each file's result read per file (``--junit`` into ``scratch`` where promtool has
     it: promtool 3 no longer names the file of a failure on stdout). Returns the results and
     what went wrong running promtool itself (a timeout), if anything."""
-    import threading
 
     if not files:
         return {}, []

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from promcontract.promql import labels as plabels
+from promcontract.promql import text
 from promcontract.promql.nodes import (
     COMPARISONS,
     Aggregate,
@@ -29,13 +30,14 @@ from promcontract.promql.nodes import (
     Matrix,
     Node,
     Number,
-    Paren,
     Selector,
     Subquery,
     Unary,
     at_path,
+    unparen,
     walk,
 )
+from promcontract.template.tfescape import PLACEHOLDER
 
 
 class Unsupported(Exception):
@@ -101,7 +103,6 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
             side = 1 if plabels.constant_value(node.rhs) is not None else \
                 0 if plabels.constant_value(node.lhs) is not None else None
             if side is None:
-                from promcontract.render.tfescape import PLACEHOLDER
 
                 if any(isinstance(n, Selector) and n.name == PLACEHOLDER for n, _ in walk(node)):
                     reasons.append("a value set by a Terraform interpolation (${...}): known "
@@ -112,10 +113,10 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
             literal = plabels.constant_value(at_path(node, (side,)))
             compared = node.lhs if side == 1 else node.rhs
             op = node.op if side == 1 else _MIRROR[node.op]
-            if isinstance(_strip(compared), Call) and _strip(compared).func in (
+            if isinstance(unparen(compared), Call) and unparen(compared).func in (
                     "absent", "absent_over_time"):
                 try:
-                    targets.append(_absent_target(_strip(compared), path, node, records))
+                    targets.append(_absent_target(unparen(compared), path, node, records))
                 except Unsupported as exc:
                     reasons.append(str(exc))
                 continue
@@ -145,7 +146,7 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
                                                      "clamp_min", "clamp_max",
                                                      "holt_winters",
                                                      "double_exponential_smoothing"):
-            if any(isinstance(_strip(a), Number) for a in node.args):
+            if any(isinstance(unparen(a), Number) for a in node.args):
                 reasons.append(f"a literal under {node.func}")
     return targets, sorted(set(reasons))
 
@@ -153,14 +154,7 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
 _MIRROR = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 
 
-def _strip(node: Node) -> Node:
-    while isinstance(node, Paren):
-        node = node.expr
-    return node
-
-
 def _short(node: Node, limit: int = 70) -> str:
-    from promcontract.promql import text
 
     shown = text(node)
     return shown if len(shown) <= limit else shown[:limit - 4] + " ..."
@@ -168,7 +162,7 @@ def _short(node: Node, limit: int = 70) -> str:
 
 def _absent_target(call: Call, path: tuple[int, ...], node: Node,
                    records: dict[str, Node]) -> Target:
-    arg = _strip(call.args[0]) if call.args else None
+    arg = unparen(call.args[0]) if call.args else None
     selector = arg.selector if isinstance(arg, Matrix) else arg
     if not isinstance(selector, Selector) or not selector.name:
         raise Unsupported("absent() of something other than a selector")
@@ -185,7 +179,7 @@ def _absent_target(call: Call, path: tuple[int, ...], node: Node,
 
 def _drive(node: Node, records: dict[str, Node], joins: int) -> tuple[Drive, list[Hold]]:
     """The drive of ``node``'s value, and what must be held neutral for it."""
-    node = _strip(node)
+    node = unparen(node)
     if isinstance(node, Selector):
         if node.name in records:
             if node.matchers and any(m.name != "__name__" for m in node.matchers):
@@ -214,14 +208,14 @@ def _drive(node: Node, records: dict[str, Node], joins: int) -> tuple[Drive, lis
 
 
 def _count(inner: Node, records: dict[str, Node]) -> tuple[Drive, list[Hold]]:
-    inner = _strip(inner)
+    inner = unparen(inner)
     member = 1.0
     if isinstance(inner, Binary) and inner.op in COMPARISONS and not inner.return_bool:
         literal = plabels.constant_value(inner.rhs)
-        if literal is None or not isinstance(_strip(inner.lhs), Selector):
+        if literal is None or not isinstance(unparen(inner.lhs), Selector):
             raise Unsupported("count() of a comparison other than series == constant")
         member = _true_value(inner.op, literal)
-        inner = _strip(inner.lhs)
+        inner = unparen(inner.lhs)
     if not isinstance(inner, Selector) or inner.name in records:
         raise Unsupported("count() of something other than a selector")
     return Drive(inner, "count", member=member), []
@@ -231,7 +225,7 @@ def _call(node: Call, records: dict[str, Node], joins: int) -> tuple[Drive, list
     func = node.func
     if func in _IDENTITY_CALLS and node.args:
         return _drive(node.args[0], records, joins)
-    matrix = _strip(node.args[0]) if node.args else None
+    matrix = unparen(node.args[0]) if node.args else None
     if func in _SLOPE or func in _INCREASE or func in _VALUE_OVER_TIME:
         if len(node.args) != 1 or not isinstance(matrix, Matrix):
             raise Unsupported(f"{func}() of a subquery")
@@ -282,7 +276,7 @@ def _binary(node: Binary, records: dict[str, Node], joins: int) -> tuple[Drive, 
 
 
 def _is_time(node: Node) -> bool:
-    node = _strip(node)
+    node = unparen(node)
     return isinstance(node, Call) and node.func == "time"
 
 

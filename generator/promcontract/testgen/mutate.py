@@ -36,13 +36,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from promcontract.model import promfiles
+from promcontract.model.promfiles import AlertRule, RuleFile, TestFile
 from promcontract.promql import ParseError, parse
 from promcontract.promql.nodes import Selector, walk
 from promcontract.runners import promtool
 from promcontract.runners.promtool import Alerted, Mismatch
-from promcontract.testgen import promfiles
 from promcontract.testgen.operators import Hints, Mutation, mutations
-from promcontract.testgen.promfiles import AlertRule, RuleFile, TestFile
 
 
 @dataclass(frozen=True)
@@ -628,7 +628,7 @@ def _tests_for(test: TestFile, alertname: str, rule_names: list[str], groups: se
     return data, cost
 
 
-def contract_hints(contract) -> Hints:  # noqa: ANN001 - a promcontract.contract.model.Contract
+def contract_hints(contract) -> Hints:  # noqa: ANN001 - a promcontract.model.contract.Contract
     """What the contract says about its metrics: enum states (``== 1`` moves to the
     neighbouring states) and which metrics only take whole numbers."""
     states = {}

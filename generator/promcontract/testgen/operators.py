@@ -29,9 +29,10 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from promcontract.contract.model import format_number
 from promcontract.durations import format_duration, in_unit_of, parse_duration, written_unit
+from promcontract.numbers import format_number
 from promcontract.promql import labels as plabels
+from promcontract.promql import parse
 from promcontract.promql.nodes import (
     Aggregate,
     Binary,
@@ -45,6 +46,7 @@ from promcontract.promql.nodes import (
     at_path,
     replace_child,
     text,
+    unparen,
     walk,
 )
 
@@ -88,7 +90,6 @@ def mutations(expr: str, for_: str | None, keep_firing_for: str | None, step: fl
     """Every mutant of the rule ``expr`` / ``for_`` / ``keep_firing_for``, evaluated every
     ``step`` seconds, without duplicates (the same mutant text reached by two operators is
     listed under the first)."""
-    from promcontract.promql import parse
 
     hints = hints or Hints()
     tree = parse(expr)
@@ -193,16 +194,10 @@ def _constant_side(node: Binary) -> int | None:
     return None
 
 
-def _strip(node: Node) -> Node:
-    while isinstance(node, Paren):
-        node = node.expr
-    return node
-
-
 def _is_absent_branch(node: Node) -> bool:
-    node = _strip(node)
+    node = unparen(node)
     if isinstance(node, Call) and node.func == "label_replace" and node.args:
-        node = _strip(node.args[0])
+        node = unparen(node.args[0])
     return isinstance(node, Call) and node.func in ("absent", "absent_over_time")
 
 
@@ -363,7 +358,7 @@ def _strictness_equivalence(node: Node, hints: Hints) -> str:
 
 
 def _integral(node: Node, hints: Hints) -> bool:
-    node = _strip(node)
+    node = unparen(node)
     if isinstance(node, Selector):
         return node.name in hints.integral
     if isinstance(node, Aggregate):
@@ -384,7 +379,7 @@ def _negative_fallback_equivalence(tree: Node, path: tuple[int, ...]) -> str:
     multiply = at_path(tree, path[:-1])
     if not isinstance(multiply, Binary):
         return ""
-    aggregated = _strip(multiply.rhs if path[-1] == 0 else multiply.lhs)
+    aggregated = unparen(multiply.rhs if path[-1] == 0 else multiply.lhs)
     if not (isinstance(aggregated, Aggregate) and aggregated.op in ("max", "min", "avg",
                                                                     "sum")
             and aggregated.param is None):
@@ -393,8 +388,8 @@ def _negative_fallback_equivalence(tree: Node, path: tuple[int, ...]) -> str:
     while probe:
         above = at_path(tree, probe[:-1])
         if isinstance(above, Binary) and above.op in ("==", "!=") and not above.return_bool:
-            compared = _strip(above.lhs if probe[-1] == 1 else above.rhs)
-            if compared == _strip(aggregated.expr) and \
+            compared = unparen(above.lhs if probe[-1] == 1 else above.rhs)
+            if compared == unparen(aggregated.expr) and \
                     set(aggregated.labels) == set(above.labels) and above.matching == "on":
                 return (f"where the fallback stands in, {above.op} compares x with 0 * x; "
                         f"the mutant compares x with -1 * x, and x != -x exactly when x != 0")

@@ -12,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from promcontract import kinds
-from promcontract.contract.model import Alert, Contract
-from promcontract.labels import Labels
-from promcontract.testgen import promtemplate
-from promcontract.testgen.series import (
+from promcontract.kinds import annotation_templates
+from promcontract.kinds.series import (
     LOOKBACK,
     STALE,
     STEP,
@@ -27,6 +25,9 @@ from promcontract.testgen.series import (
     instant,
     lookback_semantics,
 )
+from promcontract.labels import Labels
+from promcontract.model.contract import Alert, Contract
+from promcontract.testgen import promtemplate
 
 
 @dataclass
@@ -89,12 +90,11 @@ def annotations(alert: Alert, series_labels: Labels, value: float,
                 contract: Contract | None = None) -> Labels:
     """The annotations promtool expands for an alert of these labels and value (the same
     templates the renderer writes)."""
-    from promcontract.kinds.base import annotation_templates
 
     try:
         return tuple((k, promtemplate.render(v, value, dict(series_labels)))
                      for k, v in annotation_templates(alert, contract))
-    except promtemplate.NotDerivable as exc:
+    except promtemplate.Unsupported as exc:
         raise NotDerivable(f"alert {alert.name}: annotation: {exc}") from None
 
 

@@ -6,7 +6,7 @@ Supported: literal text; ``{{ $value }}``; ``{{ $labels.x }}`` and ``{{ index $l
 {{ end }}``; the ``{{-`` / ``-}}`` trim markers. The functions follow Prometheus'
 template/template.go and Go's fmt, value for value (a property test compares them with real
 promtool over floats including 0, negatives, 1e±N, NaN and ±Inf). Anything else raises
-``NotDerivable``: the alert's annotations then cannot be predicted, and the caller says so by
+``Unsupported``: the alert's annotations then cannot be predicted, and the caller says so by
 name.
 """
 
@@ -18,7 +18,7 @@ import re
 _ACTION = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}", re.S)
 
 
-class NotDerivable(ValueError):
+class Unsupported(ValueError):
     pass
 
 
@@ -96,7 +96,7 @@ def humanize_duration(value: float) -> str:
         v = abs(value)
         if v >= 2.0 ** 63:
             # int64(v) of a float beyond int64 is implementation-defined in Go
-            raise NotDerivable("humanizeDuration of a value of 2^63 seconds or more")
+            raise Unsupported("humanizeDuration of a value of 2^63 seconds or more")
         duration = int(v)
         seconds = duration % 60
         minutes = (duration // 60) % 60
@@ -159,7 +159,7 @@ def humanize_percentage(value: float) -> str:
 def _printf(fmt: str, value: float) -> str:
     match = re.fullmatch(r"%\.(\d+)f", fmt)
     if not match:
-        raise NotDerivable(f"printf format {fmt!r} is not supported")
+        raise Unsupported(f"printf format {fmt!r} is not supported")
     return _f(value, int(match.group(1)))
 
 
@@ -185,18 +185,18 @@ def _value(expr: str, value: float, labels: dict[str, str]) -> str:
         return _printf(m.group(1), value)
     parts = [p.strip() for p in expr.split("|")]
     if parts[0] != "$value":
-        raise NotDerivable(f"template action {{{{ {expr} }}}} is not supported")
+        raise Unsupported(f"template action {{{{ {expr} }}}} is not supported")
     if len(parts) == 1:
         return go_float(value)
     if len(parts) != 2:
-        raise NotDerivable(f"template pipeline {{{{ {expr} }}}} is not supported")
+        raise Unsupported(f"template pipeline {{{{ {expr} }}}} is not supported")
     func = parts[1]
     if func in FUNCTIONS:
         return FUNCTIONS[func](value)
     m = re.fullmatch(r'printf\s+"([^"]*)"', func)
     if m:
         return _printf(m.group(1), value)
-    raise NotDerivable(f"template function {func!r} is not supported")
+    raise Unsupported(f"template function {func!r} is not supported")
 
 
 def render(template: str, value: float, labels: dict[str, str]) -> str:
@@ -219,22 +219,22 @@ def render(template: str, value: float, labels: dict[str, str]) -> str:
         if action.startswith("if "):
             condition = _label(action[3:].strip(), labels)
             if condition is None:
-                raise NotDerivable(f"template action {{{{ {action} }}}} is not supported")
+                raise Unsupported(f"template action {{{{ {action} }}}} is not supported")
             stack.append((bool(condition), emitting))
             emitting = emitting and bool(condition)
         elif action == "else":
             if not stack:
-                raise NotDerivable("{{ else }} without {{ if }}")
+                raise Unsupported("{{ else }} without {{ if }}")
             taken, outer = stack[-1]
             emitting = outer and not taken
         elif action == "end":
             if not stack:
-                raise NotDerivable("{{ end }} without {{ if }}")
+                raise Unsupported("{{ end }} without {{ if }}")
             emitting = stack.pop()[1]
         elif emitting:  # Go evaluates only the branch it takes
             out.append(_value(action, value, labels))
     if stack:
-        raise NotDerivable("{{ if }} without {{ end }}")
+        raise Unsupported("{{ if }} without {{ end }}")
     tail = template[pos:]
     if emitting:
         out.append(tail)

@@ -8,9 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from promcontract import kinds
-from promcontract.contract.model import Alert, Contract
-from promcontract.testgen.oracle import choose_eval_times, expected
-from promcontract.testgen.series import (
+from promcontract.kinds.series import (
     STALE,
     STEP,
     Labels,
@@ -19,6 +17,8 @@ from promcontract.testgen.series import (
     Series,
     Value,
 )
+from promcontract.model.contract import Alert, Contract
+from promcontract.testgen.oracle import choose_eval_times, expected
 
 
 def derive(contract: Contract) -> tuple[list[Scenario], list[str]]:

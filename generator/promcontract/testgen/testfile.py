@@ -9,12 +9,12 @@ import json
 from collections.abc import Iterator
 
 from promcontract import kinds
-from promcontract.contract.model import Contract
 from promcontract.durations import format_duration
-from promcontract.render import yamlout
+from promcontract.kinds.series import STEP, Firing, Scenario
+from promcontract.model import yamlout
+from promcontract.model.contract import Contract
 from promcontract.testgen.oracle import choose_eval_times, expected
 from promcontract.testgen.scenarios import can_batch, derive, sequential, single_alert
-from promcontract.testgen.series import STEP, Firing, Scenario
 
 
 def _group(scenarios: list[Scenario], contract: Contract, batch_label: str | None = None
@@ -122,7 +122,6 @@ def iter_batch_files(contract: Contract, scenarios: list[Scenario], templates: b
     """:func:`batch_files` one file at a time as (part, name, text), part by part, and in
     each part the alerts whose scenarios run in sequence (the longest for promtool) first:
     a caller can start promtool on one part while the next is written."""
-    from promcontract.testgen.scenarios import can_batch
 
     by_alert: dict[str, list[Scenario]] = {}
     for scenario in scenarios:

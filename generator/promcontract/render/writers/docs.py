@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 from promcontract import kinds
-from promcontract.contract.model import Contract
+from promcontract.model.contract import Contract
+from promcontract.problems import UserError
 from promcontract.render import group
 
 NAME = "docs"
@@ -35,7 +36,6 @@ def render_docs(contract: Contract) -> str:
 
 
 def check_options(options) -> None:  # noqa: ANN001 - Options, see writers/__init__
-    from promcontract.problems import UserError
 
     if options.name or options.labels or options.namespace:
         raise UserError("--namespace, --name and --label do not apply to --format docs")

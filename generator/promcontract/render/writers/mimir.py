@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from promcontract.problems import UserError
 from promcontract.render import group as group_render
 
 NAME = "mimir"
@@ -14,7 +15,6 @@ needs_namespace = True
 def check_options(options) -> None:  # noqa: ANN001 - Options, see writers/__init__
     """A Mimir ruler namespace is any text (written YAML-quoted); --name and --label have no
     place in the file, so they are refused rather than ignored."""
-    from promcontract.problems import UserError
 
     if options.name or options.labels:
         raise UserError("--name and --label apply to --format prometheusrule only")

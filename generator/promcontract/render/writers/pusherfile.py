@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import pprint
 
+from promcontract.payload import pusher
+from promcontract.problems import UserError
 from promcontract.render import group
+from promcontract.runners.http import MAX_BODY_BYTES
 
 NAME = "pusherfile"
 
@@ -19,7 +22,6 @@ def path(contract, dirs) -> str:  # noqa: ANN001
 
 
 def data(contract) -> dict:  # noqa: ANN001
-    from promcontract.payload import pusher
 
     r = pusher.roles(contract)
     return {
@@ -35,14 +37,11 @@ def data(contract) -> dict:  # noqa: ANN001
 
 
 def generated(contract, dirs, notes: list[str]) -> tuple[str, str] | None:  # noqa: ANN001
-    from promcontract.problems import UserError
 
     try:
         values = data(contract)
     except UserError:
         return None  # no push roles: no generated pusher (see the README)
-    from promcontract.payload import pusher
-    from promcontract.runners.http import MAX_BODY_BYTES
 
     target = path(contract, dirs)
     text = group.template("push.py.j2").render(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from promcontract.problems import UserError
 from promcontract.render import group
 
 NAME = "rulefile"
@@ -12,7 +13,6 @@ needs_namespace = False
 
 
 def check_options(options) -> None:  # noqa: ANN001 - Options, see writers/__init__
-    from promcontract.problems import UserError
 
     if options.name or options.labels or options.namespace:
         raise UserError("--namespace, --name and --label do not apply to --format rulefile")

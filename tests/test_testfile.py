@@ -11,9 +11,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
+from promcontract.kinds import series
 from promcontract.render import group
 from promcontract.runners import promtool
-from promcontract.testgen import mutate, oracle, promtemplate, series, testfile
+from promcontract.testgen import mutate, oracle, promtemplate, testfile
 from promcontract.testgen import scenarios as derive
 from promcontract.testgen.oracle import STALE, STEP, Scenario, Series
 

@@ -146,6 +146,19 @@ def check_expansion(node: yaml.Node, file: str, limit: int = MAX_NODES,
     size(node)
 
 
+def yaml_problem(exc: yaml.YAMLError, file: str, prefix: str = "YAML syntax error",
+                 line_offset: int = 0) -> Problem:
+    """One located problem for PyYAML's ``exc`` (its mark shifted by ``line_offset`` lines,
+    for YAML cut out of a larger file)."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Problem(Location(file, 1 + line_offset, 1), f"YAML error: {exc}")
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or exc.context or "invalid YAML"
+    loc = (Location(file, mark.line + 1 + line_offset, mark.column + 1) if mark
+           else Location(file))
+    return Problem(loc, f"{prefix}: {what}")
+
+
 def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document; raise ``UserError`` with a located message on any defect."""
     smap = SourceMap(file)
@@ -154,17 +167,14 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-            what = exc.problem or exc.context or "invalid YAML"
-            raise UserError(Problem(loc, f"YAML syntax error: {what}")) from None
+            raise UserError(yaml_problem(exc, file)) from None
         except yaml.reader.ReaderError as exc:
             code = ord(exc.character) if isinstance(exc.character, str) else exc.character
             raise UserError(Problem(offset_location(text, file, exc.position),
                                     f"character U+{code:04X} is not allowed in YAML (a NUL "
                                     "byte or another control character)")) from None
         except yaml.YAMLError as exc:
-            raise UserError(Problem(Location(file, 1, 1), f"YAML error: {exc}")) from None
+            raise UserError(yaml_problem(exc, file)) from None
         if node is None:
             raise UserError(Problem(Location(file, 1, 1), "file is empty: expected a contract"))
         check_expansion(node, file)
@@ -174,10 +184,8 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
             raise UserError(problems)
         try:
             data = loader.construct_document(node)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
-            raise UserError(Problem(loc, f"YAML error: {exc.problem}")) from None
+        except yaml.YAMLError as exc:
+            raise UserError(yaml_problem(exc, file, "YAML error")) from None
     except RecursionError:
         raise UserError(Problem(Location(file, 1, 1), "YAML nested too deeply")) from None
     finally:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from promcontract.problems import Location, Problem, UserError
-from promcontract.render import tfescape
+from promcontract.template import tfescape
 
 BEGIN = "# BEGIN promcontract group: "
 END = "# END promcontract group: "

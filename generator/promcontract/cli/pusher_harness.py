@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 
 from promcontract.cli.common import one_contract, pushable, say
+from promcontract.payload import harness
+from promcontract.payload.proxy import Proxy
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.runners import servers
 
 NAME = "pusher-test"
 HELP = ("Contract-test a pusher command against a real Pushgateway over generated run "
@@ -27,8 +31,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from promcontract.payload import harness
-    from promcontract.runners import servers
 
     if args.sequences < 1:
         raise UserError(f"--sequences must be at least 1, got {args.sequences}")
@@ -44,7 +46,6 @@ def run(args: argparse.Namespace) -> int:
                         "promcontract pusher-test -- ./push.sh (or --builtin)")
     pusher_fn = harness.builtin_pusher(contract) if args.builtin else \
         harness.command_pusher(cmd, args.run_timeout)
-    from promcontract.payload.proxy import Proxy
 
     with _stopped_by_signals(), servers.Pushgateway() as pgw, Proxy(pgw.url) as proxy, \
             harness.tempdir() as work:
@@ -67,7 +68,6 @@ class _stopped_by_signals:  # noqa: N801 - used as a context manager
     `with` above unwinds: the gateway and the proxy stop, the work dir is removed."""
 
     def __enter__(self) -> None:
-        import signal
 
         self._saved = {}
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -78,7 +78,6 @@ class _stopped_by_signals:  # noqa: N801 - used as a context manager
         raise KeyboardInterrupt
 
     def __exit__(self, *exc: object) -> None:
-        import signal
 
         for sig, handler in self._saved.items():
             signal.signal(sig, handler)

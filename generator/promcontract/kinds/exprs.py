@@ -3,8 +3,9 @@ expression means; see promcontract/kinds/)."""
 
 from __future__ import annotations
 
-from promcontract.contract.model import Contract, format_number
 from promcontract.labels import matchers
+from promcontract.model.contract import Contract
+from promcontract.numbers import format_number
 
 
 def selector(contract: Contract, metric: str) -> str:

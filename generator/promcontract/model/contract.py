@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from promcontract.numbers import format_number
 from promcontract.problems import Location
 
 # Labels the Pushgateway adds to every pushed series ("gateway adds job and instance=\"\"").
@@ -66,15 +67,6 @@ class Domain:
         hi = "" if self.max is None else f"<= {format_number(self.max)}"
         text = " and ".join(p for p in (lo, hi) if p)
         return text + (", integer" if self.integer else "")
-
-
-def format_number(value: float) -> str:
-    """A number as people (and PromQL, and promtool's series notation) read it: 10, not
-    10.0; repr() for fractions, huge values, NaN and infinities."""
-    value = float(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
 
 
 @dataclass(frozen=True)

@@ -18,21 +18,27 @@ import math
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import yaml
 
-from promcontract.contract.model import format_number
 from promcontract.durations import format_duration, parse_duration
+from promcontract.kinds.series import STEP
+from promcontract.labels import format_series
+from promcontract.model import yamlout
+from promcontract.model.yamlsource import check_expansion, mapping_value, yaml_problem
+from promcontract.numbers import format_number
+from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import ParseError, parse
 from promcontract.promql.nodes import Matrix, Node, Subquery, walk
-from promcontract.render import yamlout
 from promcontract.runners import promtool
+from promcontract.runners.fileio import read_template
+from promcontract.template import splice
 from promcontract.testgen import drive as drv
 from promcontract.testgen import mutate
 
-STEP = 60  # seconds between evaluations in the written tests
 LOOKBACK_STEPS = 5  # Prometheus' 5m lookback: a series missing longer than that is gone
 # The operators whose mutants must all die for an alert to count as characterized: its
 # literals, comparisons, state constants and for: / keep_firing_for.
@@ -42,7 +48,7 @@ HEADER = "# Characterization tests recorded by promcontract characterize"
 
 
 @dataclass
-class Scenario:
+class Case:
     alert: str
     title: str
     series: list[tuple[str, tuple[tuple[str, str], ...], list[float | None | str]]]
@@ -56,7 +62,7 @@ class Scenario:
 class AlertPlan:
     name: str
     line: int
-    scenarios: list[Scenario] = field(default_factory=list)
+    scenarios: list[Case] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     status: str = ""  # characterized | not characterized
     why: str = ""
@@ -90,13 +96,11 @@ Progress = Callable[[str], None]
 def groups_of(rules_text: str, tpl: str, offset: int, only: list[str] | None) -> list[GroupPlan]:
     """Each group of ``alerting_rules.yml`` with its text as a standalone rule file (its own
     comment lines above it kept), in template order."""
-    from promcontract.contract.yamlsource import check_expansion, mapping_value
-    from promcontract.problems import Location, Problem, UserError
 
     try:
         root = yaml.compose(rules_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        raise UserError(Problem(Location(tpl), f"alerting_rules.yml is not YAML: {exc}")) \
+        raise UserError(yaml_problem(exc, tpl, "alerting_rules.yml is not YAML", offset)) \
             from None
     check_expansion(root, tpl, line_offset=offset)
     groups_node = mapping_value(root, "groups")
@@ -274,7 +278,7 @@ class _Builder:
                  holds: list[drv.Hold], target: drv.Target):
         self.alert, self.steps, self.joined, self.holds = alert, steps, joined, holds
         self.target = target
-        self.out: list[Scenario] = []
+        self.out: list[Case] = []
         self.reasons: list[str] = []
 
     def _series(self, d: drv.Drive, per_step: list[float | None]) -> list:
@@ -330,7 +334,7 @@ class _Builder:
             out += self._series(d, [q] * (self.steps + 1))
         return out
 
-    def _add(self, title: str, per_step: list) -> Scenario | None:
+    def _add(self, title: str, per_step: list) -> Case | None:
         """The scenario added (None: it could not be built; ``reasons`` says why)."""
         try:
             series = self._series(self.target.drive, per_step) + self._held()
@@ -344,7 +348,7 @@ class _Builder:
                                     f"the same series {name}")
                 return None
             seen[(name, labels)] = values
-        scenario = Scenario(self.alert, title, [(n, lab, v) for (n, lab), v in seen.items()],
+        scenario = Case(self.alert, title, [(n, lab, v) for (n, lab), v in seen.items()],
                             self.steps)
         self.out.append(scenario)
         return scenario
@@ -456,12 +460,11 @@ def _run_exact(start: float, step: float, times: int, last: float) -> bool:
 
 
 def _labels_text(name: str, labels: tuple[tuple[str, str], ...]) -> str:
-    from promcontract.labels import format_series
 
     return format_series(name, labels, braces_when_empty=True)
 
 
-def _group_yaml(scenario: Scenario, times: list[int], with_record: bool) -> dict:
+def _group_yaml(scenario: Case, times: list[int], with_record: bool) -> dict:
     tests = []
     for t in times:
         expected = []
@@ -485,7 +488,7 @@ def record(groups: list[GroupPlan], tmp: str, workers: int,
     """Runs every scenario through promtool with nothing expected at every step and keeps
     what promtool says it got."""
     files: list[tuple[str, float]] = []
-    owners: dict[str, Scenario] = {}
+    owners: dict[str, Case] = {}
     for group in groups:
         folder = os.path.join(tmp, group.slug)
         os.makedirs(folder, exist_ok=True)
@@ -538,7 +541,7 @@ def _go_duration(text: str) -> float:
     return total
 
 
-def chosen_times(scenario: Scenario) -> list[int]:
+def chosen_times(scenario: Case) -> list[int]:
     """The steps the written test checks: the first and the last, and both sides of every
     step where what fires (or its labels or text) changes."""
     times = {0, scenario.steps}
@@ -551,7 +554,7 @@ def chosen_times(scenario: Scenario) -> list[int]:
     return sorted(times)
 
 
-def outcome(scenario: Scenario) -> str:
+def outcome(scenario: Case) -> str:
     firing = sorted(scenario.record)
     if not firing:
         return "not firing"
@@ -589,10 +592,7 @@ def run(tpl: str, out_dir: str, only: list[str] | None = None, workers: int | No
         progress: Progress | None = None, prove: bool = True) -> Result:
     """Plan, record and (with ``prove``) mutation-check every alert of ``tpl``; the files'
     text is on the result (nothing is written here)."""
-    import time
 
-    from promcontract.render import splice
-    from promcontract.runners.fileio import read_template
 
     started = time.monotonic()
     workers = workers or os.cpu_count() or 1

@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from promcontract.contract.yamlsource import check_expansion
-from promcontract.contract.yamlsource import read_text as read_user_text
+from promcontract.durations import parse_duration
+from promcontract.model.yamlsource import check_expansion, yaml_problem
+from promcontract.model.yamlsource import read_text as read_user_text
 from promcontract.problems import Location, Problem, UserError
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -104,13 +105,8 @@ def load(path: str, what: str) -> Any:  # noqa: ANN401 - any YAML value
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        raise UserError(Problem(loc, f"YAML syntax error: {exc.problem or exc.context}")) \
-            from None
     except yaml.YAMLError as exc:
-        raise UserError(Problem(Location(path, 1, 1), f"YAML error: {exc}")) from None
+        raise UserError(yaml_problem(exc, path)) from None
     except RecursionError:
         raise UserError(Problem(Location(path, 1, 1), "YAML nested too deeply")) from None
     finally:
@@ -219,7 +215,6 @@ class TestFile:
 
 def load_tests(path: str) -> TestFile:
     """A ``promtool test rules`` file (2.x or 3.x fields; the ones not read here are kept)."""
-    from promcontract.durations import parse_duration
 
     data = load(path, "a promtool test file (rule_files:, tests:)")
     _want(path, data, dict, "a promtool test file")
@@ -257,7 +252,6 @@ def group_cost(group: Any, interval: float, alertname: str | None = None  # noqa
                ) -> float | None:
     """Evaluation steps promtool runs for a test group: up to its latest eval time (None:
     ``alertname`` is given and the group does not test it)."""
-    from promcontract.durations import parse_duration
 
     if not isinstance(group, dict):
         return 1.0

@@ -8,6 +8,7 @@ version: see ``lookback_semantics``).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import contextvars
 import math
@@ -15,8 +16,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from promcontract.contract.model import Contract, format_number
 from promcontract.labels import Labels, format_series
+from promcontract.model.contract import Contract
+from promcontract.numbers import format_number
 
 STEP = 60  # input series interval = evaluation interval (promtool's default 1m)
 LOOKBACK = 300  # instant selectors see samples up to 5m old
@@ -234,7 +236,6 @@ def increase_at(series: Series, t: int, seconds: float) -> float | None:
     threshold after; PR #13725 (Prometheus 2.52 and 3.x) halves a long distance to the start
     first and clamps it to the zero point after, and sums the factor before dividing. Which
     one applies follows the promtool version, like the lookback edge."""
-    import bisect
 
     times, values, reset = _samples(series)
     start = t - seconds

@@ -21,11 +21,24 @@ from typing import Any
 
 import yaml
 
+from promcontract import kinds
+from promcontract.contract.load import parse_contract
 from promcontract.durations import parse_duration
+from promcontract.kinds import shapes
+from promcontract.payload import text004
 from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import ParseError, parse, text
 from promcontract.promql import labels as plabels
-from promcontract.promql.nodes import Aggregate, Binary, Call, Matrix, Node, Paren, Selector, walk
+from promcontract.promql.nodes import (
+    Selector,
+    walk,
+)
+from promcontract.render import group
+from promcontract.runners import promtool
+from promcontract.template import splice
+from promcontract.testgen import scenarios as derive
+from promcontract.testgen import testfile
+from promcontract.workflows.characterize import groups_of
 
 SEVERITIES = ("critical", "warning", "info")
 _LABEL_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)|index\s+\$labels\s+\"([^\"]+)\"")
@@ -65,136 +78,35 @@ class Imported:
         return header + body
 
 
-def _strip(node: Node) -> Node:
-    while isinstance(node, Paren):
-        node = node.expr
-    return node
-
-
-def _seconds_text(value: float) -> str:
-    """A duration as people write thresholds: 26h rather than 1d2h, 14d, 90s."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if value >= size and value % size == 0 and (unit != "d" or value % (7 * 86400) == 0
-                                                    or value >= 7 * 86400):
-            text = f"{int(value // size)}{unit}"
-            if parse_duration(text) == value:
-                return text
-    return f"{int(value)}s" if float(value).is_integer() else f"{int(value * 1000)}ms"
-
-
-def _number(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else value
-
-
-class _Subset(Exception):
-    """A selector narrower than the metric (a matcher besides job=)."""
-
-
-def _one_selector(node: Node) -> Selector | None:
-    node = _strip(node)
-    if not (isinstance(node, Selector) and node.name):
-        return None
-    extra = [m for m in node.matchers if m.name not in ("job", "__name__")]
-    if extra:
-        shown = ", ".join(f"{m.name}{m.op}{m.value!r}" for m in extra)
-        raise _Subset(f"selects a subset of {node.name} ({shown}): a contract's metric is "
-                      "all of its series")
-    return node
-
-
-def _absent_branch(node: Node) -> tuple[Node, bool]:
-    """``A or absent(m)`` (or the label_replace form) -> (A, True)."""
-    node = _strip(node)
-    if isinstance(node, Binary) and node.op == "or":
-        right = _strip(node.rhs)
-        if isinstance(right, Call) and right.func == "label_replace" and right.args:
-            right = _strip(right.args[0])
-        if isinstance(right, Call) and right.func == "absent":
-            return _strip(node.lhs), True
-    return node, False
-
-
 def recognise(expr: str) -> tuple[str, dict[str, Any], str]:
-    """(kind, kind fields, why it is expr) for one hand-written expression."""
+    """(kind, kind fields, why it is expr) for one hand-written expression: every kind is
+    asked (``AlertKind.recognise``); the first that takes it wins, a kind's refusal is the
+    reason when none takes it."""
     try:
-        tree = parse(expr)
+        shape = shapes.Shape.of(parse(expr))
     except ParseError as exc:
         return "expr", {}, f"does not parse ({exc})"
+    refusal = ""
     try:
-        return _recognise(tree)
-    except _Subset as exc:
+        for kind in kinds.alert_kinds().values():
+            found = kind.recognise(shape)
+            if isinstance(found, shapes.Refused):
+                refusal = refusal or found.reason
+            elif found is not None:
+                return kind.name, found, ""
+    except shapes.Subset as exc:
         return "expr", {}, str(exc)
-
-
-def _recognise(tree: Node) -> tuple[str, dict[str, Any], str]:
-    body, absent = _absent_branch(tree)
-    if isinstance(body, Binary) and body.op == "or" and not body.return_bool:
-        low, high = _strip(body.lhs), _strip(body.rhs)
-        if isinstance(low, Binary) and isinstance(high, Binary) and low.op == "<" and \
-                high.op == ">":
-            a, b = _one_selector(low.lhs), _one_selector(high.lhs)
-            lo, hi = plabels.constant_value(low.rhs), plabels.constant_value(high.rhs)
-            if a and b and a == b and lo is not None and hi is not None:
-                if absent:  # value_outside has no absent branch: never drop one silently
-                    return "expr", {}, "an absent branch on a kind that has none"
-                return "value_outside", {"metric": a.name, "min": _number(lo),
-                                         "max": _number(hi)}, ""
-    if not (isinstance(body, Binary) and body.op in (">", "<", "==", ">=", "<=")
-            and not body.return_bool):
+    if refusal:
+        return "expr", {}, refusal
+    if shape.op is None:
         return "expr", {}, "not a comparison with a constant"
-    value = plabels.constant_value(body.rhs)
-    if value is None:
-        return "expr", {}, "not a comparison with a constant"
-    left = _strip(body.lhs)
-    when_absent = {"when_absent": "fire"} if absent else {}
-    # time() - m > N: a heartbeat (one job-wide timestamp) or a per-item age
-    if isinstance(left, Binary) and left.op == "-" and isinstance(_strip(left.lhs), Call) \
-            and _strip(left.lhs).func == "time" and body.op in (">", ">="):
-        inner = _strip(left.rhs)
-        aggregated = isinstance(inner, Aggregate) and inner.op == "max" and inner.param is None
-        selector = _one_selector(inner.expr if aggregated else inner)
-        if selector is not None:
-            threshold = {"threshold": _seconds_text(value)}
-            if aggregated or absent:
-                return "heartbeat_stale", {"metric": selector.name, **threshold,
-                                           **when_absent}, ""
-            return "age_above", {"metric": selector.name, **threshold}, ""
-    if isinstance(left, Call) and left.func == "increase" and left.args and \
-            isinstance(_strip(left.args[0]), Matrix):
-        matrix = _strip(left.args[0])
-        _one_selector(matrix.selector)  # refuses a subset
-        kind = "increase_above" if body.op in (">", ">=") else "increase_below"
-        spec = {"metric": matrix.selector.name, "window": _seconds_text(matrix.range),
-                "threshold": _number(value)}
-        if body.op in (">=", "<="):
-            spec["comparison"] = body.op
-        if body.op == "==" or (absent and kind == "increase_above"):
-            return "expr", {}, "an increase compared with =="
-        return kind, {**spec, **(when_absent if kind == "increase_below" else {})}, ""
-    selector = _one_selector(left)
-    if selector is None:
-        return "expr", {}, "the compared side is not one metric"
-    if body.op == "==":
-        if absent:  # value_equals has no absent branch: never drop one silently
-            return "expr", {}, "an absent branch on a kind that has none"
-        return "value_equals", {"metric": selector.name, "value": _number(value)}, ""
-    kind = "value_above" if body.op in (">", ">=") else "value_below"
-    spec: dict[str, Any] = {"metric": selector.name, "threshold": _number(value)}
-    if body.op in (">=", "<="):
-        spec["comparison"] = body.op
-    if absent and kind == "value_below":
-        spec.update(when_absent)
-    elif absent:
-        return "expr", {}, "an absent branch on a kind that has none"
-    return kind, spec, ""
+    return "expr", {}, "the compared side is not one metric"
 
 
 # --- the group's text, its comments -------------------------------------------------------------
 
 def _group(tpl: str, tpl_text: str, name: str) -> tuple[Any, str, int, list[tuple[int, dict]]]:
     """(group data, its standalone rule file text, its template line, [(rule line, rule)])."""
-    from promcontract.render import splice
-    from promcontract.testgen.characterize import groups_of
 
     rules_text, offset = splice.template_rules_text(tpl_text, tpl)
     (found,) = groups_of(rules_text, tpl, offset, [name])
@@ -333,14 +245,13 @@ def _domains(metrics: dict[str, dict[str, Any]], alerts: list[ImportedAlert]) ->
                 values += [spec[k] for k in ("threshold", "value", "min", "max")
                            if isinstance(spec.get(k), (int, float))]
         low = min([0.0] + [v * 2 - 1 for v in values if v < 0])
-        metric["domain"] = {"kind": "range", "min": _number(low)}
+        metric["domain"] = {"kind": "range", "min": shapes.number(low)}
 
 
 def _families(payload: str | None) -> dict[str, tuple[str, str, tuple[str, ...]]]:
     """name -> (type, help, labels) from a payload or a gateway's /metrics."""
     if not payload:
         return {}
-    from promcontract.payload import text004
 
     parsed = text004.parse(payload, "payload")
     out = {}
@@ -355,25 +266,17 @@ def _metric(name: str, kind: str, families: dict, metrics: dict) -> None:
     if name in metrics:
         return
     known = families.get(name)
-    counter = kind.startswith("increase") or name.endswith("_total")
+    guess = (kinds.alert_kind(kind).guess_metric(name) if kind in kinds.alert_kinds()
+             else kinds.alert_kind("value_above").guess_metric(name))
     entry: dict[str, Any] = {
         "name": name,
-        "type": known[0] if known else ("counter" if counter else "gauge"),
+        "type": known[0] if known else guess["type"],
         "help": (known[1] if known and known[1] else
                  f"{name} (imported: describe what it measures)"),
     }
     if known and known[2]:
         entry["labels"] = list(known[2])
-    if kind in ("heartbeat_stale", "age_above"):
-        entry["unit"], entry["domain"] = "unix_seconds", {"kind": "unix_seconds"}
-    elif counter:
-        entry["unit"], entry["domain"] = "count", {"kind": "count"}
-    else:
-        units = {"_seconds": "seconds", "_bytes": "bytes", "_ratio": "ratio",
-                 "_hours": "hours"}
-        entry["unit"] = next((u for suffix, u in units.items() if name.endswith(suffix)),
-                             "state" if kind == "value_equals" else "count")
-        entry["domain"] = {"kind": "range"}
+    entry["unit"], entry["domain"] = guess["unit"], guess["domain"]
     metrics[name] = entry
 
 
@@ -464,11 +367,6 @@ def _unpinnable(kind: str, fields: dict[str, Any], rule: dict) -> str:
 def prove(imported: Imported, source: str, workers: int | None = None) -> None:
     """Runs the imported contract's derived tests against the hand-written rules; sets each
     alert's verdict and notes what rendering changes in its expression."""
-    from promcontract.contract.load import parse_contract
-    from promcontract.render import group
-    from promcontract.runners import promtool
-    from promcontract.testgen import scenarios as derive
-    from promcontract.testgen import testfile
 
     contract = parse_contract(imported.text(""), source)
     rendered = {a.name: group.alert_expr(a, contract) for a in contract.alerts}

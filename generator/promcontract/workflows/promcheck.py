@@ -12,10 +12,11 @@ import tempfile
 from dataclasses import dataclass
 
 from promcontract import kinds
-from promcontract.contract.model import Contract
+from promcontract.kinds import series
+from promcontract.model.contract import Contract
 from promcontract.render import group
 from promcontract.runners import promtool
-from promcontract.testgen import series, testfile
+from promcontract.testgen import testfile
 from promcontract.testgen.scenarios import single_alert
 
 
