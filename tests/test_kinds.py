@@ -11,14 +11,21 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 from promcontract import kinds
 from promcontract.contract import load_contract, parse_contract
+from promcontract.durations import parse_duration
 from promcontract.kinds.series import STALE, STEP, Scenario, Series
 from promcontract.model import promfiles
 from promcontract.problems import UserError
-from promcontract.testgen import oracle
+from promcontract.render.writers import Dirs, rulefile, testfile
+from promcontract.runners import promtool
+from promcontract.testgen import mutate, oracle
+from promcontract.workflows import promcheck
+from promcontract.workflows.import_group import recognise
+from scenario_strategies import draw_examples, scenarios
 
 BACKUP_PATH = ROOT / "rules" / "db-backup.contract.yaml"
 BACKUP_TEXT = BACKUP_PATH.read_text()
@@ -211,3 +218,64 @@ def test_a_threshold_outside_the_domain_is_named_never_or_always(comparison, thr
     expected = ("never fire" if not any(meets) else "always fire" if all(meets) else None)
     assert [m.rsplit(": the alert would ", 1)[1] for m in said] == ([expected] if expected
                                                                       else [])
+
+
+# --- every kind from its own EXAMPLE: render, derive, mutate, property, import ----------------
+
+USER_KINDS = [k for k in kinds.alert_kinds().values() if k.user_facing]
+
+
+def example_contract(kind: kinds.AlertKind) -> str:
+    """A whole contract around ``kind.example`` (the fragment kept in the kind's file)."""
+    data = {"contract": "example-" + kind.name.replace("_", "-"),
+            "group": f"Example {kind.name}",
+            "push": {"grouping_key": {"job": "example"}, "cadence": "1h"},
+            "metrics": kind.example["metrics"],
+            "alerts": [{**kind.example["alert"], "severity": "warning",
+                        "summary": "{{ $labels.job }}: example of " + kind.name,
+                        "rationale": "The kind's own example."}]}
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def test_every_user_facing_kind_keeps_an_example() -> None:
+    assert [k.name for k in USER_KINDS if not k.example] == []
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", [k.name for k in USER_KINDS])
+def test_each_kind_renders_derives_mutates_and_imports_back_from_its_example(
+        name, tmp_path, promtool_bin) -> None:
+    kind = kinds.alert_kind(name)
+    contract = parse_contract(example_contract(kind), str(tmp_path / "example.yaml"))
+    alert = contract.alerts[0]
+    notes: list[str] = []
+    rule_path, rule_text = rulefile.generated(contract, Dirs(str(tmp_path), str(tmp_path)), notes)
+    Path(rule_path).write_text(rule_text)
+    if kind.derivable:
+        test_path, test_text = testfile.generated(contract, Dirs(str(tmp_path), str(tmp_path)),
+                                                  notes)
+        assert notes == []
+        Path(test_path).write_text(test_text)
+        result = promtool.test_rules(test_path)
+        assert result.returncode == 0, result.output
+        report = mutate.run([rule_path], [test_path], mutate.contract_hints(contract))
+        survivors = [f"[{o.mutation.operator}] {o.mutation.diff}" for a in report.alerts
+                     for o in a.outcomes if o.state not in ("killed", "equivalent")]
+        assert report.total > 0 and survivors == []
+        workspace = promcheck.Workspace(contract, templates=False)
+        try:
+            for batch in draw_examples(scenarios(contract, max_size=4), 4, seed=7):
+                verdict = workspace.check(batch)
+                assert verdict.agrees, verdict.report()
+        finally:
+            workspace.close()
+    found, fields, why = recognise(kind.expr(alert, contract))
+    if kind.name == "expr":
+        assert found == "expr" and why
+    else:
+        def same(spec: dict) -> dict:  # 3d and 72h are one threshold
+            return {k: parse_duration(v) if k in ("threshold", "window") and isinstance(v, str)
+                    else v for k, v in spec.items()}
+
+        expected = {k: v for k, v in kind.example["alert"].items() if k in kind.properties}
+        assert (found, same(fields)) == (kind.name, same(expected)), why

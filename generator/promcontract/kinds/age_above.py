@@ -26,6 +26,14 @@ class AgeAbove(HeartbeatStale):
     batchable = True
     time_valued = True
 
+    example = {
+        "metrics": [{"name": "example_item_created_timestamp_seconds", "type": "gauge",
+                     "help": "Unix time each item was created.", "unit": "unix_seconds",
+                     "labels": ["item"], "domain": {"kind": "unix_seconds"}}],
+        "alert": {"name": "ExampleItemOld", "kind": "age_above",
+                  "metric": "example_item_created_timestamp_seconds", "threshold": "3d",
+                  "for": "1h"}}
+
     def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
         """``time() - m > N``: an age per item (no max, no absent branch)."""
         found = shapes.age_of(shape)

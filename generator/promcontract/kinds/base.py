@@ -111,6 +111,9 @@ class AlertKind:
     sequential_ok: ClassVar[bool] = True  # scenarios can run one after another in one group
     time_valued: ClassVar[bool] = False  # sample values are unix seconds (ages)
     derivable: ClassVar[bool] = True
+    # A contract fragment ({"metrics": [...], "alert": {...}}) of this kind: the registry
+    # test renders, derives, mutates, property-tests and imports it back (user-facing kinds).
+    example: ClassVar[dict[str, Any] | None] = None
 
     # --- contract -------------------------------------------------------------------------
     def parse(self, raw: dict[str, Any]) -> Any:

@@ -61,6 +61,13 @@ class Expr(base.AlertKind):
     required = ("expr",)
     derivable = False
 
+    example = {
+        "metrics": [{"name": "example_up", "type": "gauge", "help": "1 while serving.",
+                     "unit": "state", "domain": {"kind": "enum", "values": {0: "down", 1: "up"}}}],
+        "alert": {"name": "ExampleDown", "kind": "expr", "metrics": ["example_up"],
+                  "expr": 'min by (job) (example_up{job="example"}) == 0', "for": "5m",
+                  "output_labels": ["job"]}}
+
     def parse(self, raw: dict[str, Any]) -> ExprSpec:
         return ExprSpec(raw["expr"],
                         tuple(raw["output_labels"]) if "output_labels" in raw else None,

@@ -30,6 +30,14 @@ class HeartbeatStale(base.AlertKind):
     required = ("metric", "threshold")
     time_valued = True
 
+    example = {
+        "metrics": [{"name": "example_last_success_timestamp_seconds", "type": "gauge",
+                     "help": "Unix time of the last success.", "unit": "unix_seconds",
+                     "domain": {"kind": "unix_seconds"}}],
+        "alert": {"name": "ExampleStale", "kind": "heartbeat_stale",
+                  "metric": "example_last_success_timestamp_seconds", "threshold": "26h",
+                  "when_absent": "fire", "for": "30m"}}
+
     def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
         """``time() - max(m) > N`` or ``time() - m > N or absent(m)``: one job-wide timestamp
         (age_above takes ``time() - m > N``: an age per item)."""

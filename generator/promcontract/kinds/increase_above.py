@@ -69,6 +69,13 @@ class IncreaseAbove(base.AlertKind):
     sequential_ok = False
     strict = ">"
 
+    example = {
+        "metrics": [{"name": "example_errors_total", "type": "counter", "help": "Errors.",
+                     "unit": "count", "domain": {"kind": "count"}}],
+        "alert": {"name": "ExampleErrors", "kind": "increase_above",
+                  "metric": "example_errors_total", "window": "1h", "threshold": 3,
+                  "comparison": ">=", "for": "0s"}}
+
     def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
         """``increase(m[W]) > N`` (``>=``; ``<``, ``<=`` and ``or absent(m)`` for
         increase_below)."""

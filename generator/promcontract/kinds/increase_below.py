@@ -29,6 +29,13 @@ class IncreaseBelow(base.AbsentBranch, IncreaseAbove):
                   "comparison": {"enum": ["<", "<="]}, **base.ABSENT_FIELDS}
     strict = "<"
 
+    example = {
+        "metrics": [{"name": "example_jobs_done_total", "type": "counter", "help": "Jobs done.",
+                     "unit": "count", "domain": {"kind": "count"}}],
+        "alert": {"name": "ExampleStalled", "kind": "increase_below",
+                  "metric": "example_jobs_done_total", "window": "30m", "threshold": 1,
+                  "for": "5m"}}
+
     def check(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
         super().check(raw, ctx)
         base.check_absent_label(raw, ctx.metrics.get(raw["metric"]), ctx)

@@ -26,6 +26,12 @@ class ValueAbove(base.AlertKind):
     batchable = True
     strict, loose = ">", ">="
 
+    example = {  # a contract fragment: rendered, derived, mutated and imported back by tests
+        "metrics": [{"name": "example_queue_depth", "type": "gauge", "help": "Queued items.",
+                     "unit": "count", "labels": ["queue"], "domain": {"kind": "count"}}],
+        "alert": {"name": "ExampleQueueDeep", "kind": "value_above",
+                  "metric": "example_queue_depth", "threshold": 100, "for": "15m"}}
+
     def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
         """``m > N`` (``>=``; ``m < N``, ``<=`` and ``or absent(m)`` for value_below)."""
         comparison = self.comparison_fields(shape)

@@ -25,6 +25,13 @@ class ValueBelow(base.AbsentBranch, ValueAbove):
                   "comparison": {"enum": ["<", "<="]}, **base.ABSENT_FIELDS}
     strict, loose = "<", "<="
 
+    example = {
+        "metrics": [{"name": "example_free_bytes", "type": "gauge", "help": "Free space.",
+                     "unit": "bytes", "domain": {"kind": "range", "min": 0}}],
+        "alert": {"name": "ExampleDiskFull", "kind": "value_below", "metric": "example_free_bytes",
+                  "threshold": 1000000, "comparison": "<=", "when_absent": "fire",
+                  "for": "10m"}}
+
     def check(self, raw: dict[str, Any], ctx: base.CheckContext) -> None:
         super().check(raw, ctx)
         base.check_absent_label(raw, ctx.metrics.get(raw["metric"]), ctx)

@@ -28,6 +28,13 @@ class ValueEquals(base.AlertKind):
 
     unit_guess = "state"
 
+    example = {
+        "metrics": [{"name": "example_state", "type": "gauge", "help": "Run state.",
+                     "unit": "state",
+                     "domain": {"kind": "enum", "values": {0: "ok", 1: "degraded", 2: "failed"}}}],
+        "alert": {"name": "ExampleFailed", "kind": "value_equals", "metric": "example_state",
+                  "value": 2, "for": "5m"}}
+
     def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
         """``m == N``."""
         selector = shapes.one_selector(shape.left) if shape.op == "==" else None

@@ -30,6 +30,13 @@ class ValueOutside(base.AlertKind):
     required = ("metric", "min", "max")
     batchable = True
 
+    example = {
+        "metrics": [{"name": "example_workers", "type": "gauge", "help": "Workers running.",
+                     "unit": "count",
+                     "domain": {"kind": "range", "min": 0, "max": 100, "integer": True}}],
+        "alert": {"name": "ExampleWorkers", "kind": "value_outside", "metric": "example_workers",
+                  "min": 2, "max": 50, "for": "10m"}}
+
     def recognise(self, shape: shapes.Shape) -> shapes.Fields | shapes.Refused | None:
         """``m < A or m > B``."""
         body = shape.body
