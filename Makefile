@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PC     := $(BIN)/promcontract
 
-.PHONY: rules check test test-installed test-promtool3 bench lint tools venv clean
+.PHONY: readme rules check test test-installed test-promtool3 bench lint tools venv clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,10 @@ test-promtool3: $(STAMP)
 		tests/test_mutate.py tests/test_characterize.py tests/test_pinning.py
 
 ## bench: speed figures (printed, never asserted)
+# The README's kinds, checks and formats tables, from the plug-ins' own text.
+readme: $(STAMP)
+	$(BIN)/python -m promcontract.workflows.readme README.md
+
 bench: $(STAMP) tools
 	$(BIN)/python bench/run.py
 

@@ -1,31 +1,30 @@
 """The registry of alert kinds and invariant kinds: one module per kind in this folder.
 
-A module defines ``KIND``, an ``AlertKind`` or an ``InvariantKind`` instance. Adding a kind is
-adding a module (and its test); nothing else changes: the modules are found here by listing
-the folder, and every engine asks the registry.
+A module defines ``KIND``, an ``AlertKind`` or an ``InvariantKind`` instance
+(``base.KindModule``). Adding a kind is adding a module (and its example, which the registry
+test runs end to end); nothing else changes: the modules are found by ``plugins.discover``
+like lint checks and writers, and every engine asks the registry.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
-import pkgutil
+import sys
 
+from promcontract import plugins
 from promcontract.kinds import base
 from promcontract.kinds.base import AlertKind, InvariantKind
 from promcontract.model.contract import Alert, Contract
 
-_NOT_KINDS = {"base", "exprs", "series", "shapes"}  # helpers the kinds share, not kinds
+HELPERS = {"base", "exprs", "series", "shapes"}  # modules the kinds share, not kinds
 
 
 @functools.lru_cache(maxsize=1)
 def _registry() -> tuple[dict[str, AlertKind], dict[str, InvariantKind]]:
     alerts: dict[str, AlertKind] = {}
     invariants: dict[str, InvariantKind] = {}
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if module.name in _NOT_KINDS or module.name.startswith("_"):
-            continue
-        kind = importlib.import_module(f"{__name__}.{module.name}").KIND
+    for module in plugins.discover(sys.modules[__name__], base.KindModule, HELPERS):
+        kind = module.KIND
         table = alerts if isinstance(kind, AlertKind) else invariants
         if kind.name in table:
             raise RuntimeError(f"kind {kind.name} is defined twice")

@@ -21,6 +21,8 @@ from promcontract.model.contract import Alert, Contract
 class AgeAbove(HeartbeatStale):
     name = "age_above"
     doc = "a unix-seconds metric (per item) older than a duration"
+    fields_doc = '`metric` (unix_seconds), `threshold` (duration)'
+    promql_doc = '`time() - m{job="…"} > 72 * 3600` (keeps every label of `m`)'
     properties = {"metric": base.METRIC_NAME, "threshold": base.DURATION}
     required = ("metric", "threshold")
     batchable = True

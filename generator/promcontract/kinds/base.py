@@ -16,7 +16,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from promcontract.durations import parse_duration
 from promcontract.kinds.exprs import seconds_literal, selector  # noqa: F401 - for the kinds
@@ -99,11 +99,20 @@ class PropertySpace:
     instances: bool = False
 
 
+@runtime_checkable
+class KindModule(Protocol):
+    """A module of kinds/ that is a kind: ``KIND`` is its AlertKind or InvariantKind."""
+
+    KIND: AlertKind | InvariantKind
+
+
 class AlertKind:
     """One ``kind:`` of alert. Subclasses set the class attributes and implement the rest."""
 
     name: ClassVar[str]
-    doc: ClassVar[str]  # one line: the condition, for the README and --help
+    doc: ClassVar[str]  # one line: the condition, for the schema and --help
+    fields_doc: ClassVar[str] = ""  # the README's kinds table (Markdown): the kind's fields
+    promql_doc: ClassVar[str] = ""  # ... and the PromQL it renders
     properties: ClassVar[dict[str, Any]] = {}  # JSON schema of the kind's own fields
     required: ClassVar[tuple[str, ...]] = ()
     user_facing: ClassVar[bool] = True  # a `kind:` users write (invariant alerts are not)

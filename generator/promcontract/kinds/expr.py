@@ -54,6 +54,8 @@ class ExprSpec:
 class Expr(base.AlertKind):
     name = "expr"
     doc = "a raw PromQL expression (escape hatch; tests are hand-written `cases:`)"
+    fields_doc = '`expr`, `output_labels`, `metrics`, `cases`'
+    promql_doc = 'the raw expression (escape hatch)'
     properties = {"expr": {"type": "string", "minLength": 1},
                   "metrics": {"type": "array", "items": base.METRIC_NAME},
                   "output_labels": {"type": "array", "items": {"$ref": "#/$defs/label_name"}},

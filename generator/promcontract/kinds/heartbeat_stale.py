@@ -26,6 +26,9 @@ LEAD = 4  # minutes before the threshold is crossed in the derived scenarios
 class HeartbeatStale(base.AlertKind):
     name = "heartbeat_stale"
     doc = "the heartbeat (unix seconds) older than a duration; optionally fires when absent"
+    fields_doc = '`metric` (unix_seconds), `threshold` (duration), `when_absent: fire|silent`'
+    promql_doc = ('`time() - max by (job) (m{job="…"}) > 26 * 3600` (and the absent branch when '
+                  '`fire`)')
     properties = {"metric": base.METRIC_NAME, "threshold": base.DURATION, **base.ABSENT_FIELDS}
     required = ("metric", "threshold")
     time_valued = True

@@ -61,6 +61,8 @@ class IncreaseSpec:
 class IncreaseAbove(base.AlertKind):
     name = "increase_above"
     doc = "a counter increased by more than a number over a window"
+    fields_doc = '`metric` (a counter), `window`, `threshold`, `comparison: ">"|">="`'
+    promql_doc = '`increase(m{job="…"}[6h]) > 0`'
     properties = {"metric": base.METRIC_NAME, "window": base.DURATION, "threshold": base.NUMBER,
                   "comparison": {"enum": [">", ">="]}}
     required = ("metric", "window", "threshold")

@@ -25,6 +25,9 @@ from promcontract.numbers import format_number
 class IncreaseBelow(base.AbsentBranch, IncreaseAbove):
     name = "increase_below"
     doc = "a counter increased by less than a number over a window; optionally fires when absent"
+    fields_doc = ('`metric` (a counter), `window`, `threshold`, `comparison: "<"|"<="`, '
+                  '`when_absent`')
+    promql_doc = '`increase(m{job="…"}[30m]) < 1`'
     properties = {"metric": base.METRIC_NAME, "window": base.DURATION, "threshold": base.NUMBER,
                   "comparison": {"enum": ["<", "<="]}, **base.ABSENT_FIELDS}
     strict = "<"

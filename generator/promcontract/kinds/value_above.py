@@ -20,6 +20,8 @@ from promcontract.numbers import format_number
 class ValueAbove(base.AlertKind):
     name = "value_above"
     doc = "the metric above a number"
+    fields_doc = '`metric`, `threshold` (number), `comparison: ">"|">="`'
+    promql_doc = '`m{job="…"} > 10`'
     properties = {"metric": base.METRIC_NAME, "threshold": base.NUMBER,
                   "comparison": {"enum": [">", ">="]}}
     required = ("metric", "threshold")

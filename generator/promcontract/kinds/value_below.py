@@ -21,6 +21,8 @@ from promcontract.model.contract import Alert, Contract
 class ValueBelow(base.AbsentBranch, ValueAbove):
     name = "value_below"
     doc = "the metric below a number; optionally fires when absent"
+    fields_doc = '`metric`, `threshold`, `comparison: "<"|"<="`, `when_absent`'
+    promql_doc = '`m{job="…"} < 1000000000`'
     properties = {"metric": base.METRIC_NAME, "threshold": base.NUMBER,
                   "comparison": {"enum": ["<", "<="]}, **base.ABSENT_FIELDS}
     strict, loose = "<", "<="

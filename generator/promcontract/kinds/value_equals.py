@@ -22,6 +22,8 @@ class EqualsSpec:
 class ValueEquals(base.AlertKind):
     name = "value_equals"
     doc = "the metric equal to one value (a state of an enum)"
+    fields_doc = '`metric`, `value` (a state of an enum)'
+    promql_doc = '`m{job="…"} == 2`'
     properties = {"metric": base.METRIC_NAME, "value": base.NUMBER}
     required = ("metric", "value")
     batchable = True

@@ -26,6 +26,8 @@ class RangeSpec:
 class ValueOutside(base.AlertKind):
     name = "value_outside"
     doc = "the metric below min or above max"
+    fields_doc = '`metric`, `min`, `max`'
+    promql_doc = '`m{job="…"} < 60 or m{job="…"} > 14400`'
     properties = {"metric": base.METRIC_NAME, "min": base.NUMBER, "max": base.NUMBER}
     required = ("metric", "min", "max")
     batchable = True

@@ -1,6 +1,7 @@
 """promcontract lint: checks over every alert group of a values template.
 
-Each check is a module with NAME, DOC and ``check(template)``; shared plumbing is in base.py;
+Each check is a module with NAME, DOC and ``check(template)`` (``base.Check``), found by
+``plugins.discover`` like the kinds and writers; shared plumbing is in base.py;
 PromQL is read as a tree (promql-parser), never with regexes. The repository's
 ``.promcontract.yaml`` (lint.config) disables checks, lowers them to warnings, declares
 alerts defined elsewhere and sets the alert policy.
@@ -9,26 +10,16 @@ alerts defined elsewhere and sets the alert policy.
 from __future__ import annotations
 
 import dataclasses
+import sys
 
-from promcontract.lint import (
-    absent_coverage,
-    aggregated_label,
-    alert_policy,
-    alertmanager_config,
-    alertmanager_unknown_alert,
-    duplicate_alert,
-    empty_group,
-    for_scrape_interval,
-    promtool_rules,
-    terraform_syntax,
-)
-from promcontract.lint.base import read_template
+from promcontract import plugins
+from promcontract.lint.base import Check, read_template
 from promcontract.lint.config import LintConfig
 from promcontract.problems import Problem
 
-CHECKS = (empty_group, duplicate_alert, aggregated_label, absent_coverage, for_scrape_interval,
-          alertmanager_unknown_alert, alertmanager_config, alert_policy, promtool_rules,
-          terraform_syntax)
+# Modules of lint/ that are not checks: the plumbing they share.
+HELPERS = {"alertmanager", "base", "config", "output"}
+CHECKS = tuple(plugins.discover(sys.modules[__name__], Check, HELPERS))
 NAMES = [check.NAME for check in CHECKS]
 
 

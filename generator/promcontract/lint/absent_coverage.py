@@ -30,7 +30,13 @@ from promcontract.promql.nodes import (
 )
 
 NAME = "absent-coverage"
-DOC = "A heartbeat staleness alert with nothing that fires when its series is absent."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ('a heartbeat staleness alert (`time() - m > N` on a '
+       '`*_last_success*`/`*_last_run*`/`*heartbeat*` timestamp, or an alert named ...Stale) '
+       'with nothing firing when `m` is absent (`or absent(m)`, an `absent(m)` / '
+       '`absent_over_time(m[...])` alert anywhere, `vector(1) unless ... m`); warm-up guards '
+       '(`and on() (time() - process_start_time_seconds) > 900`), recency filters (`(time() '
+       '- start) < 3600`) and event timestamps (start times, expiries) are not heartbeats')
 _HEARTBEAT = re.compile(r"last_?(success|successful|run|completion|completed|seen|sync|"
                         r"update|heartbeat|finish|ok)|heartbeat", re.I)
 _STALE_ALERT = re.compile(r"stale|heartbeat|notrun|not_run|overdue", re.I)

@@ -15,7 +15,10 @@ from promcontract.problems import Problem
 from promcontract.promql.labels import result_labels
 
 NAME = "aggregated-label"
-DOC = "An annotation uses $labels.x where the expression aggregates x away."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ('an annotation using `$labels.x` where the expression cannot carry `x` (`max()` '
+       'without `by`, `sum by (job)`, one-to-one `on(...)`; `count_values("v", ...)` keeps '
+       '`v`, `group_left(x)` adds `x`)')
 _REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)|index\s+\$labels\s+\"([^\"]+)\"")
 
 

@@ -10,7 +10,9 @@ from promcontract.lint.base import Template, finding
 from promcontract.problems import Problem
 
 NAME = "alert-policy"
-DOC = "Labels/annotations the config requires, severity values it allows."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ('labels and annotations the config requires, severities it allows (off until '
+       'configured)')
 
 
 def check(template: Template) -> Iterator[Problem]:

@@ -19,7 +19,10 @@ from promcontract.runners import amtool
 from promcontract.template.tfescape import PLACEHOLDER
 
 NAME = "alertmanager-config"
-DOC = "What amtool check-config rejects in the values file's alertmanager.config."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ('what `amtool check-config` (Debian `prometheus-alertmanager`) rejects in '
+       '`alertmanager.config` (Terraform interpolations stood in for; URL-valued ones by '
+       '`https://terraform.invalid/`)')
 
 
 def _resolved(value: Any, key: str = "") -> Any:  # noqa: ANN401 - any YAML value

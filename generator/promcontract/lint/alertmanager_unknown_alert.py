@@ -15,7 +15,10 @@ from promcontract.problems import Problem
 from promcontract.template.tfescape import PLACEHOLDER
 
 NAME = "alertmanager-unknown-alert"
-DOC = "A route or inhibit rule of the Alertmanager config names an alert no group defines."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ('a route or inhibit rule of `alertmanager.config` naming an alert no group defines '
+       '(`alertname="X"`, each alternative of `alertname=~"A|B"`, or a regex matching no '
+       'alert), at any depth, `matchers` and the older `match`/`match_re`')
 _LITERAL = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
 

@@ -10,8 +10,9 @@ comment lines directly above it, giving a reason:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import yaml
 
@@ -23,6 +24,17 @@ from promcontract.template import tfescape
 from promcontract.template.splice import template_rules_text
 
 DISABLE_RE = re.compile(r"#\s*promcontract-lint:\s*disable=([a-z0-9,-]+)\s*(?:--\s*(.*\S))?")
+
+
+@runtime_checkable
+class Check(Protocol):
+    """A module of lint/ that is a check: its name (``--list``, config, SARIF rule id), one
+    line of what it finds (the README's checks table, SARIF), and the check itself."""
+
+    NAME: str
+    DOC: str
+
+    def check(self, template: Template) -> Iterable[Problem]: ...
 
 
 def finding(file: str, line: int, check: str, message: str) -> Problem:

@@ -11,7 +11,9 @@ from promcontract.lint.base import Rule, Template, finding
 from promcontract.problems import Problem
 
 NAME = "duplicate-alert"
-DOC = "The same alert name defined twice (in one group or across groups)."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ('one alert name defined twice, in one group or across groups (routes and silences '
+       'match by name)')
 
 
 def _same(a: Rule, b: Rule) -> bool:

@@ -15,7 +15,11 @@ from promcontract.problems import Problem
 from promcontract.promql.nodes import Selector, walk
 
 NAME = "for-scrape-interval"
-DOC = "A for: shorter than twice the scrape interval of the job the alert reads."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ('a `for:` shorter than twice the scrape interval of the job the alert reads '
+       '(`job="x"`, from `serverFiles.prometheus.yml` `scrape_configs` or the '
+       '`extraScrapeConfigs` string; the slowest when it reads several; else '
+       '`server.global.scrape_interval`)')
 
 
 def check(template: Template) -> Iterator[Problem]:

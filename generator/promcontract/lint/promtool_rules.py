@@ -10,7 +10,8 @@ from promcontract.problems import Problem
 from promcontract.runners.checks import promtool_rule_problems
 
 NAME = "promtool"
-DOC = "What promtool check rules rejects, mapped back to the template line."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = "anything `promtool check rules` rejects, at the template's own line"
 
 
 def check(template: Template) -> Iterator[Problem]:

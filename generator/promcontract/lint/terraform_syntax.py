@@ -12,7 +12,9 @@ from promcontract.problems import Problem
 from promcontract.template import tfescape
 
 NAME = "terraform-syntax"
-DOC = "Template syntax Terraform's templatefile() rejects (YAML comments included)."
+# One line of the README's checks table (workflows/readme.py writes it from here).
+DOC = ("what Terraform's `templatefile()` rejects anywhere in the file, YAML comments "
+       'included')
 
 
 def check(template: Template) -> Iterator[Problem]:

@@ -1,4 +1,4 @@
-"""Contract -> Markdown: the metric table and the alert table, for people reading docs/."""
+"""Markdown per contract: its metric table and its alert table, for people reading docs/."""
 
 from __future__ import annotations
 
