@@ -25,7 +25,8 @@ tools:
 ## (promtool checks the result before anything is written)
 rules: $(STAMP) tools
 	$(PC) render
-	@$(BIN)/python -m promcontract.contract.schema --write schemas/metric-contract.schema.json
+	@$(BIN)/python -c 'import sys; from promcontract.contract import schema; sys.exit(schema.main(sys.argv[1:]))' \
+		--write schemas/metric-contract.schema.json
 
 ## check: CI lint step; fails when generated files are stale or promtool rejects the rules
 check: $(STAMP) tools
