@@ -226,8 +226,7 @@ def test_schema_file_is_the_assembled_schema() -> None:
     from promcontract.contract import schema
 
     written = (ROOT / "schemas" / "metric-contract.schema.json").read_text()
-    assert written == schema.text(), ("stale: run make rules "
-                                      "--write schemas/metric-contract.schema.json")
+    assert written == schema.text(), "stale schemas/metric-contract.schema.json: run make rules"
     import json
 
     alert_kinds = json.loads(written)["$defs"]["alert"]["properties"]["kind"]["enum"]
