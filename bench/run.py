@@ -52,9 +52,9 @@ def bench_check() -> None:
         quick = wall(PROMCONTRACT + ["check", "--skip-unit-tests", "--tpl", str(tpl)], 7,
                      cwd=work, env=env)
         rules_file = work / "extracted.yml"
-        from promcontract.render import plan as pipeline
+        from promcontract.template import reader
 
-        text, _ = pipeline.template_rules_text(tpl.read_text(), str(tpl))
+        text = reader.read(str(tpl), tpl.read_text()).rules_text
         rules_file.write_text(text)
         promtool_times = wall(["promtool", "check", "rules", str(rules_file)], 7)
         unit_times = wall(["promtool", "test", "rules",

@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT
 from promcontract.promql import parse
 from promcontract.runners import promtool
+from promcontract.template import reader
 from promcontract.testgen import drive
 from promcontract.workflows import characterize
 
@@ -183,10 +184,7 @@ def test_characterize_records_pins_and_checks(cli, tmp_path, promtool_bin) -> No
     tpl.write_text(changed)
     stale = cli("characterize", "--tpl", str(tpl), "-o", str(out), "--check")
     assert stale.code == 1 and f"stale: {out / 'payments.rules.yml'}" in stale.out
-    from promcontract.template import splice
-
-    rules_text, _ = splice.template_rules_text(changed, str(tpl))
-    group = next(g for g in characterize.groups_of(rules_text, str(tpl), 0, ["Payments"]))
+    group = next(g for g in characterize.groups_of(reader.read(str(tpl), changed), ["Payments"]))
     (out / "payments.rules.yml").write_text(group.rules_text)
     failed = promtool.test_rules(str(out / "payments.test.yml"))
     assert failed.returncode != 0 and "PaymentsReplicationBroken" in failed.output

@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT, TEMPLATE
 from promcontract.contract import load_contract
 from promcontract.render import group as render
-from promcontract.render import plan as pipeline
 from promcontract.runners import checks, promtool
+from promcontract.template import reader
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,8 @@ def test_rendered_group_passes_promtool(promtool_bin: str, tmp_path: Path) -> No
 
 def test_whole_template_rules_pass_promtool(promtool_bin: str) -> None:
     text = TEMPLATE.read_text(encoding="utf-8")
-    rules, offset = pipeline.template_rules_text(text, str(TEMPLATE))
+    read = reader.read(str(TEMPLATE), text)
+    rules, offset = read.rules_text, read.rules_offset
     assert "TF_INTERPOLATION" in rules and "${" not in rules.replace("$${", "")
     assert checks.promtool_rule_problems(rules, str(TEMPLATE), offset) == []
 

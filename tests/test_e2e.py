@@ -18,8 +18,8 @@ from conftest import TEMPLATE, require_binary
 from promcontract.payload import gateway, pusher
 from promcontract.payload import text004 as exposition
 from promcontract.problems import ToolMissing, UserError
-from promcontract.render import plan as pipeline
 from promcontract.runners.servers import Prometheus, Pushgateway, free_port
+from promcontract.template import reader
 from promcontract.testgen import oracle
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def _get(url: str) -> dict:
 def stack(drift_contract):
     require_binary("prometheus")
     require_binary("prometheus-pushgateway", "pushgateway")
-    rules, _ = pipeline.template_rules_text(TEMPLATE.read_text(), str(TEMPLATE))
+    rules = reader.read(str(TEMPLATE), TEMPLATE.read_text()).rules_text
     with Pushgateway() as pgw, Prometheus(rules, pgw.url) as prom:
         yield pgw, prom
 

@@ -11,6 +11,7 @@ import yaml
 from conftest import ROOT
 from promcontract.durations import parse_duration
 from promcontract.promql import parse, text
+from promcontract.template import reader
 from promcontract.workflows.import_group import recognise
 
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
@@ -116,12 +117,8 @@ def test_import_keeps_history_and_rendering_changes_only_what_it_lists(
 
 
 def _group(tpl_text: str, name: str) -> dict[str, dict]:
-    from promcontract.template import splice
-
-    rules_text, _ = splice.template_rules_text(tpl_text, "t.tpl")
-    data = yaml.safe_load(rules_text)
-    group = next(g for g in data["groups"] if g["name"] == name)
-    return {r["alert"]: r for r in group["rules"] if "alert" in r}
+    group = reader.read("t.tpl", tpl_text).group(name)
+    return {r.name: r.data for r in group.alerts}
 
 
 def _changes(report: str, name: str) -> str:
@@ -177,3 +174,15 @@ def test_rules_that_select_two_jobs_ask_for_job(cli, tmp_path) -> None:
     assert result.code == 2, result.out + result.err
     assert "select 2 jobs (a, b): give --job to choose the grouping key" in result.err
     assert len(result.err_lines) == 1
+
+
+def test_comments_go_to_the_group_or_alert_they_precede() -> None:
+    from promcontract.workflows.import_group import import_group
+    from test_reader import TEMPLATE
+
+    imported = import_group("t.tpl", TEMPLATE, "Queue", job="q")
+    assert imported.contract["description"] == (
+        "Queue workers.\n\nINC-1: the queue filled silently for a day.")
+    rationale = {a.name: a.spec["rationale"] for a in imported.alerts}
+    assert "consumers are stuck" in rationale["QueueDeep"]
+    assert "Payments" not in rationale["QueueStale"]  # the next group's header stays there

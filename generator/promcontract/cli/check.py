@@ -16,7 +16,7 @@ from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.render import plan
 from promcontract.runners import checks, junit
 from promcontract.runners.fileio import check_writable, read_template, read_text
-from promcontract.template import splice
+from promcontract.template import reader
 
 HELP = ("CI lint step: validate, render --check, the template's structure and Terraform "
         "syntax, promtool check rules on the rendered groups and on the whole "
@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     # validated and rendered. (A generated file that differs from its contract is reported
     # stale below, so checking the file on disk loses nothing.)
     tpl_text = read_template(args.tpl)
-    rules_text, offset = splice.template_rules_text(tpl_text, args.tpl)
-    to_check = [(rules_text, args.tpl, offset)]
+    template = reader.read(args.tpl, tpl_text)
+    to_check = [(template.rules_text, args.tpl, template.rules_offset)]
     for path in sorted(glob.glob(os.path.join(args.generated_dir, "*.rules.yml"))):
         to_check.append((read_text(path), path, 0))
     promtool_check = checks.RuleCheck(to_check)

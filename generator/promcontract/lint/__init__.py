@@ -13,9 +13,10 @@ import dataclasses
 import sys
 
 from promcontract import plugins
-from promcontract.lint.base import Check, read_template
+from promcontract.lint.base import Check, lint_view
 from promcontract.lint.config import LintConfig
 from promcontract.problems import Problem
+from promcontract.template import reader
 
 # Modules of lint/ that are not checks: the plumbing they share.
 HELPERS = {"alertmanager", "base", "config", "output"}
@@ -27,7 +28,7 @@ def run(path: str, text: str, config: LintConfig | None = None,
         only: set[str] | None = None) -> list[Problem]:
     """Findings of every enabled check (``only``: just these), each with its severity."""
     config = config or LintConfig()
-    template = read_template(path, text)
+    template = lint_view(reader.read(path, text))
     template.config = config
     findings = list(template.bad_disables)
     for check in CHECKS:

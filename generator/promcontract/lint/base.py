@@ -20,8 +20,7 @@ from promcontract.durations import parse_duration
 from promcontract.model.yamlsource import _Loader, mapping_value, yaml_problem
 from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import Node, ParseError, parse
-from promcontract.template import tfescape
-from promcontract.template.splice import template_rules_text
+from promcontract.template import reader
 
 DISABLE_RE = re.compile(r"#\s*promcontract-lint:\s*disable=([a-z0-9,-]+)\s*(?:--\s*(.*\S))?")
 
@@ -143,15 +142,11 @@ def _disables(lines: list[str], index: int, path: str, bad: list[Problem]) -> di
     return found
 
 
-def read_template(path: str, text: str) -> Template:
-    """The template's rule groups with line numbers, and its scrape intervals."""
-    body = text[1:] if text.startswith("\ufeff") else text
-    try:
-        plain = tfescape.neutralise(body)
-    except tfescape.TemplateSyntaxError as exc:
-        line = body.count("\n", 0, max(exc.offset, 0)) + 1
-        raise UserError(Problem(Location(path, line), str(exc))) from None
-    root = _compose(plain, path)
+def lint_view(source: reader.Template) -> Template:
+    """What the checks read of the template (read once by ``template.reader``): its rule
+    groups with line numbers and disable comments, its scrape intervals, its Alertmanager
+    config. The whole file is composed first, so a YAML error anywhere is the finding."""
+    root = source.root
     server = mapping_value(root, "server")
     interval = _duration(_scalar(mapping_value(mapping_value(server, "global"),
                                                "scrape_interval"))) or 60.0
@@ -166,40 +161,25 @@ def read_template(path: str, text: str) -> Template:
             inner = None
         for job, found in _job_intervals(inner, "extraScrapeConfigs").items():
             jobs.setdefault(job, found)
-    rules_text, offset = template_rules_text(body, path)
-    lines = body.split("\n")
     groups: list[Group] = []
     bad: list[Problem] = []
-    group_list = mapping_value(mapping_value(files, "alerting_rules.yml"), "groups")
-    if isinstance(group_list, yaml.SequenceNode):
-        for gnode in group_list.value:
-            name = str(_scalar(mapping_value(gnode, "name")) or "?")
-            rules_node = mapping_value(gnode, "rules")
-            rules: list[Rule] = []
-            missing = rules_node is None or (
-                isinstance(rules_node, yaml.ScalarNode) and rules_node.value in ("", "~", "null")
-            ) or (isinstance(rules_node, yaml.SequenceNode) and not rules_node.value)
-            if isinstance(rules_node, yaml.SequenceNode):
-                for rnode in rules_node.value:
-                    line = rnode.start_mark.line
-                    alert = _scalar(mapping_value(rnode, "alert"))
-                    record = _scalar(mapping_value(rnode, "record"))
-                    rules.append(Rule(
-                        name=str(alert or record or "?"),
-                        kind="alert" if alert else "record",
-                        expr=str(_scalar(mapping_value(rnode, "expr")) or ""),
-                        line=line + 1,
-                        for_seconds=_duration(_scalar(mapping_value(rnode, "for"))),
-                        annotations=_str_map(mapping_value(rnode, "annotations")),
-                        labels=_str_map(mapping_value(rnode, "labels")),
-                        group=name,
-                        disabled=_disables(lines, line, path, bad),
-                        keep_firing_seconds=_duration(
-                            _scalar(mapping_value(rnode, "keep_firing_for")))))
-            groups.append(Group(name, gnode.start_mark.line + 1, rules, missing))
-    alertmanager = mapping_value(mapping_value(root, "alertmanager"), "config")
-    return Template(path, text, groups, interval, jobs, rules_text, offset, bad,
-                    alertmanager if isinstance(alertmanager, yaml.MappingNode) else None, plain)
+    path = source.path
+    for group in source.groups:
+        name = group.name or str(_scalar(mapping_value(group.node, "name")) or "?")
+        rules = [Rule(
+            name=rule.name, kind=rule.kind,
+            expr=str(_scalar(mapping_value(rule.node, "expr")) or ""),
+            line=rule.line,
+            for_seconds=_duration(_scalar(mapping_value(rule.node, "for"))),
+            annotations=_str_map(mapping_value(rule.node, "annotations")),
+            labels=_str_map(mapping_value(rule.node, "labels")),
+            group=name,
+            disabled=_disables(source.lines, rule.line - 1, path, bad),
+            keep_firing_seconds=_duration(_scalar(mapping_value(rule.node, "keep_firing_for"))))
+            for rule in group.rules]
+        groups.append(Group(name, group.line, rules, group.rules_missing))
+    return Template(path, source.text, groups, interval, jobs, source.rules_text,
+                    source.rules_offset, bad, source.alertmanager, source.plain)
 
 
 def _job_intervals(configs: yaml.Node | None, where: str) -> dict[str, tuple[float, str]]:

@@ -16,8 +16,7 @@ from promcontract.render import group
 from promcontract.render.writers import Dirs, per_contract
 from promcontract.runners.checks import RuleCheck
 from promcontract.runners.fileio import check_writable, read_template, read_text, write_all
-from promcontract.template import splice, tfescape
-from promcontract.template.splice import template_rules_text
+from promcontract.template import reader, splice, tfescape
 
 GENERATED_DIR = Dirs.generated
 DOCS_DIR = Dirs.docs
@@ -194,8 +193,8 @@ def prewrite_problems(outputs: list[Output], tpl_path: str,
         problems = template_problems(template.new, contracts, tpl_path)
     else:
         problems = terraform_problems(template.new, tpl_path)
-    rules_text, offset = template_rules_text(template.new, tpl_path)
-    texts = [(rules_text, tpl_path, offset)] + [
+    spliced = reader.read(tpl_path, template.new)
+    texts = [(spliced.rules_text, tpl_path, spliced.rules_offset)] + [
         (o.new, o.path, 0) for o in outputs if o.path.endswith(".rules.yml")]
     return problems + RuleCheck(texts).problems()
 
@@ -258,5 +257,4 @@ def write_outputs(outputs: list[Output]) -> list[Output]:
 
 __all__ = ["Output", "Orphans", "find_orphans", "prune", "splice_all", "terraform_problems",
            "template_problems", "plan_outputs",
-           "prewrite_problems", "check_outputs_writable", "write_outputs",
-           "template_rules_text"]
+           "prewrite_problems", "check_outputs_writable", "write_outputs"]

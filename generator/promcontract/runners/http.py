@@ -107,6 +107,10 @@ def exchange(method: str, url: str, body: bytes | None, timeout_s: float,
         worker.join(1.0)
         raise Deadline(f"no complete answer within {timeout_s:g}s")
     conn.close()
+    if isinstance(outcome.get("error"), TimeoutError):
+        # the socket's own timeout (the whole budget too) fired just before the join did:
+        # the same deadline, told the same way
+        raise Deadline(f"no complete answer within {timeout_s:g}s")
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["answer"]  # type: ignore[return-value]

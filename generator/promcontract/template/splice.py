@@ -43,6 +43,12 @@ _MARKER_RE = re.compile(
 # renamed replaces its own block (instead of leaving the old one deployed beside the new).
 OWNER = " [contract: {}]"
 _ANCHOR_RE = re.compile(r"^\s*# promcontract: new groups\b")
+
+
+def is_marker(line: str) -> bool:
+    """A BEGIN/END marker or the new-groups anchor: promcontract's lines, not the user's."""
+    return bool(_MARKER_RE.match(line) or _ANCHOR_RE.match(line))
+
 _DIRECTIVE_RE = re.compile(r"^\s*%\{.*\}\s*$")
 _KEY_RE = r"^(\s*)(?:{key}|\"{key}\"|'{key}')\s*:(?:\s+(?P<rest>.*?))?\s*$"
 PATH = ("serverFiles", "alerting_rules.yml", "groups")

@@ -28,14 +28,13 @@ from promcontract.durations import format_duration, parse_duration
 from promcontract.kinds.series import STEP
 from promcontract.labels import format_series
 from promcontract.model import yamlout
-from promcontract.model.yamlsource import check_expansion, mapping_value, yaml_problem
 from promcontract.numbers import format_number
 from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import ParseError, parse
 from promcontract.promql.nodes import Matrix, Node, Subquery, walk
 from promcontract.runners import promtool
 from promcontract.runners.fileio import read_template
-from promcontract.template import splice
+from promcontract.template import reader
 from promcontract.testgen import drive as drv
 from promcontract.testgen import mutate
 
@@ -93,53 +92,23 @@ Progress = Callable[[str], None]
 
 # --- the groups of the template ----------------------------------------------------------------
 
-def groups_of(rules_text: str, tpl: str, offset: int, only: list[str] | None) -> list[GroupPlan]:
+def groups_of(template: reader.Template, only: list[str] | None) -> list[GroupPlan]:
     """Each group of ``alerting_rules.yml`` with its text as a standalone rule file (its own
-    comment lines above it kept), in template order."""
-
-    try:
-        root = yaml.compose(rules_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise UserError(yaml_problem(exc, tpl, "alerting_rules.yml is not YAML", offset)) \
-            from None
-    check_expansion(root, tpl, line_offset=offset)
-    groups_node = mapping_value(root, "groups")
-    if not isinstance(groups_node, yaml.SequenceNode):
-        raise UserError(Problem(Location(tpl), "alerting_rules.yml has no groups: list"))
-    lines = rules_text.splitlines()
+    comment lines above it kept), in template order; groups with no rules are skipped."""
     out: list[GroupPlan] = []
     taken: set[str] = set()
-    previous_end = groups_node.start_mark.line
-    for item in groups_node.value:
-        data = yaml.safe_load(yaml.serialize(item)) if isinstance(item, yaml.MappingNode) \
-            else None
-        start, end = item.start_mark.line, item.end_mark.line
-        if end > start and item.end_mark.column == 0:
-            end -= 1
-        while end > start and (not lines[end].strip() or lines[end].lstrip().startswith("#")):
-            end -= 1
-        first = start
-        while first > previous_end and lines[first - 1].lstrip().startswith("#"):
-            first -= 1
-        previous_end = end + 1
-        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
-            continue
-        if not isinstance(data.get("rules"), list) or not data["rules"]:
+    tpl = template.path
+    for found in template.groups:
+        if found.name is None or found.rules_missing or not found.rules:
             continue  # `rules:` empty (null): nothing to record, no file to write
-        name = data["name"]
-        if only and name not in only:
+        if only and found.name not in only:
             continue
-        body = "\n".join(lines[first:end + 1])
-        slug = _slug(name, taken)
-        header = (f"# The group \"{name}\" of {os.path.basename(tpl)} (line "
-                  f"{start + 1 + offset}), as promtool loads it (Terraform syntax resolved).\n"
+        header = (f"# The group \"{found.name}\" of {os.path.basename(tpl)} (line "
+                  f"{found.line}), as promtool loads it (Terraform syntax resolved).\n"
                   "# Written by promcontract characterize: re-run it, do not edit.\n")
-        group = GroupPlan(name, slug, start + 1 + offset, header + "groups:\n" + body + "\n")
-        for index, rule in enumerate(data.get("rules") or ()):
-            if isinstance(rule, dict) and isinstance(rule.get("alert"), str):
-                rule_node = _rule_node(item, index)
-                line = (rule_node.start_mark.line + 1 + offset) if rule_node else group.line
-                group.alerts.append(AlertPlan(rule["alert"], line))
+        group = GroupPlan(found.name, _slug(found.name, taken), found.line,
+                          header + found.rule_file())
+        group.alerts = [AlertPlan(rule.name, rule.line) for rule in found.alerts]
         out.append(group)
     if only:
         missing = sorted(set(only) - {g.name for g in out})
@@ -147,14 +116,6 @@ def groups_of(rules_text: str, tpl: str, offset: int, only: list[str] | None) ->
             raise UserError(Problem(Location(tpl), f"no alert group named {missing[0]!r} in "
                                     "alerting_rules.yml"))
     return out
-
-
-def _rule_node(group: yaml.Node, index: int) -> yaml.Node | None:
-    for key, value in group.value:
-        if key.value == "rules" and isinstance(value, yaml.SequenceNode) and \
-                index < len(value.value):
-            return value.value[index]
-    return None
 
 
 def _slug(name: str, taken: set[str]) -> str:
@@ -596,9 +557,7 @@ def run(tpl: str, out_dir: str, only: list[str] | None = None, workers: int | No
 
     started = time.monotonic()
     workers = workers or os.cpu_count() or 1
-    tpl_text = read_template(tpl)
-    rules_text, offset = splice.template_rules_text(tpl_text, tpl)
-    groups = groups_of(rules_text, tpl, offset, only)
+    groups = groups_of(reader.read(tpl, read_template(tpl)), only)
     for group in groups:
         plan_group(group)
     with tempfile.TemporaryDirectory(prefix="promcontract-characterize-") as tmp:

@@ -35,10 +35,9 @@ from promcontract.promql.nodes import (
 )
 from promcontract.render import group
 from promcontract.runners import promtool
-from promcontract.template import splice
+from promcontract.template import reader
 from promcontract.testgen import scenarios as derive
 from promcontract.testgen import testfile
-from promcontract.workflows.characterize import groups_of
 
 SEVERITIES = ("critical", "warning", "info")
 _LABEL_REF = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)|index\s+\$labels\s+\"([^\"]+)\"")
@@ -105,84 +104,23 @@ def recognise(expr: str) -> tuple[str, dict[str, Any], str]:
 
 # --- the group's text, its comments -------------------------------------------------------------
 
-def _group(tpl: str, tpl_text: str, name: str) -> tuple[Any, str, int, list[tuple[int, dict]]]:
-    """(group data, its standalone rule file text, its template line, [(rule line, rule)])."""
-
-    rules_text, offset = splice.template_rules_text(tpl_text, tpl)
-    (found,) = groups_of(rules_text, tpl, offset, [name])
-    body = found.rules_text.split("groups:\n", 1)[1]
-    data = yaml.safe_load("groups:\n" + body)["groups"][0]
-    return data, found.rules_text, found.line, [(a.line, a.name) for a in found.alerts]
-
-
-def _comments(tpl_text: str, group_line: int, rule_lines: list[int]) -> tuple[list[str],
-                                                                          dict[int, list[str]]]:
-    """Comment lines of the group in the template: those above its first rule (the group's)
-    and, per rule, those above it and inside it."""
-    lines = tpl_text.splitlines()
-    start = group_line - 1
-    while start > 0 and lines[start - 1].lstrip().startswith("#"):
-        start -= 1
-    bounds = sorted(rule_lines)
-    end = len(lines)
-    indent = len(lines[group_line - 1]) - len(lines[group_line - 1].lstrip())
-    for index in range(group_line, len(lines)):
-        text = lines[index]
-        if text.strip() and not text.lstrip().startswith("#") and \
-                len(text) - len(text.lstrip()) <= indent:
-            end = index
-            break
-    per_rule: dict[int, list[str]] = {line: [] for line in bounds}
-    group_comments: list[str] = []
-    for index in range(start, end):
-        stripped = lines[index].strip()
-        hash_at = _comment_start(lines[index])
-        if hash_at is None:
-            continue
-        comment = lines[index][hash_at + 1:].strip()
-        if comment.startswith("promcontract-lint:") or not comment:
-            continue
-        if index < group_line - 1:  # above the group's `- name:` line: the group's own
-            group_comments.append(comment)
-            continue
-        owner = next((line for line in bounds if line - 1 > index), None)
-        inside = [line for line in bounds if line - 1 <= index]
-        if stripped.startswith("#") and owner is not None and (not inside or all(
-                lines[j].strip().startswith("#") or not lines[j].strip()
-                for j in range(index, owner - 1))):
-            per_rule[owner].append(comment)
-        elif inside:
-            per_rule[inside[-1]].append(comment)
-        else:
-            group_comments.append(comment)
-    return group_comments, per_rule
-
-
-def _comment_start(line: str) -> int | None:
-    """Where a YAML comment starts on ``line`` (a # at the start or after a blank, outside
-    quotes), or None."""
-    quote = ""
-    for index, char in enumerate(line):
-        if quote:
-            if char == quote:
-                quote = ""
-            continue
-        if char in "\"'" and (index == 0 or line[index - 1] in " :[{,-"):
-            quote = char
-        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
-            return index
-    return None
+def _text(comments: list[str]) -> str:
+    """Comment lines as prose: lines joined, an empty comment line a paragraph break."""
+    paragraphs = " ".join(c if c else "\n\n" for c in comments).split(" \n\n ")
+    return "\n\n".join(p.strip() for p in paragraphs if p.strip())
 
 
 # --- the import ----------------------------------------------------------------------------------
 
 def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
                  payload: str | None = None, cadence: str = "5m") -> Imported:
-    data, rules_text, group_line, alerts_at = _group(tpl, tpl_text, name)
-    rule_lines = [line for line, _ in alerts_at]
-    group_comments, per_rule = _comments(tpl_text, group_line, rule_lines)
-    rules = [r for r in data.get("rules") or () if isinstance(r, dict) and "alert" in r]
-    records = [r for r in data.get("rules") or () if isinstance(r, dict) and "record" in r]
+    found = reader.read(tpl, tpl_text).group(name)
+    if not found.alerts:
+        raise UserError(Problem(Location(tpl, found.line), f"group '{name}' has no alerting "
+                                "rules to import"))
+    group_line, rules_text = found.line, found.rule_file()
+    rules = [r.data for r in found.alerts]
+    records = [r.data for r in found.rules if r.kind == "record"]
     notes = []
     if records:
         notes.append(f"{len(records)} recording rule(s) of the group are not part of a "
@@ -212,10 +150,10 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
     families = _families(payload)
     metrics: dict[str, dict[str, Any]] = {}
     imported: list[ImportedAlert] = []
-    for (line, _), rule in zip(alerts_at, rules, strict=False):
-        imported.append(_alert(rule, line, per_rule.get(line, []), metrics, families, job))
-    description = " ".join(group_comments) or f"Imported from the hand-written group " \
-                                               f"'{name}' of {os.path.basename(tpl)}."
+    for entry, rule in zip(found.alerts, rules, strict=True):
+        imported.append(_alert(rule, entry.line, entry.comments, metrics, families, job))
+    description = _text(found.comments) or f"Imported from the hand-written group " \
+                                           f"'{name}' of {os.path.basename(tpl)}."
     contract = {
         "contract": re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "imported",
         "group": name,
@@ -296,7 +234,7 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
         changes.append(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}: "
                        "imported as warning")
         severity = "warning"
-    rationale = " ".join(comments) or "Imported from a hand-written rule; say why it exists."
+    rationale = _text(comments) or "Imported from a hand-written rule; say why it exists."
     spec: dict[str, Any] = {"name": name, "kind": kind, **fields,
                             "for": str(rule.get("for") or "0s"), "severity": severity}
     if rule.get("keep_firing_for"):

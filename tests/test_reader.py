@@ -1,0 +1,88 @@
+"""template.reader: one reading of the values template for lint, characterize, import, check
+and render: groups with the template's own lines, each group's standalone text, comments
+attached to what they precede."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from promcontract.problems import UserError
+from promcontract.template import reader
+
+TEMPLATE = """\
+server:
+  global:
+    scrape_interval: 30s
+serverFiles:
+  alerting_rules.yml:
+    groups:
+      # Queue workers.
+      #
+      # INC-1: the queue filled silently for a day.
+      - name: Queue
+        rules:
+          # Deep for long: consumers are stuck.
+          - alert: QueueDeep
+            expr: queue_depth{job="q"} > 100  # 100 = one hour of work
+            for: 15m
+          - alert: QueueStale  # promcontract-lint: disable=absent-coverage -- fed elsewhere
+            expr: time() - queue_last_run{job="q"} > 3600
+      # Payments: the next group's history, not QueueStale's.
+      - name: Payments
+        rules:
+          - alert: PaymentsDown
+            expr: up{job="payments"} == 0
+      # BEGIN promcontract group: Drift [contract: drift]
+      - name: Drift
+        rules: []
+      # END promcontract group: Drift
+alertmanager:
+  config:
+    route: {receiver: default}
+    receivers: [{name: default}]
+"""
+
+
+def test_groups_rules_and_lines_are_the_templates() -> None:
+    read = reader.read("t.tpl", TEMPLATE)
+    lines = TEMPLATE.split("\n")
+    assert [g.name for g in read.groups] == ["Queue", "Payments", "Drift"]
+    for group in read.groups:
+        assert lines[group.line - 1].strip() == f"- name: {group.name}"
+        for rule in group.rules:
+            assert lines[rule.line - 1].strip().startswith(f"- alert: {rule.name}")
+    queue = read.group("Queue")
+    assert [r.name for r in queue.alerts] == ["QueueDeep", "QueueStale"]
+    assert queue.alerts[0].data["for"] == "15m"
+    assert read.group("Drift").rules_missing and not read.group("Queue").rules_missing
+    assert read.alertmanager is not None
+
+
+def test_each_group_stands_alone_without_its_neighbour() -> None:
+    read = reader.read("t.tpl", TEMPLATE)
+    for group in read.groups:
+        data = yaml.safe_load(group.rule_file())
+        assert [g["name"] for g in data["groups"]] == [group.name]  # no next `- name:` line
+    assert "INC-1" in read.group("Queue").text
+    assert "Payments: the next group's history" not in read.group("Queue").text
+
+
+def test_comments_attach_to_what_they_precede() -> None:
+    read = reader.read("t.tpl", TEMPLATE)
+    queue, payments = read.group("Queue"), read.group("Payments")
+    assert queue.comments == ["Queue workers.", "", "INC-1: the queue filled silently for a day."]
+    deep, stale = queue.alerts
+    assert deep.comments == ["Deep for long: consumers are stuck.", "100 = one hour of work"]
+    assert stale.comments == []  # a lint disable says nothing about the alert
+    assert payments.comments == ["Payments: the next group's history, not QueueStale's."]
+    assert read.group("Drift").comments == []  # markers are promcontract's, not the user's
+
+
+def test_a_template_without_alerting_rules_is_one_located_error() -> None:
+    broken = TEMPLATE.replace("rules:\n          # Deep", "rules: [\n          # Deep")
+    with pytest.raises(UserError) as info:
+        _ = reader.read("t.tpl", broken).groups
+    assert str(info.value).startswith("t.tpl:")
+    with pytest.raises(UserError, match="no alert group named 'Nope'"):
+        reader.read("t.tpl", TEMPLATE).group("Nope")
