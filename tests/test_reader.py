@@ -86,3 +86,73 @@ def test_a_template_without_alerting_rules_is_one_located_error() -> None:
     assert str(info.value).startswith("t.tpl:")
     with pytest.raises(UserError, match="no alert group named 'Nope'"):
         reader.read("t.tpl", TEMPLATE).group("Nope")
+
+
+PLAIN = """\
+groups:
+  # Queue workers.
+  - name: Queue
+    rules:
+      - alert: QueueDeep
+        expr: max(queue_depth{job="q"}) > 100
+        for: 15m
+        annotations:
+          summary: "{{ $labels.instance }} is deep"
+"""
+
+MANIFEST = """\
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: queue}
+spec:
+  groups:
+    - name: Queue
+      rules:
+        - alert: QueueDeep
+          expr: max by (job) (queue_depth{job="q"}) > 100
+          for: 15m
+        - alert: QueueDeep
+          expr: queue_depth{job="q"} > 1
+"""
+
+
+def test_rule_files_are_read_by_kind_with_their_own_lines(tmp_path) -> None:
+    plain = reader.read_rules("p.yml", PLAIN)
+    manifest = reader.read_rules("m.yaml", MANIFEST)
+    assert (plain.kind, manifest.kind) == ("rules", "prometheusrule")
+    assert plain.group("Queue").comments == ["Queue workers."]
+    assert [r.line for r in manifest.group("Queue").rules] == [8, 11]
+    assert yaml.safe_load(manifest.rules_text)["groups"][0]["name"] == "Queue"
+    assert yaml.safe_load(manifest.group("Queue").rule_file())["groups"][0]["rules"][1][
+        "expr"] == 'queue_depth{job="q"} > 1'
+    with pytest.raises(UserError, match="not a Prometheus rule file"):
+        reader.read_rules("x.yml", "foo: 1\n")
+
+
+@pytest.mark.integration
+def test_lint_characterize_and_import_take_rule_files(cli, tmp_path, promtool_bin) -> None:
+    plain, manifest = tmp_path / "p.yml", tmp_path / "m.yaml"
+    plain.write_text(PLAIN)
+    manifest.write_text(MANIFEST)
+    linted = cli("lint", "--rules", str(plain), str(manifest))
+    assert linted.code == 1
+    assert f"{plain}:5: aggregated-label:" in linted.out
+    assert f"{manifest}:11: duplicate-alert:" in linted.out
+    assert "promtool" not in linted.out and "terraform-syntax" not in linted.out
+    bad = tmp_path / "bad.yml"
+    bad.write_text("foo: 1\n")
+    refused = cli("lint", "--rules", str(bad))
+    assert refused.code == 2 and f"{bad}:1:1: not a Prometheus rule file" in refused.err
+    out = tmp_path / "out"
+    recorded = cli("characterize", "--rules", str(plain), str(manifest), "-o", str(out))
+    assert recorded.code == 0, recorded.err
+    assert sorted(p.name for p in out.iterdir()) == ["queue-2.rules.yml", "queue-2.test.yml",
+                                                     "queue.rules.yml", "queue.test.yml"]
+    assert "alerts" in recorded.out and "in 2 group(s)" in recorded.out
+    again = cli("characterize", "--rules", str(plain), str(manifest), "-o", str(out), "--check")
+    assert again.code == 0, again.out
+    imported = cli("import", "--rules", str(plain), "--group", "Queue",
+                   "-o", str(tmp_path / "q.yaml"))
+    assert imported.code == 0, imported.err
+    assert f"{plain}:5: QueueDeep: imported as expr" in imported.out
+    assert yaml.safe_load((tmp_path / "q.yaml").read_text())["description"] == "Queue workers."

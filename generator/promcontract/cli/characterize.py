@@ -41,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
                    help=f"the Helm values template (default: {DEFAULT_TPL})")
+    p.add_argument("--rules", nargs="+", metavar="FILE",
+                   help="characterize these Prometheus rule files or PrometheusRule manifests "
+                        "(kind found from the content) instead of the template")
     p.add_argument("--group", action="append", metavar="NAME",
                    help="only this alert group (repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="DIR",
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     result = characterize.run(args.tpl, out_dir, args.group, progress=progress,
-                              prove=not args.check)
+                              prove=not args.check, rules=args.rules)
     if tty:
         sys.stderr.write("\r\033[K")
     files = {}
@@ -73,15 +76,18 @@ def run(args: argparse.Namespace) -> int:
         files[os.path.join(out_dir, f"{group.slug}.rules.yml")] = group.rules_text
         files[os.path.join(out_dir, f"{group.slug}.test.yml")] = group.test_text
     ours = _ours(out_dir) - set(files) if not args.group else set()
+    where = " ".join(args.rules) if args.rules else args.tpl
+    again = f"--rules {where}" if args.rules else f"--tpl {where}"
+    source = {id(a): g.source or args.tpl for g in result.groups for a in g.alerts}
     if args.check:
         stale = [path for path, text in files.items() if _read(path) != text]
         for path in stale:
             print(f"stale: {path}" if os.path.exists(path) else f"missing: {path}")
         for path in sorted(ours):
-            print(f"stale: {path} (its group is no longer in {args.tpl})")
+            print(f"stale: {path} (its group is no longer in {where})")
         if stale or ours:
             say(f"characterization tests in {out_dir} are stale: run promcontract characterize "
-                f"--tpl {args.tpl} -o {out_dir}, review the diff, commit")
+                f"{again} -o {out_dir}, review the diff, commit")
             return EXIT_CHECK_FAILED
         failing = _failing_files([p for p in files if p.endswith(".test.yml")])
         for path, why in failing:
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             say(f"{len(failing)} recorded test file(s) in {out_dir} fail promtool test rules: "
                 "the rules no longer behave as recorded")
             return EXIT_CHECK_FAILED
-        print(f"ok: {len(files) // 2} group(s) in {out_dir} match {args.tpl} and pass "
+        print(f"ok: {len(files) // 2} group(s) in {out_dir} match {where} and pass "
               "promtool test rules")
         return EXIT_OK
     os.makedirs(out_dir, exist_ok=True)
@@ -101,20 +107,21 @@ def run(args: argparse.Namespace) -> int:
     for path in sorted(ours):
         refuse_input(path)
         os.unlink(path)
-        say(f"removed: {path} (its group is no longer in {args.tpl})")
+        say(f"removed: {path} (its group is no longer in {where})")
     done = 0
     for alert in result.alerts:
         if alert.status == "characterized":
             done += 1
         else:
-            print(f"{args.tpl}:{alert.line}: {alert.name}: not characterized: {alert.why}")
+            print(f"{source[id(alert)]}:{alert.line}: {alert.name}: not characterized: "
+                  f"{alert.why}")
     total = len(result.alerts)
     share = 100.0 * done / total if total else 100.0
     print(f"characterized {done}/{total} alerts ({share:.0f}%) in {len(result.groups)} "
           f"group(s), {result.seconds:.0f}s")
     if args.junit:
 
-        cases = [junit.Case(args.tpl, alert.name, None if alert.status == "characterized"
+        cases = [junit.Case(source[id(alert)], alert.name, None if alert.status == "characterized"
                             else alert.why, kind="not-characterized") for alert in result.alerts]
         junit.write(args.junit, "promcontract characterize", cases)
     return EXIT_OK

@@ -10,6 +10,7 @@ from promcontract.cli.common import DEFAULT_TPL, network_options, network_policy
 from promcontract.payload import gateway
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.runners.fileio import read_template, read_text, write_atomic
+from promcontract.template import reader
 from promcontract.workflows import import_group as imports
 
 HELP = ("Write a contract from a hand-written alert group of the template: alerts recognised "
@@ -26,6 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = textwrap.fill(HELP, 79)
     p.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
                    help=f"the Helm values template (default: {DEFAULT_TPL})")
+    p.add_argument("--rules", metavar="FILE",
+                   help="read the group from this Prometheus rule file or PrometheusRule "
+                        "manifest (kind found from the content) instead of the template")
     p.add_argument("--group", required=True, metavar="NAME", help="the hand-written group")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="where the contract goes (default: rules/<group>.contract.yaml)")
@@ -45,7 +49,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
-    tpl_text = read_template(args.tpl)
+    origin = args.rules or args.tpl
+    if args.rules:
+        text = read_text(args.rules)
+        source = reader.read_rules(args.rules, text)
+    else:
+        text = read_template(args.tpl)
+        source = reader.read(args.tpl, text)
     payload = None
     if args.payload:
         payload = read_text(args.payload)
@@ -57,20 +67,20 @@ def run(args: argparse.Namespace) -> int:
         except gateway.GatewayError as exc:
             raise UserError(f"{gateway.redact(args.gateway)}: cannot read /metrics: {exc}"
                             ) from None
-    result = imports.import_group(args.tpl, tpl_text, args.group, args.job, payload,
-                                  args.cadence)
+    result = imports.import_group(origin, text, args.group, args.job, payload,
+                                  args.cadence, source=source)
     slug = result.contract["contract"]
     output = args.output or os.path.join("rules", f"{slug}.contract.yaml")
     if not args.check and not args.force:
         imports.check_written(output)
     header = (f"# Metric contract imported by promcontract from the hand-written group "
-              f"'{args.group}' of {os.path.basename(args.tpl)}.\n# Review it: the metrics' "
+              f"'{args.group}' of {os.path.basename(origin)}.\n# Review it: the metrics' "
               "help, units and domains are guesses unless a payload gave them.\n")
     text = result.text(header)
     imports.prove(result, output)
     differs = 0
     for alert in result.alerts:
-        print(f"{args.tpl}:{alert.line}: {alert.name}: imported as {alert.kind}; "
+        print(f"{origin}:{alert.line}: {alert.name}: imported as {alert.kind}; "
               f"{alert.verdict}")
         differs += alert.verdict.startswith("differs")
         for change in alert.changes:

@@ -9,7 +9,8 @@ from promcontract import __version__, lint
 from promcontract.cli.common import DEFAULT_TPL, say
 from promcontract.lint import config, output
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK
-from promcontract.runners.fileio import read_template, write_atomic
+from promcontract.runners.fileio import read_template, read_text, write_atomic
+from promcontract.template import reader
 
 HELP = ("Lint every alert group of a values template (not only the rendered ones) and its "
         "Alertmanager config. Findings: 'file:line: check: message'. Disable a check for one "
@@ -27,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
                    help="text (default), json, sarif (SARIF 2.1.0 for code scanning) or "
                         "github (workflow commands that annotate a pull request)")
+    p.add_argument("--rules", nargs="+", metavar="FILE",
+                   help="lint these Prometheus rule files or PrometheusRule manifests (kind "
+                        "found from the content) instead of the template")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
 
@@ -38,8 +42,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"{check.NAME}: {check.DOC}")
         return EXIT_OK
     settings = config.load(args.config, lint.NAMES)
-    text = read_template(args.tpl)
-    findings = lint.run(args.tpl, text, settings)
+    if args.rules:
+        findings = []
+        for path in args.rules:
+            text = read_text(path)
+            findings += lint.run(path, text, settings, source=reader.read_rules(path, text))
+        where = f"{len(args.rules)} rule file(s)"
+    else:
+        text = read_template(args.tpl)
+        findings = lint.run(args.tpl, text, settings)
+        where = args.tpl
     if args.format == "json":
         report = output.as_json(findings)
     elif args.format == "sarif":
@@ -55,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     errors = sum(f.severity != "warning" for f in findings)
     enabled = len([c for c in lint.CHECKS if c.NAME not in settings.disable])
     if errors:
-        say(f"{args.tpl}: {len(findings)} finding(s), {errors} error(s)")
+        say(f"{where}: {len(findings)} finding(s), {errors} error(s)")
         return EXIT_CHECK_FAILED
-    say(f"{args.tpl}: lint ok ({enabled} checks" + (f", {len(findings)} warning(s))"
+    say(f"{where}: lint ok ({enabled} checks" + (f", {len(findings)} warning(s))"
                                                      if findings else ")"))
     return EXIT_OK

@@ -25,10 +25,11 @@ NAMES = [check.NAME for check in CHECKS]
 
 
 def run(path: str, text: str, config: LintConfig | None = None,
-        only: set[str] | None = None) -> list[Problem]:
-    """Findings of every enabled check (``only``: just these), each with its severity."""
+        only: set[str] | None = None, source: reader.Template | None = None) -> list[Problem]:
+    """Findings of every enabled check (``only``: just these), each with its severity;
+    ``source``: an already read template or rule file (``reader.read_rules``)."""
     config = config or LintConfig()
-    template = lint_view(reader.read(path, text))
+    template = lint_view(source or reader.read(path, text))
     template.config = config
     findings = list(template.bad_disables)
     for check in CHECKS:

@@ -87,6 +87,7 @@ class Template:
     alertmanager: yaml.Node | None = None  # alertmanager.config, lines as in the template
     plain: str = ""  # the whole template, Terraform syntax neutralised
     config: Any = None  # the lint configuration (lint.config.LintConfig)
+    kind: str = "template"  # or a rule file read with --rules: "rules", "prometheusrule"
 
     @property
     def rules(self) -> list[Rule]:
@@ -179,7 +180,8 @@ def lint_view(source: reader.Template) -> Template:
             for rule in group.rules]
         groups.append(Group(name, group.line, rules, group.rules_missing))
     return Template(path, source.text, groups, interval, jobs, source.rules_text,
-                    source.rules_offset, bad, source.alertmanager, source.plain)
+                    source.rules_offset, bad, source.alertmanager, source.plain,
+                    kind=source.kind)
 
 
 def _job_intervals(configs: yaml.Node | None, where: str) -> dict[str, tuple[float, str]]:

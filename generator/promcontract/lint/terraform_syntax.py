@@ -18,6 +18,8 @@ DOC = ("what Terraform's `templatefile()` rejects anywhere in the file, YAML com
 
 
 def check(template: Template) -> Iterator[Problem]:
+    if template.kind != "template":
+        return  # a rule file read with --rules is not a Terraform template
     body = template.text[1:] if template.text.startswith("\ufeff") else template.text
     for offset, message in tfescape.validate(body):
         line, _ = tfescape.line_col(body, offset)

@@ -78,6 +78,7 @@ class Template:
 
     path: str
     text: str  # as given
+    kind = "template"  # a values template; RuleFile: "rules" or "prometheusrule"
 
     @property
     def body(self) -> str:
@@ -145,30 +146,103 @@ class Template:
                                 "alerting_rules.yml"))
 
 
+class RuleFile(Template):
+    """A plain Prometheus rule file (``groups:``) or a PrometheusRule manifest
+    (``spec.groups``), read like a template: no Terraform syntax, no Alertmanager config."""
+
+    def __init__(self, path: str, text: str, kind: str):
+        super().__init__(path, text)
+        self.kind = kind
+
+    @functools.cached_property
+    def plain(self) -> str:
+        return self.body
+
+    @functools.cached_property
+    def _rules(self) -> tuple[str, int]:
+        """The rule file as promtool reads it; for a PrometheusRule, ``spec.groups`` moved to
+        the top (every other line blanked, so line numbers stay the manifest's)."""
+        if self.kind != "prometheusrule":
+            return self.body, 0
+        root = yaml.compose(self.body, Loader=_Loader)
+        spec = mapping_value(root, "spec")
+        key = next((k for k, _ in getattr(spec, "value", ()) if _scalar(k) == "groups"), None)
+        if key is None:
+            raise UserError(Problem(Location(self.path, 1, 1), "the PrometheusRule has no "
+                                    "spec.groups"))
+        lines = self.body.split("\n")
+        column = key.start_mark.column
+        out = []
+        inside = False
+        for number, line in enumerate(lines):
+            if number == key.start_mark.line:
+                inside = True
+            elif inside and line.strip() and not line.lstrip().startswith("#") and \
+                    len(line) - len(line.lstrip()) <= column:
+                inside = False
+            out.append(line[column:] if inside and line[:column].strip() == "" else
+                       line.strip() if inside else "")
+        return "\n".join(out), 0
+
+    @functools.cached_property
+    def groups(self) -> list[Group]:
+        what = "the PrometheusRule" if self.kind == "prometheusrule" else "the rule file"
+        return _groups(self.path, self.rules_text, 0, ("groups",), what)
+
+    @property
+    def alertmanager(self) -> yaml.MappingNode | None:
+        return None
+
+    @functools.cached_property
+    def layout(self) -> splice.Layout:
+        raise UserError(Problem(Location(self.path), "a rule file has no promcontract blocks: "
+                                "render writes into a values template (--tpl)"))
+
+
+def read_rules(path: str, text: str) -> RuleFile:
+    """A rule file, its kind found from its content: ``groups:`` at the top (Prometheus,
+    Thanos, Mimir) or ``kind: PrometheusRule`` with ``spec.groups`` (prometheus-operator)."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    try:
+        root = yaml.compose(body, Loader=_Loader)
+    except yaml.composer.ComposerError:
+        raise UserError(Problem(Location(path, 1, 1), "several YAML documents: give one rule "
+                                "file or PrometheusRule per file")) from None
+    except yaml.YAMLError as exc:
+        raise UserError(yaml_problem(exc, path)) from None
+    if mapping_value(root, "groups") is not None:
+        return RuleFile(path, text, "rules")
+    if _scalar(mapping_value(root, "kind")) == "PrometheusRule":
+        return RuleFile(path, text, "prometheusrule")
+    raise UserError(Problem(Location(path, 1, 1), "not a Prometheus rule file (groups:) nor a "
+                            "PrometheusRule manifest (kind: PrometheusRule, spec.groups)"))
+
+
 def read(path: str, text: str) -> Template:
     """``text``, the template at ``path``, to be read (parts are parsed on first use, each
     failure a ``UserError`` with a located problem)."""
     return Template(path, text)
 
 
-def _groups(path: str, rules_text: str, offset: int) -> list[Group]:
+def _groups(path: str, rules_text: str, offset: int, keys: tuple[str, ...] = ("groups",),
+            what: str = "alerting_rules.yml") -> list[Group]:
     try:
         root = yaml.compose(rules_text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        raise UserError(yaml_problem(exc, path, "alerting_rules.yml is not YAML", offset)) \
-            from None
+        raise UserError(yaml_problem(exc, path, f"{what} is not YAML", offset)) from None
     check_expansion(root, path, line_offset=offset)
-    groups_node = mapping_value(root, "groups")
+    parent, groups_node = None, root
+    for key in keys:
+        parent, groups_node = groups_node, mapping_value(groups_node, key)
     if groups_node is None or (isinstance(groups_node, yaml.ScalarNode)
                                and groups_node.value in ("", "~", "null")):
         return []  # `groups:` with nothing under it: no groups
     if not isinstance(groups_node, yaml.SequenceNode):
-        raise UserError(Problem(Location(path, offset + 1),
-                                "alerting_rules.yml has no groups: list"))
+        raise UserError(Problem(Location(path, offset + 1), f"{what} has no groups: list"))
     lines = rules_text.split("\n")
     groups: list[Group] = []
     # comments between `groups:` and the first item are the first group's
-    previous_end = next((k.start_mark.line + 1 for k, v in root.value if v is groups_node),
+    previous_end = next((k.start_mark.line + 1 for k, v in parent.value if v is groups_node),
                         groups_node.start_mark.line)
     for item in groups_node.value:
         start, end = item.start_mark.line, _last_line(item, lines)

@@ -33,7 +33,7 @@ from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import ParseError, parse
 from promcontract.promql.nodes import Matrix, Node, Subquery, walk
 from promcontract.runners import promtool
-from promcontract.runners.fileio import read_template
+from promcontract.runners.fileio import read_template, read_text
 from promcontract.template import reader
 from promcontract.testgen import drive as drv
 from promcontract.testgen import mutate
@@ -75,6 +75,7 @@ class GroupPlan:
     rules_text: str
     alerts: list[AlertPlan] = field(default_factory=list)
     test_text: str = ""
+    source: str = ""  # the template or rule file the group is in
 
 
 @dataclass
@@ -92,11 +93,14 @@ Progress = Callable[[str], None]
 
 # --- the groups of the template ----------------------------------------------------------------
 
-def groups_of(template: reader.Template, only: list[str] | None) -> list[GroupPlan]:
+def groups_of(template: reader.Template, only: list[str] | None,
+              taken: set[str] | None = None, complete: bool = True) -> list[GroupPlan]:
     """Each group of ``alerting_rules.yml`` with its text as a standalone rule file (its own
-    comment lines above it kept), in template order; groups with no rules are skipped."""
+    comment lines above it kept), in template order; groups with no rules are skipped.
+    ``taken``: file names already used (several sources into one directory); ``complete``:
+    every name in ``only`` must be found here."""
     out: list[GroupPlan] = []
-    taken: set[str] = set()
+    taken = set() if taken is None else taken
     tpl = template.path
     for found in template.groups:
         if found.name is None or found.rules_missing or not found.rules:
@@ -107,10 +111,10 @@ def groups_of(template: reader.Template, only: list[str] | None) -> list[GroupPl
                   f"{found.line}), as promtool loads it (Terraform syntax resolved).\n"
                   "# Written by promcontract characterize: re-run it, do not edit.\n")
         group = GroupPlan(found.name, _slug(found.name, taken), found.line,
-                          header + found.rule_file())
+                          header + found.rule_file(), source=tpl)
         group.alerts = [AlertPlan(rule.name, rule.line) for rule in found.alerts]
         out.append(group)
-    if only:
+    if only and complete:
         missing = sorted(set(only) - {g.name for g in out})
         if missing:
             raise UserError(Problem(Location(tpl), f"no alert group named {missing[0]!r} in "
@@ -550,20 +554,31 @@ def test_file_text(group: GroupPlan, tpl: str, out_dir: str) -> str:
 
 
 def run(tpl: str, out_dir: str, only: list[str] | None = None, workers: int | None = None,
-        progress: Progress | None = None, prove: bool = True) -> Result:
-    """Plan, record and (with ``prove``) mutation-check every alert of ``tpl``; the files'
-    text is on the result (nothing is written here)."""
+        progress: Progress | None = None, prove: bool = True,
+        rules: list[str] | None = None) -> Result:
+    """Plan, record and (with ``prove``) mutation-check every alert of ``tpl`` (or of the
+    rule files ``rules``: plain or PrometheusRule); the files' text is on the result
+    (nothing is written here)."""
 
 
     started = time.monotonic()
     workers = workers or os.cpu_count() or 1
-    groups = groups_of(reader.read(tpl, read_template(tpl)), only)
+    if rules:
+        taken: set[str] = set()
+        groups = [g for path in rules for g in groups_of(
+            reader.read_rules(path, read_text(path)), only, taken, complete=False)]
+        missing = sorted(set(only or ()) - {g.name for g in groups})
+        if missing:
+            raise UserError(Problem(Location(rules[0]), f"no alert group named "
+                                    f"{missing[0]!r} in the rule files"))
+    else:
+        groups = groups_of(reader.read(tpl, read_template(tpl)), only)
     for group in groups:
         plan_group(group)
     with tempfile.TemporaryDirectory(prefix="promcontract-characterize-") as tmp:
         record(groups, tmp, workers, progress)
         for group in groups:
-            group.test_text = test_file_text(group, tpl, out_dir)
+            group.test_text = test_file_text(group, group.source or tpl, out_dir)
         if prove:
             _prove(groups, tmp, workers, progress)
     return Result(groups, time.monotonic() - started)

@@ -113,8 +113,11 @@ def _text(comments: list[str]) -> str:
 # --- the import ----------------------------------------------------------------------------------
 
 def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
-                 payload: str | None = None, cadence: str = "5m") -> Imported:
-    found = reader.read(tpl, tpl_text).group(name)
+                 payload: str | None = None, cadence: str = "5m",
+                 source: reader.Template | None = None) -> Imported:
+    """The contract for group ``name`` of the template ``tpl`` (or of ``source``, a template
+    or rule file already read)."""
+    found = (source or reader.read(tpl, tpl_text)).group(name)
     if not found.alerts:
         raise UserError(Problem(Location(tpl, found.line), f"group '{name}' has no alerting "
                                 "rules to import"))
