@@ -309,10 +309,13 @@ class _Batch:
         self.clones: dict[str, tuple[str, list[str]]] = {}  # merged job -> (name, copies)
 
     def job(self, rule: AlertRule, mutation: Mutation | None, tests: list[TestFile],
-            records: set[str] | None, selection: dict[int, set[int]] | None) -> str:
+            records: set[str] | None, selection: dict[int, set[int]] | None,
+            clones: list[tuple[str, Mutation]] = ()) -> str:
         """A directory holding ``rule`` (mutated, unless ``mutation`` is None) with the
         recording rules it reads, and one test file per covering test file, with the test
-        groups ``selection`` names (test file index -> group indexes; None: all)."""
+        groups ``selection`` names (test file index -> group indexes; None: all).
+        ``clones``: (name, mutation) copies beside the rule, each with the rule's test
+        entries repeated under its name (see ``merged``)."""
         name = os.path.join(self.tmp, str(self.count))
         self.count += 1
         os.mkdir(name)
@@ -325,15 +328,16 @@ class _Batch:
             kept_groups: set[str] = set()
             for m, path in enumerate(test.rule_paths):
                 data, groups = _isolated(self.context[os.path.realpath(path)], rule,
-                                         mutation, records)
+                                         mutation, records, clones)
                 rule_name = f"rules-{n}-{m}.yml"
                 with open(os.path.join(name, rule_name), "w", encoding="utf-8") as handle:
                     handle.write(promfiles.dump(data))
                 rule_names.append(rule_name)
                 kept_groups |= groups
             data, weight = _tests_for(test, rule.name, rule_names, kept_groups,
-                                      None if selection is None else selection[n])
-            cost += weight
+                                      None if selection is None else selection[n],
+                                      copies=[c for c, _ in clones])
+            cost += weight * (1 + len(clones))
             test_path = os.path.join(name, f"tests-{n}.yml")
             with open(test_path, "w", encoding="utf-8") as handle:
                 handle.write(promfiles.dump(data))
@@ -350,35 +354,9 @@ class _Batch:
         are repeated for every ``NAME__pcmK``. Alerts of different names do not see each
         other (nothing reads ALERTS: see _mergeable), so each copy fires exactly as its
         mutant would alone, and promtool reports every failing alertname of a group."""
-        name = os.path.join(self.tmp, str(self.count))
-        self.count += 1
-        os.mkdir(name)
         names = [f"{rule.name}{MERGED_SUFFIX}{k}" for k in range(len(found))]
-        paths = []
-        cost = 0.0
-        for n, test in enumerate(tests):
-            if selection is not None and not selection.get(n):
-                continue
-            rule_names = []
-            kept_groups: set[str] = set()
-            for m, path in enumerate(test.rule_paths):
-                data, groups = _isolated(self.context[os.path.realpath(path)], rule, None,
-                                         records, clones=list(zip(names, found, strict=True)))
-                rule_name = f"rules-{n}-{m}.yml"
-                with open(os.path.join(name, rule_name), "w", encoding="utf-8") as handle:
-                    handle.write(promfiles.dump(data))
-                rule_names.append(rule_name)
-                kept_groups |= groups
-            data, weight = _tests_for(test, rule.name, rule_names, kept_groups,
-                                      None if selection is None else selection[n],
-                                      copies=names)
-            cost += weight * (1 + len(found))
-            test_path = os.path.join(name, f"tests-{n}.yml")
-            with open(test_path, "w", encoding="utf-8") as handle:
-                handle.write(promfiles.dump(data))
-            paths.append(test_path)
-        self.files[name] = paths
-        self.cost[name] = cost
+        name = self.job(rule, None, tests, records, selection,
+                        list(zip(names, found, strict=True)))
         self.clones[name] = (rule.name, names)
         return name
 
