@@ -129,6 +129,39 @@ def test_rule_files_are_read_by_kind_with_their_own_lines(tmp_path) -> None:
         reader.read_rules("x.yml", "foo: 1\n")
 
 
+# kube-prometheus writes its manifests with indentless sequences: `- name:` at the column of
+# `groups:`, `- alert:` at the column of `rules:`; a later key of spec follows the groups.
+INDENTLESS = """\
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+spec:
+  groups:
+  - name: Queue
+    rules:
+    - alert: QueueDeep
+      expr: |
+        max by (job) (queue_depth{job="q"})
+          > 100
+      for: 15m
+  - name: Other
+    rules:
+    - alert: OtherDown
+      expr: up{job="o"} == 0
+  other: 1
+"""
+
+
+def test_an_indentless_prometheusrule_keeps_every_group_and_rule() -> None:
+    manifest = reader.read_rules("m.yaml", INDENTLESS)
+    assert [g.name for g in manifest.groups] == ["Queue", "Other"]
+    assert [[r.line for r in g.rules] for g in manifest.groups] == [[7], [14]]
+    data = yaml.safe_load(manifest.rules_text)
+    assert data == {"groups": [
+        {"name": "Queue", "rules": [{"alert": "QueueDeep", "for": "15m",
+                                     "expr": 'max by (job) (queue_depth{job="q"})\n  > 100\n'}]},
+        {"name": "Other", "rules": [{"alert": "OtherDown", "expr": 'up{job="o"} == 0'}]}]}
+
+
 @pytest.mark.integration
 def test_lint_characterize_and_import_take_rule_files(cli, tmp_path, promtool_bin) -> None:
     plain, manifest = tmp_path / "p.yml", tmp_path / "m.yaml"

@@ -166,22 +166,23 @@ class RuleFile(Template):
             return self.body, 0
         root = yaml.compose(self.body, Loader=_Loader)
         spec = mapping_value(root, "spec")
-        key = next((k for k, _ in getattr(spec, "value", ()) if _scalar(k) == "groups"), None)
-        if key is None:
+        item = next(((k, v) for k, v in getattr(spec, "value", ()) if _scalar(k) == "groups"),
+                    None)
+        if item is None:
             raise UserError(Problem(Location(self.path, 1, 1), "the PrometheusRule has no "
                                     "spec.groups"))
+        key, value = item
         lines = self.body.split("\n")
         column = key.start_mark.column
+        # From the key to the last line of its value (the sequence may be indentless: its
+        # `- name:` items at the key's own column, as kube-prometheus writes them).
+        first, last = key.start_mark.line, max(key.start_mark.line, _last_line(value, lines))
         out = []
-        inside = False
         for number, line in enumerate(lines):
-            if number == key.start_mark.line:
-                inside = True
-            elif inside and line.strip() and not line.lstrip().startswith("#") and \
-                    len(line) - len(line.lstrip()) <= column:
-                inside = False
-            out.append(line[column:] if inside and line[:column].strip() == "" else
-                       line.strip() if inside else "")
+            if first <= number <= last:
+                out.append(line[column:] if line[:column].strip() == "" else line.strip())
+            else:
+                out.append("")
         return "\n".join(out), 0
 
     @functools.cached_property
