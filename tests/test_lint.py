@@ -8,7 +8,9 @@ import pytest
 
 from conftest import TEMPLATE
 from promcontract import lint
+from promcontract.lint.config import LintConfig
 from promcontract.problems import Problem, UserError
+from promcontract.template import reader
 
 HEAD = """\
 server:
@@ -64,7 +66,7 @@ CASES = {
                         ("- alert: A", 1), "watches the heartbeat last_run_ts but nothing fires "
                         "when last_run_ts is absent"),
     "for-scrape-interval": (HEAD + group("g", rule("A", "up == 0", for_="30s")),
-                            ("- alert: A", 1), "for: 30s is shorter than twice the scrape "
+                            ("- alert: A", 1), "for: 30s is not longer than the scrape "
                             "interval (30s, server.global.scrape_interval)"),
     "promtool": (HEAD + group("g", rule("A", "up ==")), ("expr: up ==", 1),
                  "could not parse expression"),
@@ -105,11 +107,24 @@ def test_aggregated_label_quiet_when_kept() -> None:
 
 
 def test_for_uses_the_jobs_own_interval() -> None:
-    text = HEAD + group("g", rule("A", 'up{job="fast"} == 0', for_="9m"),
+    text = HEAD + group("g", rule("A", 'up{job="fast"} == 0', for_="5m"),
                         rule("B", 'up{job="other"} == 0', for_="1m"))
     found = findings(text, "for-scrape-interval")
     assert [f.line for f in found] == [line_of(text, "- alert: A")]
     assert "(5m, scrape job fast, serverFiles.prometheus.yml scrape_configs)" in found[0].message
+
+
+def test_a_rule_file_says_the_interval_it_assumed() -> None:
+    text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 1m\n" \
+           "  - alert: B\n    expr: up == 0\n    for: 90s\n"
+    source = reader.read_rules("r.yml", text)
+    found = lint.run("r.yml", text, only={"for-scrape-interval"}, source=source)
+    assert [(f.line, f.message) for f in found] == [
+        (4, "alert 'A': for: 1m is not longer than the scrape interval (1m, assumed: "
+            "Prometheus's default; set --scrape-interval): one late or failed scrape can "
+            "decide it")]
+    fast = LintConfig(scrape_interval=15.0)
+    assert lint.run("r.yml", text, fast, only={"for-scrape-interval"}, source=source) == []
 
 
 def test_inline_disable_with_reason() -> None:

@@ -3,24 +3,35 @@ is chosen, how output is written, and saying things on stderr."""
 
 from __future__ import annotations
 
+import argparse
 import glob
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from promcontract.contract import load_contracts as load
+from promcontract.durations import parse_duration
 from promcontract.payload import gateway, pusher
 from promcontract.problems import EXIT_OK, UserError
 from promcontract.runners.fileio import write_atomic
 
 if TYPE_CHECKING:
-    import argparse
-
     from promcontract.model.contract import Contract
 
 DEFAULT_CONTRACTS = "rules/*.contract.yaml"
 DEFAULT_TPL = "stacks/monitoring/prometheus_chart_values.tpl"
 GENERATED_DIR = "rules/generated"  # render.writers.Dirs.generated (imports kept lazy)
+
+
+def positive_duration(text: str) -> float:
+    """An argparse type: a Prometheus duration above zero (``30s``, ``1m30s``), in seconds."""
+    try:
+        value = parse_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration (like 30s or 1m): {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a duration above zero")
+    return value
 
 
 def say(message: str) -> None:

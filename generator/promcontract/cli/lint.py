@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from promcontract import __version__, lint
-from promcontract.cli.common import DEFAULT_TPL, say
+from promcontract.cli.common import DEFAULT_TPL, positive_duration, say
 from promcontract.lint import config, output
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK
 from promcontract.runners.fileio import read_template, read_text, write_atomic
@@ -31,6 +32,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rules", nargs="+", metavar="FILE",
                    help="lint these Prometheus rule files or PrometheusRule manifests (kind "
                         "found from the content) instead of the template")
+    p.add_argument("--scrape-interval", metavar="D", type=positive_duration,
+                   help="the global scrape interval of the rules' data (e.g. 30s), for "
+                        "for-scrape-interval; overrides .promcontract.yaml's "
+                        "lint.scrape_interval and the template's "
+                        "server.global.scrape_interval (default: those, else Prometheus's "
+                        "default 1m, said as assumed)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
 
@@ -42,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{check.NAME}: {check.DOC}")
         return EXIT_OK
     settings = config.load(args.config, lint.NAMES)
+    if args.scrape_interval:
+        settings = dataclasses.replace(settings, scrape_interval=args.scrape_interval)
     if args.rules:
         findings = []
         for path in args.rules:

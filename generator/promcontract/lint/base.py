@@ -20,6 +20,7 @@ from promcontract.durations import parse_duration
 from promcontract.model.yamlsource import _Loader, mapping_value, yaml_problem
 from promcontract.problems import Location, Problem, UserError
 from promcontract.promql import Node, ParseError, parse
+from promcontract.promql.nodes import Selector, walk
 from promcontract.template import reader
 
 DISABLE_RE = re.compile(r"#\s*promcontract-lint:\s*disable=([a-z0-9,-]+)\s*(?:--\s*(.*\S))?")
@@ -77,7 +78,7 @@ class Template:
     path: str
     text: str
     groups: list[Group]
-    scrape_interval: float  # global, seconds
+    scrape_interval: float | None  # global, seconds; None: the source does not set it
     # job_name -> (scrape_interval, where it is set), from serverFiles.prometheus.yml
     # scrape_configs and from the extraScrapeConfigs string
     job_intervals: dict[str, tuple[float, str]]
@@ -150,7 +151,7 @@ def lint_view(source: reader.Template) -> Template:
     root = source.root
     server = mapping_value(root, "server")
     interval = _duration(_scalar(mapping_value(mapping_value(server, "global"),
-                                               "scrape_interval"))) or 60.0
+                                               "scrape_interval"))) or None
     files = mapping_value(root, "serverFiles")
     jobs = _job_intervals(mapping_value(mapping_value(files, "prometheus.yml"), "scrape_configs"),
                           "serverFiles.prometheus.yml scrape_configs")
@@ -202,3 +203,30 @@ def _str_map(node: yaml.Node | None) -> dict[str, str]:
             if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
                 out[str(k.value)] = str(v.value)
     return out
+
+
+DEFAULT_INTERVAL = 60.0  # Prometheus's global scrape_interval when none is configured
+
+
+def scrape_interval_of(template: Template, tree: Node) -> tuple[float, str]:
+    """The scrape interval of the data ``tree`` reads, and where it is set: the scrape job's
+    own when the expression selects ``job="<job_name>"`` (an equality matcher on the label
+    ``job``, from the PromQL tree: ``cronjob="x"`` is another label) of a job in
+    ``serverFiles.prometheus.yml`` ``scrape_configs`` or in the ``extraScrapeConfigs`` string
+    that sets one, the slowest of them when it reads several; else ``--scrape-interval`` or the
+    lint configuration's ``scrape_interval``; else the template's
+    ``server.global.scrape_interval``; else Prometheus's default, 1m (a rule file does not say
+    how its data is scraped: the source then says the interval was assumed)."""
+    jobs = {m.value for node, _ in walk(tree) if isinstance(node, Selector)
+            for m in node.matchers if m.name == "job" and m.op == "="}
+    known = [(template.job_intervals[j][0], j) for j in sorted(jobs)
+             if j in template.job_intervals]
+    if known:
+        interval, job = max(known)
+        return interval, f"scrape job {job}, {template.job_intervals[job][1]}"
+    config = template.config
+    if config is not None and config.scrape_interval:
+        return config.scrape_interval, "--scrape-interval or lint.scrape_interval"
+    if template.scrape_interval is not None:
+        return template.scrape_interval, "server.global.scrape_interval"
+    return DEFAULT_INTERVAL, "assumed: Prometheus's default; set --scrape-interval"

@@ -7,6 +7,7 @@
       require_labels: [severity, team]          # the alert-policy check
       require_annotations: [summary, runbook_url]
       severity_values: [critical, warning, info]
+      scrape_interval: 30s                      # the data's global scrape interval (rule files)
 
 Validated against a JSON Schema, with the same one-line located errors as contracts.
 """
@@ -18,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promcontract.contract.schema import describe
+from promcontract.durations import parse_duration
 from promcontract.model.yamlsource import format_path, load_yaml_text, read_text
 from promcontract.problems import Problem, UserError
 
 FILE = ".promcontract.yaml"
 _NAME = "^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 _LABEL = "^[a-zA-Z_][a-zA-Z0-9_]*$"
+DURATION = "^0*[1-9][0-9]*(ms|[smhdwy])([0-9]+(ms|[smhdwy]))*$"  # a Prometheus duration > 0
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class LintConfig:
     require_labels: tuple[str, ...] = ()
     require_annotations: tuple[str, ...] = ()
     severity_values: tuple[str, ...] = ()
+    # The global scrape interval (seconds) when the source does not say (a rule file) or to
+    # override server.global.scrape_interval: for-scrape-interval.
+    scrape_interval: float | None = None
 
     def level(self, check: str) -> str:
         return self.severity.get(check, "error")
@@ -60,6 +66,7 @@ def schema(checks: list[str]) -> dict[str, Any]:
                                         "items": {"type": "string", "pattern": _LABEL}},
                 "severity_values": {**strings, "minItems": 1,
                                     "items": {"type": "string", "minLength": 1}},
+                "scrape_interval": {"type": "string", "pattern": DURATION},
             },
         }},
     }
@@ -90,4 +97,6 @@ def load(explicit: str | None, checks: list[str]) -> LintConfig:
                       tuple(lint.get("external_alerts", ())), dict(lint.get("severity", {})),
                       tuple(lint.get("require_labels", ())),
                       tuple(lint.get("require_annotations", ())),
-                      tuple(lint.get("severity_values", ())))
+                      tuple(lint.get("severity_values", ())),
+                      parse_duration(lint["scrape_interval"]) if lint.get("scrape_interval")
+                      else None)
