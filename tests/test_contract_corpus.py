@@ -65,6 +65,10 @@ CASES = [
          r"reserved \(leading __\)", "metrics[0].labels[0]"),
     Case("gateway-label", "labels: [stack]", "labels: [instance]",
          r"set by the Pushgateway", "metrics[0].labels[0]"),
+    Case("alert-name-edge-blank", "- name: DriftStackErrored", "- name: ' DriftStackErrored'",
+         r"does not match", "alerts[3].name"),
+    Case("alert-name-newline", "- name: DriftStackErrored", '- name: "Drift\\nErrored"',
+         r"does not match", "alerts[3].name"),
     Case("duplicate-alert", "- name: DriftStackErrored", "- name: DriftStacksMany",
          r"duplicate alert 'DriftStacksMany'", "alerts[3].name"),
     Case("duplicate-metric", "- name: drift_clean_count", "- name: drift_error_count",
@@ -194,6 +198,15 @@ def test_raw_expr_with_labels_needs_output_labels(workspace: Path, cli) -> None:
                         "    output_labels: [job]\n", 1)
     (workspace / "rules" / "drift.contract.yaml").write_text(text, encoding="utf-8")
     assert cli("validate").code == 0
+
+
+def test_any_alert_name_prometheus_takes_is_valid(workspace: Path, cli) -> None:
+    """Rule files by other people name alerts `MysqlTooManyConnections(>80%)`: Prometheus
+    takes any text as the alertname label, so import writes it and validate accepts it."""
+    text = GOOD.replace("- name: DriftStackErrored", "- name: 'DriftStackErrored(>0) ${x}'")
+    (workspace / "rules" / "drift.contract.yaml").write_text(text, encoding="utf-8")
+    result = cli("validate", "rules/drift.contract.yaml")
+    assert result.code == 0, result.err
 
 
 def test_bundled_contract_is_valid(cli, monkeypatch) -> None:

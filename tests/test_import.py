@@ -186,3 +186,60 @@ def test_comments_go_to_the_group_or_alert_they_precede() -> None:
     rationale = {a.name: a.spec["rationale"] for a in imported.alerts}
     assert "consumers are stuck" in rationale["QueueDeep"]
     assert "Payments" not in rationale["QueueStale"]  # the next group's header stays there
+
+
+OTHERS = """\
+groups:
+  - name: Exporters
+    rules:
+      - alert: ExecutorSpill(>1GB)
+        expr: spill_bytes{job="spark"} > 1e9
+        annotations:
+          summary: "spill on {{ $labels.instance }}"
+          description: "executor {{ $labels.executor_id }} spilled {{ $value }}"
+      - alert: ContainerKilled
+        expr: time() - container_last_seen{job="spark"} > 60
+        annotations:
+          summary: "container gone on {{ $labels.instance }}"
+      - alert: CertificateExpired
+        expr: days_until_expiry{job="spark"} < 0
+      - alert: DiskSumHigh
+        expr: sum by (mount) (disk_used{job="spark"}) > 5
+        annotations:
+          summary: "{{ $labels.instance }} {{ $labels.mount }}"
+"""
+
+
+@pytest.mark.integration
+def test_labels_from_annotations_and_domains_below_zero_give_a_valid_contract(
+        cli, tmp_path, promtool_bin) -> None:
+    """Rule files by other people read `$labels.executor_id` of a metric no payload
+    describes, and compare `< 0`: import wrote contracts its own validate refused."""
+    rules = tmp_path / "others.yml"
+    rules.write_text(OTHERS)
+    out = tmp_path / "c.yaml"
+    result = cli("import", "--rules", str(rules), "--group", "Exporters", "-o", str(out))
+    assert result.code == 0, result.err
+    assert cli("validate", str(out)).code == 0
+    contract = yaml.safe_load(out.read_text())
+    alerts = {a["name"]: a for a in contract["alerts"]}
+    metrics = {m["name"]: m for m in contract["metrics"]}
+    assert alerts["ExecutorSpill(>1GB)"]["kind"] == "value_above"
+    assert metrics["spill_bytes"]["labels"] == ["executor_id"]
+    assert alerts["ContainerKilled"]["kind"] == "age_above"  # per instance: no heartbeat
+    assert alerts["CertificateExpired"]["kind"] == "value_below"
+    assert metrics["days_until_expiry"]["domain"]["min"] < 0
+    assert alerts["DiskSumHigh"]["kind"] == "expr"
+    assert "same: the derived tests pass" in next(
+        line for line in result.out.splitlines() if "ExecutorSpill" in line)
+
+
+def test_an_alert_defined_twice_in_the_group_is_refused_with_both_lines(cli, tmp_path) -> None:
+    rules = tmp_path / "tiers.yml"
+    rules.write_text("groups:\n- name: T\n  rules:\n  - alert: Q\n    expr: q > 1\n"
+                     "    labels: {severity: warning}\n  - alert: Q\n    expr: q > 5\n"
+                     "    labels: {severity: critical}\n")
+    result = cli("import", "--rules", str(rules), "--group", "T", "-o", str(tmp_path / "c"))
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert f"{rules}:7: alert 'Q' is defined twice in group 'T' (first on line 4)" in result.err
+    assert not (tmp_path / "c").exists()

@@ -27,7 +27,10 @@ DEFS: dict[str, Any] = {
     "metric_name": {"type": "string", "pattern": "^[a-zA-Z_:][a-zA-Z0-9_:]*$"},
     "label_name": {"type": "string", "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"},
 }
-ALERT_NAME = {"type": "string", "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"}
+# Prometheus takes any alert name (it is the value of the label alertname; rule files by other
+# people use names like `MysqlTooManyConnections(>80%)`): printable text, no edge blanks.
+ALERT_NAME = {"type": "string", "maxLength": 200,
+              "pattern": "^(?![\\s\\S]*[\\x00-\\x1f\\x7f])\\S(?:.*\\S)?$"}
 TEXT = {"type": "string", "minLength": 1}
 KEEP_FIRING_FOR = {"$ref": "#/$defs/duration",
                    "description": "Keep firing this long after the condition clears "

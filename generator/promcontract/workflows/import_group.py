@@ -122,6 +122,16 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
         raise UserError(Problem(Location(tpl, found.line), f"group '{name}' has no alerting "
                                 "rules to import"))
     group_line, rules_text = found.line, found.rule_file()
+    first_line: dict[str, int] = {}
+    for entry in found.alerts:
+        earlier = first_line.setdefault(entry.name, entry.line)
+        if earlier != entry.line:
+            # tiers of one alert (severity warning and critical at two thresholds): a
+            # contract names each alert once, and its derived tests expect by name
+            raise UserError(Problem(Location(tpl, entry.line), f"alert '{entry.name}' is "
+                                    f"defined twice in group '{name}' (first on line "
+                                    f"{earlier}): a contract names each alert once; import "
+                                    "cannot write this group (rename one of them first)"))
     rules = [r.data for r in found.alerts]
     records = [r.data for r in found.rules if r.kind == "record"]
     notes = []
@@ -179,13 +189,21 @@ def _domains(metrics: dict[str, dict[str, Any]], alerts: list[ImportedAlert]) ->
     for metric in metrics.values():
         if metric["domain"]["kind"] != "range":
             continue
-        values = []
+        low = 0.0
         for alert in alerts:
             spec = alert.spec
-            if spec.get("metric") == metric["name"]:
-                values += [spec[k] for k in ("threshold", "value", "min", "max")
-                           if isinstance(spec.get(k), (int, float))]
-        low = min([0.0] + [v * 2 - 1 for v in values if v < 0])
+            if spec.get("metric") != metric["name"]:
+                continue
+            for key in ("threshold", "value", "min", "max"):
+                v = spec.get(key)
+                if not isinstance(v, (int, float)):
+                    continue
+                if v < 0:
+                    low = min(low, v * 2 - 1)
+                # `< 0` (days until a certificate expires, below zero once expired) needs
+                # values under the threshold in the domain, or validate says it never fires
+                if v <= low and (key in ("min", "value") or spec["kind"].endswith("_below")):
+                    low = min(low, v - max(1.0, abs(v)))
         metric["domain"] = {"kind": "range", "min": shapes.number(low)}
 
 
@@ -231,6 +249,15 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
         kind, fields, why = "expr", {}, unpinnable
     labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
     annotations = {str(k): str(v) for k, v in (rule.get("annotations") or {}).items()}
+    # the labels the summary and description read: the metric carries them (a typed kind
+    # keeps the metric's labels), unless the rule's own expression drops them
+    used = set()
+    for key in ("summary", "description"):
+        used |= {a or b for a, b in _LABEL_REF.findall(annotations.get(key, ""))}
+    used -= set(labels)
+    kept = _kept(expr)
+    if kind != "expr" and kept is not None and used - set(kept):
+        kind, fields, why = "expr", {}, "its annotations use labels the expression drops"
     changes: list[str] = []
     severity = labels.pop("severity", None)
     if severity not in SEVERITIES:
@@ -259,12 +286,8 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
         except ParseError:
             names = []
         spec["metrics"] = names
-        used = set()
-        for text_value in (spec.get("summary", ""), spec.get("description", "")):
-            used |= {a or b for a, b in _LABEL_REF.findall(text_value)}
-        kept = _kept(expr)
         if kept is not None:
-            dropped = sorted(used - set(kept) - set(labels))
+            dropped = sorted(used - set(kept))
             if dropped:
                 changes.append(f"its annotations use $labels.{', $labels.'.join(dropped)} "
                                "but the expression drops them (they render <no value>); "
@@ -272,14 +295,19 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
                                "expression or the annotation")
             spec["output_labels"] = sorted(set(kept) | set(dropped))
         else:
-            spec["output_labels"] = sorted(used - set(labels))
+            spec["output_labels"] = sorted(used)
         for metric in names:
             _metric(metric, kind, families, metrics)
         changes.append(f"kept as kind expr ({why}): not derivable, rendered verbatim")
     else:
-        if kind == "age_above" and not (families.get(fields["metric"]) or ((), (), ()))[2]:
+        own = used - {"job", "instance"}  # target labels, not the metric's
+        if kind == "age_above" and not used - {"job"} and \
+                not (families.get(fields["metric"]) or ((), (), ()))[2]:
             kind = spec["kind"] = "heartbeat_stale"  # one series per job: a heartbeat
         _metric(fields["metric"], kind, families, metrics)
+        entry = metrics[fields["metric"]]
+        if own and fields["metric"] not in families:
+            entry["labels"] = sorted(set(entry.get("labels", ())) | own)
     if "summary" not in (rule.get("annotations") or {}):
         changes.append("no summary: a placeholder summary is rendered")
     return ImportedAlert(name, line, kind, spec, changes)
