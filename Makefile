@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PC     := $(BIN)/promcontract
 
-.PHONY: readme rules check test test-installed test-promtool3 bench lint tools venv clean
+.PHONY: readme rules check test test-installed test-promtool3 bench corpus lint tools venv clean
 
 venv: $(STAMP)
 
@@ -64,6 +64,12 @@ readme: $(STAMP)
 
 bench: $(STAMP) tools
 	$(BIN)/python bench/run.py
+
+## corpus: lint, characterize and import over ../shared/corpus (rule files written by other
+## people; $$PROMCONTRACT_CORPUS elsewhere): crashes, characterized N/M, time and memory,
+## lint precision against tests/fixtures/corpus_lint.yml; skipped when there is no corpus
+corpus: $(STAMP) tools
+	$(BIN)/python bench/corpus.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build

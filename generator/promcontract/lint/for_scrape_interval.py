@@ -29,7 +29,7 @@ DOC = ('a `for:` no longer than the scrape interval of the job the alert reads (
        'from `serverFiles.prometheus.yml` `scrape_configs` or the `extraScrapeConfigs` '
        'string; the slowest when it reads several; else `--scrape-interval`, '
        '`server.global.scrape_interval`, or Prometheus\'s default 1m), on an expression that '
-       'reads samples directly (windows and `time()` comparisons are not findings)')
+       'reads samples directly (windows, `time()` comparisons and uptimes are not findings)')
 
 
 def reads_samples(tree: Node) -> bool:
