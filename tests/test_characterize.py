@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import ROOT
 from promcontract.promql import parse
@@ -267,17 +268,22 @@ serverFiles:
 
 
 @pytest.mark.integration
-def test_a_ratio_with_a_traffic_floor_is_listed_not_a_crash(cli, tmp_path, promtool_bin) -> None:
-    """`errors / requests > N and requests > floor` crashed the whole run (IndexError) when
-    its counter-reset scenario could not be built; now that alert is listed with its reason
-    and the rest of the file is characterized."""
+def test_a_ratio_with_a_traffic_floor_is_driven(cli, tmp_path, promtool_bin) -> None:
+    """`errors / requests > N and requests > floor` crashed the whole run (IndexError), then
+    was listed as "two parts of the expression read the same series": the floor holds the
+    denominator at its own value and the ratio's numerator is held in proportion, so both
+    comparisons are driven and pinned."""
     tpl = tmp_path / "values.tpl"
     tpl.write_text(_RATIO_AND_FLOOR)
     result = cli("characterize", "--tpl", str(tpl), "-o", str(tmp_path / "out"))
     assert result.code == 0, result.err
     assert "Traceback" not in result.err
-    assert re.search(r"values\.tpl:6: ApiErrorsHigh: not characterized: .+", result.out)
-    assert "characterized 1/2 alerts" in result.out
+    assert "characterized 2/2 alerts" in result.out, result.out
+    text = (tmp_path / "out" / "api.test.yml").read_text()
+    assert re.search(r"# ApiErrorsHigh: sum \(rate\(http_errors_total.*: just above "
+                     r"\(0\.05\d*\): firing from \d+m", text), text
+    assert re.search(r"# ApiErrorsHigh: sum \(rate\(http_requests_total.*> 1: just above "
+                     r"\(1\.001\): firing from \d+m", text), text
 
 
 @pytest.mark.integration
@@ -315,3 +321,123 @@ def test_a_group_with_empty_rules_is_skipped(cli, tmp_path) -> None:
     result = cli("characterize", "--tpl", str(tpl), "-o", str(tmp_path / "out"))
     assert result.code == 0, result.err
     assert "characterized 0/0 alerts" in result.out
+
+
+_LONG = """\
+groups:
+  - name: Backups
+    rules:
+      - alert: CpuLowForAWeek
+        expr: sum by (pod) (rate(cpu_seconds_total{job="backup"}[5m])) < 0.2
+        for: 7d
+      - alert: BackupMissing
+        expr: time() - backup_last_success_timestamp_seconds{job="backup"} > 3600
+        for: 5m
+      - alert: ArchiveOld
+        expr: time() - archive_last_success_timestamp_seconds{job="backup"} > 86400
+        for: 32d
+      - alert: CpuIdleWeek
+        expr: rate(node_cpu_seconds_total{job="backup", mode="idle"}[1w]) > 0.9
+        for: 1d
+"""
+
+
+def test_interval_steps() -> None:
+    """One minute while it fits; coarser while for: and keep_firing_for stay whole steps
+    (samples stay a minute apart, so a range of any length keeps its samples)."""
+    assert characterize.evaluation_step(300, 0, []) == 60
+    assert characterize.evaluation_step(32 * 86400, 0, []) == 10800  # the first that fits
+    assert characterize.evaluation_step(86400, 0, [7 * 86400]) == 3600
+    # a [1w] range needs samples 5m apart (promtool refuses ~10,000 in one query)
+    assert characterize.intervals(86400, 0, [7 * 86400]) == (3600, 300)
+    assert characterize.intervals(86400 + 60, 0, [300]) == (60, 60)  # 1d1m: whole minutes
+    assert characterize.evaluation_step(32 * 86400, 0, [600]) == 10800
+    assert characterize.evaluation_step(7 * 86400, 1800, [300]) == 1800  # keep 30m: whole
+
+
+@pytest.mark.integration
+def test_long_alerts_get_their_own_files_and_interval(cli, tmp_path, promtool_bin) -> None:
+    """`for: 32d` and a `[1w]` range once forced ~46,000 one-minute steps on every rule of
+    the group's file (10 minutes and gigabytes in promtool); each now runs alone at an
+    interval that keeps its for: whole, and the group's file stays at one minute."""
+    rules = tmp_path / "backups.yml"
+    rules.write_text(_LONG)
+    out = tmp_path / "out"
+    result = cli("characterize", "--rules", str(rules), "-o", str(out))
+    assert result.code == 0, result.err
+    assert "characterized 4/4 alerts" in result.out, result.out
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["backups--archiveold.rules.yml", "backups--archiveold.test.yml",
+                     "backups--cpuidleweek.rules.yml", "backups--cpuidleweek.test.yml",
+                     "backups--cpulowforaweek.rules.yml", "backups--cpulowforaweek.test.yml",
+                     "backups.rules.yml", "backups.test.yml"]
+    # a [5m] rate under for: 7d: evaluations 30m apart, samples still a minute apart
+    week = yaml.safe_load((out / "backups--cpulowforaweek.test.yml").read_text())
+    assert week["evaluation_interval"] == "30m"
+    assert {t["interval"] for t in week["tests"]} == {"1m"}
+    alone = yaml.safe_load((out / "backups--archiveold.rules.yml").read_text())
+    assert [r["alert"] for r in alone["groups"][0]["rules"]] == ["ArchiveOld"]
+    tests = yaml.safe_load((out / "backups--archiveold.test.yml").read_text())
+    assert tests["evaluation_interval"] == "3h"
+    assert yaml.safe_load((out / "backups.test.yml").read_text())["evaluation_interval"] == "1m"
+    # 32 days of firing recorded at day scale, read back right, and every file passes
+    assert "ArchiveOld: time() - archive_last_success_timestamp_seconds > 86400: just above" \
+        in (out / "backups--archiveold.test.yml").read_text().replace("{job=\"backup\"}", "")
+    check = cli("characterize", "--rules", str(rules), "-o", str(out), "--check")
+    assert check.code == 0, check.out
+
+
+_THREE = """\
+groups:
+  - name: Queue
+    rules:
+      - alert: QueueDeep
+        expr: queue_depth{job="q"} > 100
+        for: 5m
+  - name: Disk
+    rules:
+      - alert: DiskFull
+        expr: disk_used_ratio{job="d"} > 0.9
+  - name: Queue
+    rules:
+      - alert: QueueStuck
+        expr: queue_oldest_seconds{job="q"} > 600
+"""
+
+
+@pytest.mark.integration
+def test_shards_write_disjoint_files_whose_union_is_the_whole_run(cli, tmp_path,
+                                                                  promtool_bin) -> None:
+    rules = tmp_path / "three.yml"
+    rules.write_text(_THREE)
+    whole, first, second = tmp_path / "whole", tmp_path / "s1", tmp_path / "s2"
+    assert cli("characterize", "--rules", str(rules), "-o", str(whole), "--jobs", "1").code == 0
+    one = cli("characterize", "--rules", str(rules), "-o", str(first), "--shard", "1/2")
+    two = cli("characterize", "--rules", str(rules), "-o", str(second), "--shard", "2/2")
+    assert one.code == 0 and two.code == 0, one.err + two.err
+    a = {p.name: p.read_text() for p in first.iterdir()}
+    b = {p.name: p.read_text() for p in second.iterdir()}
+    assert a and b and not set(a) & set(b)
+    assert {**a, **b} == {p.name: p.read_text() for p in whole.iterdir()}
+    # the two groups named Queue keep the names the whole run gives them
+    assert sorted(a) == ["queue-2.rules.yml", "queue-2.test.yml", "queue.rules.yml",
+                         "queue.test.yml"]
+    # a shard written into the whole run's directory removes nothing of the other's
+    again = cli("characterize", "--rules", str(rules), "-o", str(whole), "--shard", "2/2")
+    assert again.code == 0 and "removed:" not in again.err
+    assert cli("characterize", "--rules", str(rules), "-o", str(whole), "--check").code == 0
+
+
+@pytest.mark.integration
+def test_an_or_vector_default_is_driven_through(cli, tmp_path, promtool_bin) -> None:
+    """`(x or on() vector(0)) > 5` ("the compared side holds a 'or'" before): x is driven,
+    its missing scenarios record the default, and a default moved by one that still fails
+    the comparison is equivalent (it never fires either way)."""
+    rules = tmp_path / "or.yml"
+    rules.write_text("groups:\n- name: O\n  rules:\n  - alert: ErrorsHigh\n"
+                     "    expr: (sum(rate(errors_total{job=\"a\"}[5m])) or on() vector(0)) > 5\n"
+                     "    for: 5m\n")
+    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
+    assert "characterized 1/1 alerts" in result.out, result.out
+    text = (tmp_path / "out" / "o.test.yml").read_text()
+    assert "firing, then the series goes missing: firing from 9m to 13m" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import textwrap
@@ -18,7 +19,9 @@ from promcontract.workflows.characterize import HEADER
 HELP = ("Characterization tests for the hand-written alerts of a values template: for each "
         "alert, scenarios that cross every threshold, for: and keep_firing_for edge (and "
         "the series going missing or stale), recorded by running promtool, written per group "
-        "as DIR/<group>.rules.yml and DIR/<group>.test.yml; then mutation testing proves each "
+        "as DIR/<group>.rules.yml and DIR/<group>.test.yml (an alert whose for: or ranges "
+        "need a coarser evaluation interval alone in DIR/<group>--<alert>.*.yml); then "
+        "mutation testing proves each "
         "file pins its alerts. Prints each alert it could not characterize with the reason, "
         "and 'characterized N/M alerts'. The template is never modified.")
 
@@ -51,6 +54,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 when the files in DIR are stale")
     p.add_argument("--junit", metavar="F", help="JUnit XML: one case per alert")
+    p.add_argument("--jobs", type=_positive, metavar="N",
+                   help="promtool processes at once (default: the CPUs)")
+    p.add_argument("--shard", type=_shard, metavar="K/N",
+                   help="only the groups K, K+N, K+2N, ... (1-based, in source order): a CI "
+                        "matrix of N machines each runs one K; the shards write disjoint "
+                        "files whose union is the whole run's")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number above 0: {text!r}")
+    return int(text)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"not K/N with 1 <= K <= N: {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,15 +89,15 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\r\033[K{message}")
             sys.stderr.flush()
 
-    result = characterize.run(args.tpl, out_dir, args.group, progress=progress,
-                              prove=not args.check, rules=args.rules)
+    result = characterize.run(args.tpl, out_dir, args.group, workers=args.jobs,
+                              progress=progress, prove=not args.check, rules=args.rules,
+                              shard=args.shard or (1, 1))
     if tty:
         sys.stderr.write("\r\033[K")
-    files = {}
-    for group in result.groups:
-        files[os.path.join(out_dir, f"{group.slug}.rules.yml")] = group.rules_text
-        files[os.path.join(out_dir, f"{group.slug}.test.yml")] = group.test_text
-    ours = _ours(out_dir) - set(files) if not args.group else set()
+    files = {os.path.join(out_dir, name): text for group in result.groups
+             for name, text in group.files().items()}
+    # another shard's files, or other groups' with --group, are not stale here
+    ours = _ours(out_dir) - set(files) if not args.group and not args.shard else set()
     where = " ".join(args.rules) if args.rules else args.tpl
     again = f"--rules {where}" if args.rules else f"--tpl {where}"
     source = {id(a): g.source or args.tpl for g in result.groups for a in g.alerts}
@@ -96,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             say(f"{len(failing)} recorded test file(s) in {out_dir} fail promtool test rules: "
                 "the rules no longer behave as recorded")
             return EXIT_CHECK_FAILED
-        print(f"ok: {len(files) // 2} group(s) in {out_dir} match {where} and pass "
+        print(f"ok: {len(result.groups)} group(s) in {out_dir} match {where} and pass "
               "promtool test rules")
         return EXIT_OK
     os.makedirs(out_dir, exist_ok=True)

@@ -72,6 +72,7 @@ class Hold:
     drive: Drive
     compared: float
     why: str
+    scales: str = ""  # "/" or "*": the other side of that operator (its value scales the drive)
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,10 @@ def _call(node: Call, records: dict[str, Node], joins: int) -> tuple[Drive, list
 
 def _binary(node: Binary, records: dict[str, Node], joins: int) -> tuple[Drive, list[Hold]]:
     op = node.op
+    if op == "or" and _is_default(node.rhs) and (node.matching is None or not node.labels):
+        # `x or on() vector(0)`: x while it has series, else the default; driving x drives
+        # it, and the scenarios where x goes missing record the default
+        return _drive(node.lhs, records, joins)
     if op in COMPARISONS or op in ("and", "or", "unless"):
         raise Unsupported(f"the compared side holds a '{op}'")
     left_constant = plabels.constant_value(node.lhs)
@@ -272,7 +277,15 @@ def _binary(node: Binary, records: dict[str, Node], joins: int) -> tuple[Drive, 
         raise Unsupported(f"reads {drive.selector.name} on both sides of '{op}'")
     neutral = 1.0 if op in ("*", "/") else 0.0
     return drive, holds + other_holds + [Hold(other, neutral, f"the other side of '{op}' at "
-                                                             f"{neutral:g}")]
+                                                             f"{neutral:g}",
+                                              op if op in ("*", "/") else "")]
+
+
+def _is_default(node: Node) -> bool:
+    """``vector(<number>)``: the default of an ``or``."""
+    node = unparen(node)
+    return isinstance(node, Call) and node.func == "vector" and len(node.args) == 1 and \
+        plabels.constant_value(node.args[0]) is not None
 
 
 def _is_time(node: Node) -> bool:
@@ -319,6 +332,19 @@ def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[H
     for other in targets:
         if other.path == target.path or _same_series(other.drive, target.drive):
             continue
+        drive, neutrals = other.drive, list(other.neutrals)
+        for neutral in other.neutrals:
+            # a ratio held while its own denominator is the target (`errors / requests > 0.05
+            # and requests > 1`): the denominator follows the target near its literal, and
+            # the numerator is held in proportion, so the ratio stays where it is held
+            if neutral.scales and neutral.drive == target.drive:
+                level = target.literal or 0.0
+                if level <= 0:
+                    return [], (f"{other.shown} is held while its '{neutral.scales}' side "
+                                f"{target.shown} crosses {level:g}")
+                factor = 1 / level if neutral.scales == "/" else level
+                drive = dataclasses.replace(drive, a=drive.a * factor)
+                neutrals.remove(neutral)
         common = _common_prefix(other.path, target.path)
         above = at_path(expr, common)
         if not (isinstance(above, Binary) and above.op in ("and", "or", "unless")):
@@ -331,10 +357,24 @@ def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[H
             continue
         literal = other.literal if other.literal is not None else 0.0
         compared = _true_value(other.op, literal) if want else _false_value(other.op, literal)
-        out.append(Hold(other.drive, compared, f"{other.shown} held "
-                                               f"{'true' if want else 'false'}"))
-        out += list(other.neutrals)
+        out.append(Hold(drive, compared, f"{other.shown} held {'true' if want else 'false'}"))
+        out += neutrals
     return out, ""
+
+
+def reconcile(target: Target, holds: list[Hold]) -> tuple[Target, list[Hold]]:
+    """``target`` with its ratio's denominator (or product's factor) at the value a held
+    guard gives that same series (`errors / requests > 0.05 and requests > 1`: requests held
+    at 2, not 1), the drive scaled to match; the holds without the ones it now meets."""
+    drive, neutrals = target.drive, []
+    for neutral in target.neutrals:
+        guard = next((h for h in holds if not h.scales and h.drive == neutral.drive), None)
+        if neutral.scales and guard is not None and guard.compared != 0:
+            factor = 1 / guard.compared if neutral.scales == "/" else guard.compared
+            drive = dataclasses.replace(drive, a=drive.a * factor)
+            neutral = dataclasses.replace(neutral, compared=guard.compared)
+        neutrals.append(neutral)
+    return dataclasses.replace(target, drive=drive, neutrals=tuple(neutrals)), holds
 
 
 def _same_series(a: Drive, b: Drive) -> bool:

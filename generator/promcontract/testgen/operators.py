@@ -318,7 +318,55 @@ def _equivalence(operator: str, tree: Node, path: tuple[int, ...], new: Node | N
         return _strictness_equivalence(at_path(tree, path), hints)
     if operator == "literal" and _is_fallback_zero(tree, path) and new is not None:
         return _negative_fallback_equivalence(tree, path)
+    if operator == "literal" and new is not None:
+        return _quiet_default_equivalence(tree, path, new)
     return ""
+
+
+_HOLDS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
+          "<=": lambda a, b: a <= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+
+
+def _quiet_default_equivalence(tree: Node, path: tuple[int, ...], new: Node) -> str:
+    """``(x or on() vector(0)) > 5``: where x has no series the default stands in, and a
+    default that fails the comparison, before and after the mutation, never fires either
+    way (no alert, so no $value shown): the mutant behaves as the rule on every input."""
+    if len(path) < 2:
+        return ""
+    call = at_path(tree, path[:-1])
+    if not (isinstance(call, Call) and call.func == "vector"):
+        return ""
+    probe = path[:-1]
+    below: Node = call
+    while probe:
+        above = at_path(tree, probe[:-1])
+        if isinstance(above, Paren):
+            below, probe = above, probe[:-1]
+            continue
+        if isinstance(above, Binary) and above.op == "or" and probe[-1] == 1 and \
+                not above.labels:
+            below, probe = above, probe[:-1]
+            continue
+        break
+    if not probe or below is call:
+        return ""
+    comparison = at_path(tree, probe[:-1])
+    if not (isinstance(comparison, Binary) and comparison.op in _HOLDS
+            and not comparison.return_bool):
+        return ""
+    side = probe[-1]
+    limit = plabels.constant_value(comparison.rhs if side == 0 else comparison.lhs)
+    before = plabels.constant_value(at_path(tree, path))
+    after = plabels.constant_value(new)
+    if limit is None or before is None or after is None:
+        return ""
+    holds = _HOLDS[comparison.op]
+    fires = [holds(v, limit) if side == 0 else holds(limit, v) for v in (before, after)]
+    if any(fires):
+        return ""
+    return (f"the default vector({format_number(before)}) and vector({format_number(after)}) "
+            f"both fail {comparison.op} {format_number(limit)}: where it stands in, neither "
+            "fires")
 
 
 def _dropped_label_equivalence(node: Node, new: Node | None) -> str:

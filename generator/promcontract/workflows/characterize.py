@@ -38,7 +38,19 @@ from promcontract.template import reader
 from promcontract.testgen import drive as drv
 from promcontract.testgen import mutate
 
-LOOKBACK_STEPS = 5  # Prometheus' 5m lookback: a series missing longer than that is gone
+LOOKBACK = 300.0  # Prometheus' 5m lookback: a series missing longer than that is gone
+# Evaluation steps one scenario may take at most where a coarser interval can keep it there:
+# an alert with `for: 32d` or a `[1w]` range once forced ~46,000 one-minute evaluations on
+# every rule of its group's file (over 10 minutes in promtool, gigabytes of memory). Such an
+# alert gets its own files with an evaluation interval from INTERVALS that keeps its for: and
+# keep_firing_for whole steps (the for: mutants move by one step). Its input samples stay one
+# minute apart (promtool's cost is in evaluations) unless a range would then hold more than
+# MAX_RANGE_SAMPLES: promtool's test engine refuses a query over ~10,000 samples ("would
+# load too many samples into memory"), which a [1w] range at one minute is.
+BUDGET_STEPS = 360
+MAX_RANGE_SAMPLES = 4000
+INTERVALS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 21600.0,
+             43200.0, 86400.0)
 # The operators whose mutants must all die for an alert to count as characterized: its
 # literals, comparisons, state constants and for: / keep_firing_for.
 PINNED = {"literal", "constant", "strictness", "state", "for", "keep_firing_for"}
@@ -51,10 +63,12 @@ class Case:
     alert: str
     title: str
     series: list[tuple[str, tuple[tuple[str, str], ...], list[float | None | str]]]
-    steps: int  # evaluations at 0 .. steps minutes
+    steps: int  # evaluations at 0 .. steps intervals
     record: dict[int, list[tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]]] \
         = field(default_factory=dict)  # step -> [(labels, annotations)] while firing
     problem: str = ""
+    step: float = STEP  # seconds between evaluations
+    sample: float = STEP  # seconds between input samples (step is a multiple of it)
 
 
 @dataclass
@@ -65,6 +79,9 @@ class AlertPlan:
     reasons: list[str] = field(default_factory=list)
     status: str = ""  # characterized | not characterized
     why: str = ""
+    step: float = STEP  # its evaluation interval; not STEP: it has files of its own
+    sample: float = STEP  # its input samples' interval
+    slug: str = ""  # the name of its own files, when it has them
 
 
 @dataclass
@@ -76,6 +93,15 @@ class GroupPlan:
     alerts: list[AlertPlan] = field(default_factory=list)
     test_text: str = ""
     source: str = ""  # the template or rule file the group is in
+    alone: dict[str, tuple[str, str]] = field(default_factory=dict)  # slug -> (rules, tests)
+
+    def files(self) -> dict[str, str]:
+        """File name -> text: the group's pair, and one pair per alert with its own interval
+        (``<group>--<alert>.rules.yml``)."""
+        out = {f"{self.slug}.rules.yml": self.rules_text, f"{self.slug}.test.yml": self.test_text}
+        for slug, (rules, tests) in self.alone.items():
+            out[f"{slug}.rules.yml"], out[f"{slug}.test.yml"] = rules, tests
+        return out
 
 
 @dataclass
@@ -181,25 +207,26 @@ def _plan_alert(plan: AlertPlan, rule: dict, records: dict[str, Node]) -> None:
         if not reasons:
             plan.reasons.append("no comparison with a constant and no absent()")
         return
-    for_steps = math.ceil(_seconds(rule.get("for")) / STEP)
-    keep_steps = math.ceil(_seconds(rule.get("keep_firing_for")) / STEP)
+    for_s, keep_s = _seconds(rule.get("for")), _seconds(rule.get("keep_firing_for"))
     reads = [expr] + [records[n] for n in _record_names(expr, records)]
     joined = tuple(sorted({label for node in reads for label in drv.join_labels(node)}))
-    widest = max((_range(node) for node in reads), default=0.0)
-    warm = math.ceil(widest / STEP) + 1
-    switch = warm + for_steps + 2  # where the keep / missing / stale scenarios turn
-    # after the turn: the lookback runs out, keep_firing_for runs out, and a few steps more
-    steps = switch + LOOKBACK_STEPS + keep_steps + 3
+    ranges = [n.range for node in reads for n, _ in walk(node)
+              if isinstance(n, (Matrix, Subquery))]
+    step, sample = intervals(for_s, keep_s, ranges)
+    plan.step, plan.sample = step, sample
+    switch, steps = _horizon(step, for_s, keep_s, ranges)
     for target in targets:
         holds, why = drv.holds_for(expr, target, targets)
         if why:
             plan.reasons.append(why)
             continue
-        builder = _Builder(plan.name, steps, joined, list(target.neutrals) + holds, target)
+        target, holds = drv.reconcile(target, holds)
+        builder = _Builder(plan.name, steps, joined, list(target.neutrals) + holds, target,
+                           step, sample)
         if target.drive.kind == "presence":
             builder.presence(switch)
         else:
-            builder.crossings(switch, keep_steps)
+            builder.crossings(switch, math.ceil(keep_s / step))
         plan.scenarios += builder.out
         plan.reasons += builder.reasons
 
@@ -218,9 +245,49 @@ def _record_names(expr: Node, records: dict[str, Node]) -> list[str]:
     return out
 
 
-def _range(node: Node) -> float:
-    return max([n.range for n, _ in walk(node) if isinstance(n, (Matrix, Subquery))],
-               default=0.0)
+def _per_sample(per_step: list, step: float, sample: float) -> list:
+    """Evaluation-step quantities as one per sample (``sample`` apart): each held until the
+    next evaluation; a stale marker is one sample, then nothing."""
+    factor = round(step / sample)
+    if factor == 1:
+        return per_step
+    out: list = []
+    for q in per_step:
+        out += ["stale"] + [None] * (factor - 1) if q == "stale" else [q] * factor
+    return out
+
+
+def _horizon(step: float, for_s: float, keep_s: float, ranges: list[float]) -> tuple[int, int]:
+    """Where the keep / missing / stale scenarios turn, and the last step: the widest range
+    filled, for: run out and two steps more; then the lookback and keep_firing_for run out,
+    and a few steps more."""
+    warm = math.ceil(max(ranges, default=0.0) / step) + 1
+    switch = warm + math.ceil(for_s / step) + 2
+    return switch, switch + math.ceil(LOOKBACK / step) + math.ceil(keep_s / step) + 3
+
+
+def intervals(for_s: float, keep_s: float, ranges: list[float]) -> tuple[float, float]:
+    """The evaluation and sample intervals of an alert's scenarios. Samples: a minute apart,
+    or the first of INTERVALS that keeps the widest range under MAX_RANGE_SAMPLES.
+    Evaluations: as the samples, unless that takes more than BUDGET_STEPS; then the coarsest
+    multiple of the samples in INTERVALS up to the first that fits, as long as for: and
+    keep_firing_for stay whole steps."""
+    widest = max(ranges, default=0.0)
+    sample = next((i for i in INTERVALS if widest / i <= MAX_RANGE_SAMPLES), INTERVALS[-1])
+    best = sample
+    for step in INTERVALS:
+        if _horizon(best, for_s, keep_s, ranges)[1] <= BUDGET_STEPS:
+            break
+        if step < sample or step % sample:
+            continue
+        if for_s % step or keep_s % step:
+            break
+        best = step
+    return best, sample
+
+
+def evaluation_step(for_s: float, keep_s: float, ranges: list[float]) -> float:
+    return intervals(for_s, keep_s, ranges)[0]
 
 
 def _epsilon(target: drv.Target) -> float:
@@ -240,15 +307,17 @@ class _Builder:
     """The scenarios of one target."""
 
     def __init__(self, alert: str, steps: int, joined: tuple[str, ...],
-                 holds: list[drv.Hold], target: drv.Target):
+                 holds: list[drv.Hold], target: drv.Target, step: float = STEP,
+                 sample: float = STEP):
         self.alert, self.steps, self.joined, self.holds = alert, steps, joined, holds
-        self.target = target
+        self.target, self.step, self.sample = target, step, sample
         self.out: list[Case] = []
         self.reasons: list[str] = []
 
     def _series(self, d: drv.Drive, per_step: list[float | None]) -> list:
-        """Input series of drive ``d`` holding quantity ``per_step[k]`` at step k (None:
-        missing; "stale": a stale marker)."""
+        """Input series of drive ``d`` holding quantity ``per_step[k]`` at evaluation step k
+        (None: missing; "stale": a stale marker), sampled every ``sample`` seconds."""
+        per_step = _per_sample(per_step, self.step, self.sample)
         labels = drv.series_labels(d.selector, self.joined)
         name = d.selector.name
         if d.kind == "count":
@@ -268,9 +337,9 @@ class _Builder:
             elif d.kind == "value":
                 values.append(q)
             elif d.kind == "age":
-                values.append(k * STEP - q)
+                values.append(k * self.sample - q)
             elif d.kind == "until":
-                values.append(k * STEP + q)
+                values.append(k * self.sample + q)
             elif d.kind == "slope":
                 values.append(None)  # filled below
             elif d.kind == "presence":
@@ -279,7 +348,7 @@ class _Builder:
             level = 1000.0 if d.counter else 1e6
             for k, q in enumerate(per_step):
                 if isinstance(q, float):
-                    level += q * STEP if k else 0.0
+                    level += q * self.sample if k else 0.0
                     values[k] = level
         return [(name, labels, values)]
 
@@ -314,7 +383,7 @@ class _Builder:
                 return None
             seen[(name, labels)] = values
         scenario = Case(self.alert, title, [(n, lab, v) for (n, lab), v in seen.items()],
-                            self.steps)
+                        self.steps, step=self.step, sample=self.sample)
         self.out.append(scenario)
         return scenario
 
@@ -361,9 +430,9 @@ class _Builder:
             if added is None:  # (a scenario that cannot be built is a reason, not a crash)
                 return
             values = added.series[0][2]
-            reset_at = switch // 2
+            reset_at = round(switch // 2 * self.step / self.sample)  # the sample then
             base = values[reset_at]
-            for k in range(reset_at, n):
+            for k in range(reset_at, len(values)):
                 if isinstance(values[k], float) and isinstance(base, float):
                     values[k] = values[k] - base  # restarts from 0, same slope
 
@@ -439,9 +508,9 @@ def _group_yaml(scenario: Case, times: list[int], with_record: bool) -> dict:
                 if annotations:
                     entry["exp_annotations"] = dict(annotations)
                 expected.append(entry)
-        tests.append({"eval_time": format_duration(t * STEP), "alertname": scenario.alert,
+        tests.append({"eval_time": format_duration(t * scenario.step), "alertname": scenario.alert,
                       "exp_alerts": expected})
-    return {"interval": format_duration(STEP),
+    return {"interval": format_duration(scenario.sample),
             "input_series": [{"series": _labels_text(name, labels),
                               "values": _notation(values)}
                              for name, labels, values in scenario.series],
@@ -460,10 +529,15 @@ def record(groups: list[GroupPlan], tmp: str, workers: int,
         with open(os.path.join(folder, "rules.yml"), "w", encoding="utf-8") as handle:
             handle.write(group.rules_text)
         for a, alert in enumerate(group.alerts):
+            rules = "rules.yml"
+            if alert.step != STEP and alert.scenarios:
+                rules = f"rules-{a}.yml"
+                with open(os.path.join(folder, rules), "w", encoding="utf-8") as handle:
+                    handle.write(alone_rules_text(group, alert))
             for s, scenario in enumerate(alert.scenarios):
                 path = os.path.join(folder, f"record-{a}-{s}.yml")
-                body = ["rule_files:\n  - rules.yml", f"evaluation_interval: "
-                        f"{format_duration(STEP)}", "tests:"]
+                body = [f"rule_files:\n  - {rules}", f"evaluation_interval: "
+                        f"{format_duration(alert.step)}", "tests:"]
                 body += yamlout.block([_group_yaml(scenario, list(range(scenario.steps + 1)),
                                                    False)], "  ")
                 with open(path, "w", encoding="utf-8") as handle:
@@ -486,7 +560,7 @@ def record(groups: list[GroupPlan], tmp: str, workers: int,
             scenario.problem = "promtool: " + found.errors[0][:200]
             continue
         for mismatch in found.mismatches or ():
-            step = round(_go_duration(mismatch.time) / STEP)
+            step = round(_go_duration(mismatch.time) / scenario.step)
             scenario.record[step] = sorted(
                 (tuple((k, v) for k, v in alerted.labels if k != "alertname"),
                  tuple(alerted.annotations)) for alerted in mismatch.got)
@@ -524,24 +598,53 @@ def outcome(scenario: Case) -> str:
     if not firing:
         return "not firing"
     first, last = firing[0], firing[-1]
-    text = f"firing from {format_duration(first * STEP)}"
+    text = f"firing from {format_duration(first * scenario.step)}"
     if last < scenario.steps:
-        text += f" to {format_duration(last * STEP)}"
+        text += f" to {format_duration(last * scenario.step)}"
     return text
 
 
 # --- the files ------------------------------------------------------------------------------------
 
-def test_file_text(group: GroupPlan, tpl: str, out_dir: str) -> str:
+def alone_rules_text(group: GroupPlan, alert: AlertPlan) -> str:
+    """The group's rule file with only ``alert`` and the recording rules: its own file, so the
+    rest of the group does not run at its interval, nor it at theirs."""
+    data = yaml.safe_load(group.rules_text)
+    body = data["groups"][0]
+    kept, seen = [], False
+    for rule in body.get("rules") or ():
+        if not isinstance(rule, dict):
+            continue
+        if "alert" in rule:
+            if str(rule["alert"]) != alert.name or seen:
+                continue  # another alert, or a second definition of this one (not planned)
+            seen = True
+        kept.append(rule)
+    body["rules"] = kept
+    return (f"# The alert \"{alert.name}\" of the group \"{group.name}\" (line {alert.line}), "
+            f"alone: its for: or ranges need\n# an evaluation interval of "
+            f"{format_duration(alert.step)} (its group's file runs at "
+            f"{format_duration(STEP)}).\n"
+            "# Written by promcontract characterize: re-run it, do not edit.\n"
+            + "\n".join(yamlout.block(data, "")) + "\n")
+
+
+def test_file_text(group: GroupPlan, tpl: str, out_dir: str,
+                   alone: AlertPlan | None = None) -> str:
+    """The recorded tests of the group's alerts at one minute (``alone``: of that alert, in
+    its own file at its own interval)."""
+    alerts = [alone] if alone else [a for a in group.alerts if a.step == STEP]
+    rules = f"{alone.slug if alone else group.slug}.rules.yml"
+    step = alone.step if alone else STEP
     lines = [HEADER + f" from the group \"{group.name}\"",
              f"# of {os.path.basename(tpl)}: what promtool does with the rules today, not what "
              "they should do.",
              "# Review it like a snapshot; re-record with promcontract characterize, do not "
              "edit.",
-             "rule_files:", f"  - {group.slug}.rules.yml",
-             f"evaluation_interval: {format_duration(STEP)}", "tests:"]
+             "rule_files:", f"  - {rules}",
+             f"evaluation_interval: {format_duration(step)}", "tests:"]
     empty = True
-    for alert in group.alerts:
+    for alert in alerts:
         for scenario in alert.scenarios:
             if scenario.problem:
                 continue
@@ -553,12 +656,31 @@ def test_file_text(group: GroupPlan, tpl: str, out_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _own_files(group: GroupPlan, tpl: str, out_dir: str) -> None:
+    """The group's test file, and the pair of each alert at an interval of its own."""
+    group.test_text = test_file_text(group, tpl, out_dir)
+    group.alone = {}
+    taken = {group.slug}
+    for alert in group.alerts:
+        if alert.step == STEP or not alert.scenarios:
+            continue
+        base = re.sub(r"[^a-z0-9]+", "-", alert.name.lower()).strip("-") or "alert"
+        alert.slug, n = f"{group.slug}--{base}", 2
+        while alert.slug in taken:
+            alert.slug, n = f"{group.slug}--{base}-{n}", n + 1
+        taken.add(alert.slug)
+        group.alone[alert.slug] = (alone_rules_text(group, alert),
+                                   test_file_text(group, tpl, out_dir, alert))
+
+
 def run(tpl: str, out_dir: str, only: list[str] | None = None, workers: int | None = None,
         progress: Progress | None = None, prove: bool = True,
-        rules: list[str] | None = None) -> Result:
+        rules: list[str] | None = None, shard: tuple[int, int] = (1, 1)) -> Result:
     """Plan, record and (with ``prove``) mutation-check every alert of ``tpl`` (or of the
     rule files ``rules``: plain or PrometheusRule); the files' text is on the result
-    (nothing is written here)."""
+    (nothing is written here). ``shard`` (K, N): only the groups K of every N, in source
+    order; file names are given over all groups first, so shards write disjoint files whose
+    union is the unsharded run's."""
 
 
     started = time.monotonic()
@@ -573,12 +695,14 @@ def run(tpl: str, out_dir: str, only: list[str] | None = None, workers: int | No
                                     f"{missing[0]!r} in the rule files"))
     else:
         groups = groups_of(reader.read(tpl, read_template(tpl)), only)
+    k, n = shard
+    groups = [g for i, g in enumerate(groups) if i % n == k - 1]
     for group in groups:
         plan_group(group)
     with tempfile.TemporaryDirectory(prefix="promcontract-characterize-") as tmp:
         record(groups, tmp, workers, progress)
         for group in groups:
-            group.test_text = test_file_text(group, group.source or tpl, out_dir)
+            _own_files(group, group.source or tpl, out_dir)
         if prove:
             _prove(groups, tmp, workers, progress)
     return Result(groups, time.monotonic() - started)
@@ -590,14 +714,11 @@ def _prove(groups: list[GroupPlan], tmp: str, workers: int, progress: Progress |
     for group in groups:
         folder = os.path.join(tmp, "prove", group.slug)
         os.makedirs(folder, exist_ok=True)
-        rule_path = os.path.join(folder, f"{group.slug}.rules.yml")
-        test_path = os.path.join(folder, f"{group.slug}.test.yml")
-        with open(rule_path, "w", encoding="utf-8") as handle:
-            handle.write(group.rules_text)
-        with open(test_path, "w", encoding="utf-8") as handle:
-            handle.write(group.test_text)
-        rules.append(rule_path)
-        tests.append(test_path)
+        for name, text in group.files().items():
+            path = os.path.join(folder, name)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            (rules if name.endswith(".rules.yml") else tests).append(path)
 
     def said(done: int, total: int) -> None:
         if progress:
@@ -607,7 +728,7 @@ def _prove(groups: list[GroupPlan], tmp: str, workers: int, progress: Progress |
     by_rule = {(os.path.basename(r.rule.file), r.rule.name): r for r in report.alerts}
     for group in groups:
         for alert in group.alerts:
-            found = by_rule.get((f"{group.slug}.rules.yml", alert.name))
+            found = by_rule.get((f"{alert.slug or group.slug}.rules.yml", alert.name))
             _judge(alert, found)
 
 
