@@ -243,3 +243,61 @@ def test_an_alert_defined_twice_in_the_group_is_refused_with_both_lines(cli, tmp
     assert result.code == 2 and len(result.err_lines) == 1
     assert f"{rules}:7: alert 'Q' is defined twice in group 'T' (first on line 4)" in result.err
     assert not (tmp_path / "c").exists()
+
+
+TF_GROUP = """\
+serverFiles:
+  alerting_rules.yml:
+    groups:
+      - name: Backups
+        rules:
+          - alert: BackupTooOld
+            expr: time() - backup_last_success_timestamp_seconds{job="backup"} > ${max_age_hours} * 3600
+            for: 10m
+            labels:
+              severity: warning
+            annotations:
+              summary: "backup older than ${max_age_hours}h, not $${literal}"
+          - alert: BackupFailed
+            expr: backup_failed{job="backup"} > 0
+"""
+
+
+@pytest.mark.integration
+def test_a_terraform_interpolation_stays_live_never_a_fake_metric(cli, tmp_path, promtool_bin,
+                                                                   monkeypatch) -> None:
+    """`> ${max_age_hours} * 3600` became a metric TF_INTERPOLATION: the rendered alert was
+    dead and lint said ok. The alert stays expr with ${max_age_hours}; the contract says its
+    value for the places Terraform does not run; render keeps it live in the template."""
+    tpl = tmp_path / "values.tpl"
+    tpl.write_text(TF_GROUP)
+    out = tmp_path / "backups.contract.yaml"
+    asked = cli("import", "--tpl", str(tpl), "--group", "Backups", "-o", str(out))
+    assert asked.code == 2 and len(asked.err_lines) == 1 and not out.exists()
+    assert f"{tpl}:6: alert 'BackupTooOld' reads the Terraform variable ${{max_age_hours}}: " \
+           "give --var max_age_hours=VALUE" in asked.err
+    result = cli("import", "--tpl", str(tpl), "--group", "Backups", "-o", str(out),
+                 "--var", "max_age_hours=26")
+    assert result.code == 0, result.err
+    text = out.read_text()
+    assert "TF_INTERPOLATION" not in text
+    contract = yaml.safe_load(text)
+    assert contract["terraform_variables"] == {"max_age_hours": 26}
+    alert = contract["alerts"][0]
+    assert alert["kind"] == "expr" and "> ${max_age_hours} * 3600" in alert["expr"]
+    assert alert["summary"] == "backup older than ${max_age_hours}h, not ${literal}"
+    assert [m["name"] for m in contract["metrics"]] == [
+        "backup_last_success_timestamp_seconds", "backup_failed"]
+    # rendered back: live in the template, the value in the standalone rule file
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # render writes docs/ where it runs
+    shutil.copy(tpl, work / "values.tpl")
+    rendered = cli("render", "--contract", str(out), "--tpl", str(work / "values.tpl"),
+                   "--generated-dir", str(work / "gen"))
+    assert rendered.code == 0, rendered.err
+    values = (work / "values.tpl").read_text()
+    assert "> ${max_age_hours} * 3600" in values
+    assert 'backup older than ${max_age_hours}h, not $${literal}' in values
+    standalone = (work / "gen" / "backups.rules.yml").read_text()
+    assert "> 26 * 3600" in standalone and "${" not in standalone.replace("${literal}", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import textwrap
 
 from promcontract.cli.common import DEFAULT_TPL, network_options, network_policy, say
@@ -42,9 +43,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     network_options(p)
     p.add_argument("--cadence", default="5m", metavar="D",
                    help="how often the job pushes (default: 5m)")
+    p.add_argument("--var", action="append", metavar="NAME=VALUE", type=_variable,
+                   help="the value of a Terraform variable the rules interpolate (${NAME} "
+                        "stays live in the template; standalone rule files and tests use "
+                        "VALUE); repeatable")
     p.add_argument("--check", action="store_true",
                    help="write nothing; report same/differs per alert (exit 1 on differs)")
     p.add_argument("--force", action="store_true", help="replace an existing contract file")
+
+
+def _variable(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name) or not value:
+        raise argparse.ArgumentTypeError(f"not NAME=VALUE: {text!r}")
+    return name, value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{gateway.redact(args.gateway)}: cannot read /metrics: {exc}"
                             ) from None
     result = imports.import_group(origin, text, args.group, args.job, payload,
-                                  args.cadence, source=source)
+                                  args.cadence, source=source, variables=dict(args.var or ()))
     slug = result.contract["contract"]
     output = args.output or os.path.join("rules", f"{slug}.contract.yaml")
     if not args.check and not args.force:

@@ -11,6 +11,7 @@ from promcontract.kinds.base import domain_of
 from promcontract.kinds.invariant import InvariantAlertSpec
 from promcontract.model.contract import Alert, Contract, Invariant, LintException, Metric
 from promcontract.model.yamlsource import SourceMap
+from promcontract.numbers import format_number
 
 
 def build_metric(raw: dict[str, Any]) -> Metric:
@@ -69,4 +70,11 @@ def build(data: dict[str, Any], file: str, smap: SourceMap) -> Contract:
         alerts=tuple(build_alert(a, smap, i) for i, a in enumerate(data["alerts"]))
         + invariant_alerts,
         invariants=invariants, description=data.get("description", ""),
+        terraform_variables=tuple((str(k), format_value(v)) for k, v in
+                                  (data.get("terraform_variables") or {}).items()),
     )
+
+
+def format_value(value: Any) -> str:  # noqa: ANN401 - a YAML scalar
+    return format_number(value) if isinstance(value, (int, float)) and \
+        not isinstance(value, bool) else str(value)

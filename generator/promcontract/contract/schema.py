@@ -171,6 +171,15 @@ def schema() -> dict[str, Any]:
             "metrics": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/metric"}},
             "invariants": {"type": "array", "items": {"$ref": "#/$defs/invariant"}},
             "alerts": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/alert"}},
+            "terraform_variables": {
+                "description": "Terraform template variables the alerts read as ${name} (a "
+                               "threshold the stack sets): rendered into the values template "
+                               "as live interpolations, and replaced by the value given here "
+                               "wherever Terraform does not run (standalone rule files, "
+                               "tests, docs). Any other ${...} in the contract is text.",
+                "type": "object",
+                "propertyNames": {"pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"},
+                "additionalProperties": {"type": ["string", "number"]}},
         },
         "$defs": {**DEFS, "metric": METRIC, "domain": DOMAIN,
                   "invariant": _invariant_schema(), "alert": _alert_schema()},

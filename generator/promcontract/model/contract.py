@@ -135,6 +135,8 @@ class Contract:
     alerts: tuple[Alert, ...]
     invariants: tuple[Invariant, ...] = ()
     description: str = ""
+    # ${name} -> the value where Terraform does not run (the template keeps ${name} live)
+    terraform_variables: tuple[tuple[str, str], ...] = ()
 
     @property
     def job(self) -> str:

@@ -56,12 +56,17 @@ def alert_expr(alert: Alert, contract: Contract) -> str:
     return kinds.of(alert).expr(alert, contract)
 
 
-def render_group(contract: Contract) -> str:
-    """The group as YAML text starting at ``- name:`` in column 0, no trailing newline."""
+def render_group(contract: Contract, live: bool = False) -> str:
+    """The group as YAML text starting at ``- name:`` in column 0, no trailing newline. The
+    contract's Terraform variables (``${name}``) are replaced by their values, or with
+    ``live`` left as written for the values template (``tfescape.escape(..., keep=...)``)."""
     rules = [RenderedRule(a, alert_expr(a, contract), _comment(a),
                           annotation_templates(a, contract)) for a in contract.alerts]
     text = _env().get_template("group.yaml.j2").render(
         contract=contract, rules=rules, source=os.path.basename(contract.source))
+    if not live:
+        for name, value in contract.terraform_variables:
+            text = text.replace("${" + name + "}", value)
     return text.strip("\n")
 
 

@@ -52,7 +52,8 @@ def splice_all(contracts: list[Contract], tpl_text: str, tpl_path: str,
 
     text = tpl_text
     for contract in contracts:
-        block = tfescape.escape(group.render_group(contract))
+        block = tfescape.escape(group.render_group(contract, live=True),
+                                keep=tuple(name for name, _ in contract.terraform_variables))
         text, said = splice.splice_report(text, contract.group, block, tpl_path, contract.name)
         if notes is not None:
             notes += said

@@ -176,7 +176,7 @@ class RuleFile(Template):
         column = key.start_mark.column
         # From the key to the last line of its value (the sequence may be indentless: its
         # `- name:` items at the key's own column, as kube-prometheus writes them).
-        first, last = key.start_mark.line, max(key.start_mark.line, _last_line(value, lines))
+        first, last = key.start_mark.line, max(key.start_mark.line, last_line(value, lines))
         out = []
         for number, line in enumerate(lines):
             if first <= number <= last:
@@ -246,7 +246,7 @@ def _groups(path: str, rules_text: str, offset: int, keys: tuple[str, ...] = ("g
     previous_end = next((k.start_mark.line + 1 for k, v in parent.value if v is groups_node),
                         groups_node.start_mark.line)
     for item in groups_node.value:
-        start, end = item.start_mark.line, _last_line(item, lines)
+        start, end = item.start_mark.line, last_line(item, lines)
         while end > start and (not lines[end].strip() or lines[end].lstrip().startswith("#")):
             end -= 1
         first = start
@@ -277,7 +277,7 @@ def _groups(path: str, rules_text: str, offset: int, keys: tuple[str, ...] = ("g
 def _attach_comments(group: Group, lines: list[str], offset: int) -> None:
     """Each comment line of ``group`` to the group or the rule it belongs to (module doc)."""
     starts = {rule.line - 1 - offset: rule for rule in group.rules}
-    ends = [(rule.line - 1 - offset, _last_line(rule.node, lines)) for rule in group.rules]
+    ends = [(rule.line - 1 - offset, last_line(rule.node, lines)) for rule in group.rules]
     pending: list[str] = []
     for index in range(group.first - 1 - offset, group.end - offset):
         text = lines[index]
@@ -322,7 +322,7 @@ def _paragraphs(comments: list[str]) -> list[str]:
     return out
 
 
-def _last_line(node: yaml.Node, lines: list[str]) -> int:
+def last_line(node: yaml.Node, lines: list[str]) -> int:
     """The 0-based last line holding ``node``: its end mark points past it, often at the
     start of the next item's line (column 0, or the next ``-`` of a sequence)."""
     end = node.end_mark.line

@@ -28,9 +28,13 @@ class TemplateSyntaxError(ValueError):
         self.offset = offset
 
 
-def escape(text: str) -> str:
-    """Make ``text`` come out of ``templatefile()`` exactly as it is."""
-    return text.replace("${", "$${").replace("%{", "%%{")
+def escape(text: str, keep: tuple[str, ...] = ()) -> str:
+    """Make ``text`` come out of ``templatefile()`` exactly as it is, except the
+    interpolations ``${name}`` of the variables in ``keep``: those stay live."""
+    out = text.replace("${", "$${").replace("%{", "%%{")
+    for name in keep:
+        out = re.sub(r"(?<!\$)\$\$\{" + re.escape(name) + r"\}", "${" + name + "}", out)
+    return out
 
 
 def unescape(text: str) -> str:

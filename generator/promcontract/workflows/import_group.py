@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ from promcontract.promql.nodes import (
 from promcontract.render import group
 from promcontract.runners import promtool
 from promcontract.template import reader
+from promcontract.template.tfescape import PLACEHOLDER
 from promcontract.testgen import scenarios as derive
 from promcontract.testgen import testfile
 
@@ -114,10 +116,13 @@ def _text(comments: list[str]) -> str:
 
 def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
                  payload: str | None = None, cadence: str = "5m",
-                 source: reader.Template | None = None) -> Imported:
+                 source: reader.Template | None = None,
+                 variables: dict[str, str] | None = None) -> Imported:
     """The contract for group ``name`` of the template ``tpl`` (or of ``source``, a template
-    or rule file already read)."""
-    found = (source or reader.read(tpl, tpl_text)).group(name)
+    or rule file already read). ``variables``: the values of the Terraform variables its
+    rules interpolate (``--var``)."""
+    source = source or reader.read(tpl, tpl_text)
+    found = source.group(name)
     if not found.alerts:
         raise UserError(Problem(Location(tpl, found.line), f"group '{name}' has no alerting "
                                 "rules to import"))
@@ -133,6 +138,17 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
                                     f"{earlier}): a contract names each alert once; import "
                                     "cannot write this group (rename one of them first)"))
     rules = [r.data for r in found.alerts]
+    written = [_as_written(source, r, tpl) for r in found.alerts]
+    originals = [w[0] for w in written]
+    used_variables: dict[str, str] = {}
+    for entry, (_, names) in zip(found.alerts, written, strict=True):
+        for var in names:
+            if var not in (variables or {}):
+                raise UserError(Problem(Location(tpl, entry.line), f"alert '{entry.name}' "
+                                        f"reads the Terraform variable ${{{var}}}: give --var "
+                                        f"{var}=VALUE (the value Terraform passes; standalone "
+                                        "rule files and tests use it)"))
+            used_variables[var] = (variables or {})[var]
     records = [r.data for r in found.rules if r.kind == "record"]
     notes = []
     if records:
@@ -163,8 +179,9 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
     families = _families(payload)
     metrics: dict[str, dict[str, Any]] = {}
     imported: list[ImportedAlert] = []
-    for entry, rule in zip(found.alerts, rules, strict=True):
-        imported.append(_alert(rule, entry.line, entry.comments, metrics, families, job))
+    for entry, rule, original in zip(found.alerts, rules, originals, strict=True):
+        imported.append(_alert(original or rule, entry.line, entry.comments, metrics, families,
+                               job, neutral=rule if original else None))
     description = _text(found.comments) or f"Imported from the hand-written group " \
                                            f"'{name}' of {os.path.basename(tpl)}."
     contract = {
@@ -175,6 +192,9 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
         "metrics": list(metrics.values()),
         "alerts": [a.spec for a in imported],
     }
+    if used_variables:
+        contract["terraform_variables"] = {k: _scalar_value(v) for k, v in
+                                           sorted(used_variables.items())}
     _domains(metrics, imported)
     guessed = [m["name"] for m in metrics.values() if m["name"] not in families]
     if guessed:
@@ -240,10 +260,16 @@ def _metric(name: str, kind: str, families: dict, metrics: dict) -> None:
 
 
 def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: dict,
-           job: str) -> ImportedAlert:
+           job: str, neutral: dict | None = None) -> ImportedAlert:
+    """``rule`` as written; ``neutral``: the same with Terraform interpolations stood in for
+    (read for its metrics and labels), when it holds any: such an alert stays expr, its
+    ``${name}`` kept for the template."""
     name = str(rule["alert"])
     expr = str(rule["expr"])
+    parsed = str((neutral or rule)["expr"])
     kind, fields, why = recognise(expr)
+    if neutral is not None:
+        kind, fields, why = "expr", {}, "it interpolates a Terraform variable"
     unpinnable = _unpinnable(kind, fields, rule)
     if unpinnable:  # a kind validate would refuse: keep the alert as written
         kind, fields, why = "expr", {}, unpinnable
@@ -255,7 +281,7 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
     for key in ("summary", "description"):
         used |= {a or b for a, b in _LABEL_REF.findall(annotations.get(key, ""))}
     used -= set(labels)
-    kept = _kept(expr)
+    kept = _kept(parsed)
     if kind != "expr" and kept is not None and used - set(kept):
         kind, fields, why = "expr", {}, "its annotations use labels the expression drops"
     changes: list[str] = []
@@ -281,8 +307,8 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
     if kind == "expr":
         spec["expr"] = expr
         try:
-            names = sorted({n.name for n, _ in walk(parse(expr))
-                            if isinstance(n, Selector) and n.name})
+            names = sorted({n.name for n, _ in walk(parse(parsed))
+                            if isinstance(n, Selector) and n.name and n.name != PLACEHOLDER})
         except ParseError:
             names = []
         spec["metrics"] = names
@@ -311,6 +337,74 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
     if "summary" not in (rule.get("annotations") or {}):
         changes.append("no summary: a placeholder summary is rendered")
     return ImportedAlert(name, line, kind, spec, changes)
+
+
+_INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
+
+
+def _as_written(source: reader.Template, rule: reader.Rule, tpl: str
+                ) -> tuple[dict | None, list[str]]:
+    """The rule as the template writes it, Terraform interpolations and all, and the
+    variables it interpolates, when it holds any (None otherwise: the neutral reading is the
+    rule); escapes (``$${``) are read as Terraform writes them out."""
+    if source.kind != "template" or "${" not in source.text:
+        return None, []
+    lines = source.body.split("\n")
+    start = rule.node.start_mark.line + source.rules_offset
+    end = reader.last_line(rule.node, source.rules_text.split("\n")) + source.rules_offset
+    chunk = lines[start:end + 1]
+    if not any("${" in line or "%{" in line for line in chunk):
+        return None, []
+    if any("%{" in line.replace("%%{", "") for line in chunk):
+        raise UserError(Problem(Location(tpl, rule.line), f"alert '{rule.name}' holds a "
+                                "Terraform directive (%{ ... }): import cannot keep it"))
+    first = chunk[0]
+    dash = first.index("- ") if first.lstrip().startswith("- ") else -1
+    if dash >= 0:
+        chunk[0] = first[:dash] + "  " + first[dash + 2:]
+    try:
+        data = yaml.safe_load(textwrap.dedent("\n".join(chunk)))
+    except yaml.YAMLError:
+        return None, []
+    if not isinstance(data, dict):
+        return None, []
+    names = _interpolated(data)
+    for var in names:
+        if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", var):
+            raise UserError(Problem(Location(tpl, rule.line), f"alert '{rule.name}' "
+                                    f"interpolates the Terraform expression ${{{var}}}: a "
+                                    "contract keeps only ${name} of a variable"))
+    if not names:
+        return None, []
+    return _unescaped(data), names
+
+
+def _interpolated(rule: dict | None) -> list[str]:
+    """The ${...} interpolations in the rule's expression, labels and annotations."""
+    if not rule:
+        return []
+    texts = [str(rule.get("expr", ""))]
+    for key in ("labels", "annotations"):
+        texts += [str(v) for v in (rule.get(key) or {}).values()]
+    return sorted({m for t in texts for m in _INTERPOLATION.findall(t)})
+
+
+def _unescaped(value: Any) -> Any:  # noqa: ANN401 - YAML values
+    """Text as Terraform writes it out (``$${`` -> ``${``, ``%%{`` -> ``%{``), interpolations
+    kept: the contract's text is literal but for its terraform_variables."""
+    if isinstance(value, dict):
+        return {k: _unescaped(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return re.sub(r"\$\$\{|%%\{", lambda m: m.group(0)[1:], value)
+    return value
+
+
+def _scalar_value(text: str) -> Any:  # noqa: ANN401 - a number when it is one
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() and "." not in text else number
 
 
 def _unpinnable(kind: str, fields: dict[str, Any], rule: dict) -> str:
