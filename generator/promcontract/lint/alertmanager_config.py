@@ -1,22 +1,20 @@
 """alertmanager-config: what `amtool check-config` (Debian prometheus-alertmanager) rejects in
 the values file's `alertmanager.config`: an undefined receiver, a bad matcher, an unknown
-field. Terraform interpolations are resolved to placeholders first (a URL-valued one to
-https://terraform.invalid/), and `templates:` file globs are left out (they name files on
-the Alertmanager's disk, not beside the values file)."""
+field. The config is read as the chart writes it (``template.alertmanager``: the chart's own
+key `enabled` removed, interpolations stood in for, `templates:` globs left out)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import Iterator
-from typing import Any
 
 import yaml
 
 from promcontract.lint.base import Template, finding
 from promcontract.problems import Problem, one_line
 from promcontract.runners import amtool
-from promcontract.template.tfescape import PLACEHOLDER
+from promcontract.template import alertmanager
 
 NAME = "alertmanager-config"
 # One line of the README's checks table (workflows/readme.py writes it from here).
@@ -25,25 +23,15 @@ DOC = ('what `amtool check-config` (Debian `prometheus-alertmanager`) rejects in
        '`https://terraform.invalid/`)')
 
 
-def _resolved(value: Any, key: str = "") -> Any:  # noqa: ANN401 - any YAML value
-    if isinstance(value, dict):
-        return {k: _resolved(v, str(k)) for k, v in value.items() if k != "templates"}
-    if isinstance(value, list):
-        return [_resolved(v, key) for v in value]
-    if isinstance(value, str) and PLACEHOLDER in value and "url" in key.lower():
-        return "https://terraform.invalid/"
-    return value
-
-
 def check(template: Template) -> Iterator[Problem]:
     if template.alertmanager is None:
         return
-    data = yaml.load(yaml.serialize(template.alertmanager), Loader=yaml.SafeLoader)
+    data = alertmanager.config_data(template.alertmanager)
     line = template.alertmanager.start_mark.line + 1
     with tempfile.TemporaryDirectory(prefix="promcontract-amtool-") as tmp:
         path = os.path.join(tmp, "alertmanager.yml")
         with open(path, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(_resolved(data), handle, sort_keys=False)
+            yaml.safe_dump(data, handle, sort_keys=False)
         code, said = amtool.check_config(path)
     if code != 0:
         detail = said.replace(f"Checking '{path}'", "").replace(path, "alertmanager.yml")

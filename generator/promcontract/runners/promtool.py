@@ -7,6 +7,7 @@ flags added after it (no ``--run``, ``--junit``).
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 import subprocess
@@ -347,6 +348,9 @@ def parse_junit(xml_text: str) -> dict[str, FileResult]:
     return results
 
 
+CHUNK_FILES = 150
+
+
 def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
               progress: Callable[[int, int], None] | None = None
               ) -> tuple[dict[str, FileResult], list[str]]:
@@ -358,7 +362,9 @@ def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
 
     if not files:
         return {}, []
-    count = max(1, min(len(files), workers * 3))
+    # a few chunks per worker, and no chunk over CHUNK_FILES files: one promtool process
+    # per few thousand mutant files held gigabytes at once on a 1,093-alert corpus
+    count = max(1, min(len(files), max(workers * 3, math.ceil(len(files) / CHUNK_FILES))))
     loads = [0.0] * count
     chunks: list[list[str]] = [[] for _ in range(count)]
     for path, cost in sorted(files, key=lambda item: -item[1]):
