@@ -441,3 +441,33 @@ def test_an_or_vector_default_is_driven_through(cli, tmp_path, promtool_bin) -> 
     assert "characterized 1/1 alerts" in result.out, result.out
     text = (tmp_path / "out" / "o.test.yml").read_text()
     assert "firing, then the series goes missing: firing from 9m to 13m" in text
+
+
+@pytest.mark.integration
+def test_a_group_too_costly_for_one_file_is_cut_into_parts(cli, tmp_path, promtool_bin,
+                                                           monkeypatch) -> None:
+    """A 60-alert group wrote one file of 280 scenarios that took promtool 92 s (every rule
+    of the group evaluated at every step of every scenario); over FILE_BUDGET its alerts go
+    into parts with rule files of their own, each a fraction of the cost."""
+    rules = tmp_path / "many.yml"
+    rules.write_text("groups:\n- name: Many\n  rules:\n" + "".join(
+        f"  - alert: Queue{i}Deep\n    expr: queue_depth{{job=\"q\", queue=\"{i}\"}} > {i + 1}\n"
+        f"    for: 2m\n" for i in range(6)) + "  - record: q:sum\n    expr: sum(queue_depth)\n")
+    out = tmp_path / "out"
+    monkeypatch.setattr(characterize, "FILE_BUDGET", 1500)
+    result = cli("characterize", "--rules", str(rules), "-o", str(out))
+    assert "characterized 6/6 alerts" in result.out, result.out
+    tests = sorted(p.name for p in out.glob("*.test.yml"))
+    assert tests == ["many--part-2.test.yml", "many.test.yml"]
+    seen = []
+    for path in out.glob("*.rules.yml"):
+        group = yaml.safe_load(path.read_text())["groups"][0]
+        alerts = [r["alert"] for r in group["rules"] if "alert" in r]
+        assert [r["record"] for r in group["rules"] if "record" in r] == ["q:sum"]
+        seen += alerts
+        body = (out / path.name.replace(".rules.yml", ".test.yml")).read_text()
+        assert {m for m in re.findall(r"alertname: (\w+)", body)} == set(alerts)
+        assert 0 < len(alerts) < 6
+    assert sorted(seen) == [f"Queue{i}Deep" for i in range(6)]
+    check = cli("characterize", "--rules", str(rules), "-o", str(out), "--check")
+    assert check.code == 0, check.out

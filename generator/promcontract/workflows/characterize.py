@@ -48,6 +48,10 @@ LOOKBACK = 300.0  # Prometheus' 5m lookback: a series missing longer than that i
 # MAX_RANGE_SAMPLES: promtool's test engine refuses a query over ~10,000 samples ("would
 # load too many samples into memory"), which a [1w] range at one minute is.
 BUDGET_STEPS = 360
+# Rule evaluations one written test file may take (promtool spends ~85 us on each: ~5 s). A
+# 60-alert group of 280 scenarios once made one file of 6 million (92 s); its alerts are cut
+# into parts with rule files of their own.
+FILE_BUDGET = 60_000
 MAX_RANGE_SAMPLES = 4000
 INTERVALS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 21600.0,
              43200.0, 86400.0)
@@ -94,6 +98,7 @@ class GroupPlan:
     test_text: str = ""
     source: str = ""  # the template or rule file the group is in
     alone: dict[str, tuple[str, str]] = field(default_factory=dict)  # slug -> (rules, tests)
+    full_rules_text: str = ""  # the whole group, when rules_text holds only its first part
 
     def files(self) -> dict[str, str]:
         """File name -> text: the group's pair, and one pair per alert with its own interval
@@ -528,9 +533,12 @@ def record(groups: list[GroupPlan], tmp: str, workers: int,
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "rules.yml"), "w", encoding="utf-8") as handle:
             handle.write(group.rules_text)
+        # each alert recorded with its own rule file (the group's others would be evaluated
+        # at every step for nothing), unless a rule reads ALERTS: then they run together
+        together = _reads_alerts(group) or len(group.alerts) == 1
         for a, alert in enumerate(group.alerts):
             rules = "rules.yml"
-            if alert.step != STEP and alert.scenarios:
+            if alert.scenarios and (alert.step != STEP or not together):
                 rules = f"rules-{a}.yml"
                 with open(os.path.join(folder, rules), "w", encoding="utf-8") as handle:
                     handle.write(alone_rules_text(group, alert))
@@ -542,7 +550,8 @@ def record(groups: list[GroupPlan], tmp: str, workers: int,
                                                    False)], "  ")
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write("\n".join(body) + "\n")
-                files.append((path, float(scenario.steps)))
+                files.append((path, float(scenario.steps) * (1 if rules != "rules.yml" else
+                                                             len(group.alerts))))
                 owners[path] = scenario
 
     def said(done: int, total: int) -> None:
@@ -606,36 +615,43 @@ def outcome(scenario: Case) -> str:
 
 # --- the files ------------------------------------------------------------------------------------
 
-def alone_rules_text(group: GroupPlan, alert: AlertPlan) -> str:
-    """The group's rule file with only ``alert`` and the recording rules: its own file, so the
-    rest of the group does not run at its interval, nor it at theirs."""
-    data = yaml.safe_load(group.rules_text)
+def part_rules_text(group: GroupPlan, alerts: list[AlertPlan], why: str) -> str:
+    """The group's rule file with only ``alerts`` (their first definitions, as planned) and
+    the recording rules: a file of their own, so the rest of the group does not run with
+    them, nor they at the others' interval."""
+    names = {a.name for a in alerts}
+    data = yaml.safe_load(group.full_rules_text or group.rules_text)
     body = data["groups"][0]
-    kept, seen = [], False
+    kept, seen = [], set()
     for rule in body.get("rules") or ():
         if not isinstance(rule, dict):
             continue
         if "alert" in rule:
-            if str(rule["alert"]) != alert.name or seen:
-                continue  # another alert, or a second definition of this one (not planned)
-            seen = True
+            name = str(rule["alert"])
+            if name not in names or name in seen:
+                continue  # another alert, or a second definition (not planned)
+            seen.add(name)
         kept.append(rule)
     body["rules"] = kept
-    return (f"# The alert \"{alert.name}\" of the group \"{group.name}\" (line {alert.line}), "
-            f"alone: its for: or ranges need\n# an evaluation interval of "
-            f"{format_duration(alert.step)} (its group's file runs at "
-            f"{format_duration(STEP)}).\n"
+    return (f"# From the group \"{group.name}\" ({os.path.basename(group.source)} line "
+            f"{group.line}): {why}.\n"
             "# Written by promcontract characterize: re-run it, do not edit.\n"
             + "\n".join(yamlout.block(data, "")) + "\n")
 
 
+def alone_rules_text(group: GroupPlan, alert: AlertPlan) -> str:
+    return part_rules_text(group, [alert], f"the alert {alert.name} alone, at its own "
+                           f"evaluation interval")
+
+
 def test_file_text(group: GroupPlan, tpl: str, out_dir: str,
-                   alone: AlertPlan | None = None) -> str:
-    """The recorded tests of the group's alerts at one minute (``alone``: of that alert, in
-    its own file at its own interval)."""
-    alerts = [alone] if alone else [a for a in group.alerts if a.step == STEP]
-    rules = f"{alone.slug if alone else group.slug}.rules.yml"
-    step = alone.step if alone else STEP
+                   alerts: list[AlertPlan] | None = None, rules: str = "",
+                   step: float = STEP) -> str:
+    """The recorded tests of ``alerts`` (default: the group's alerts at one minute) against
+    the rule file ``rules`` (default: the group's), evaluated every ``step``."""
+    if alerts is None:
+        alerts = [a for a in group.alerts if a.step == STEP]
+    rules = rules or f"{group.slug}.rules.yml"
     lines = [HEADER + f" from the group \"{group.name}\"",
              f"# of {os.path.basename(tpl)}: what promtool does with the rules today, not what "
              "they should do.",
@@ -656,21 +672,76 @@ def test_file_text(group: GroupPlan, tpl: str, out_dir: str,
     return "\n".join(lines) + "\n"
 
 
+def _records(group: GroupPlan) -> int:
+    body = yaml.safe_load(group.full_rules_text or group.rules_text)["groups"][0]
+    return sum(1 for r in body.get("rules") or () if isinstance(r, dict) and "record" in r)
+
+
+def _reads_alerts(group: GroupPlan) -> bool:
+    """A rule of the group reads ALERTS (or ALERTS_FOR_STATE): its alerts run together."""
+    return re.search(r"\bALERTS(_FOR_STATE)?\b", group.full_rules_text or group.rules_text) \
+        is not None
+
+
+def file_cost(alerts: list[AlertPlan], records: int) -> int:
+    """Rule evaluations promtool makes for a file of ``alerts``' scenarios: every rule of its
+    rule file at every step of every scenario."""
+    steps = sum(s.steps + 1 for a in alerts for s in a.scenarios if not s.problem)
+    return steps * (len([a for a in alerts if a.scenarios]) + records)
+
+
+def _packs(alerts: list[AlertPlan], records: int) -> list[list[AlertPlan]]:
+    """``alerts`` in source order, cut into files of at most FILE_BUDGET evaluations (an
+    alert over it alone in its own)."""
+    packs: list[list[AlertPlan]] = [[]]
+    for alert in alerts:
+        if packs[-1] and file_cost(packs[-1] + [alert], records) > FILE_BUDGET:
+            packs.append([])
+        packs[-1].append(alert)
+    return packs
+
+
 def _own_files(group: GroupPlan, tpl: str, out_dir: str) -> None:
-    """The group's test file, and the pair of each alert at an interval of its own."""
-    group.test_text = test_file_text(group, tpl, out_dir)
+    """The group's test file; the pair of each alert at an interval of its own; and, where
+    the group's file would take promtool more than FILE_BUDGET evaluations, its alerts cut
+    into parts of their own (``<group>--part-2``, ...)."""
     group.alone = {}
+    group.full_rules_text = group.full_rules_text or group.rules_text
     taken = {group.slug}
+
+    def slug_for(base: str) -> str:
+        base = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-") or "alert"
+        slug, n = f"{group.slug}--{base}", 2
+        while slug in taken:
+            slug, n = f"{group.slug}--{base}-{n}", n + 1
+        taken.add(slug)
+        return slug
+
     for alert in group.alerts:
         if alert.step == STEP or not alert.scenarios:
             continue
-        base = re.sub(r"[^a-z0-9]+", "-", alert.name.lower()).strip("-") or "alert"
-        alert.slug, n = f"{group.slug}--{base}", 2
-        while alert.slug in taken:
-            alert.slug, n = f"{group.slug}--{base}-{n}", n + 1
-        taken.add(alert.slug)
+        alert.slug = slug_for(alert.name)
         group.alone[alert.slug] = (alone_rules_text(group, alert),
-                                   test_file_text(group, tpl, out_dir, alert))
+                                   test_file_text(group, tpl, out_dir, [alert],
+                                                  f"{alert.slug}.rules.yml", alert.step))
+    minute = [a for a in group.alerts if a.step == STEP]
+    records = _records(group)
+    if file_cost(minute, records) <= FILE_BUDGET or _reads_alerts(group):
+        group.test_text = test_file_text(group, tpl, out_dir, minute)
+        return
+    packs = _packs(minute, records)
+    for index, pack in enumerate(packs[1:], 2):
+        slug = slug_for(f"part-{index}")
+        for alert in pack:
+            alert.slug = slug
+        why = (f"part {index} of {len(packs)} (the group's tests in one file would take "
+               f"promtool {file_cost(minute, records):,} rule evaluations)")
+        group.alone[slug] = (part_rules_text(group, pack, why),
+                             test_file_text(group, tpl, out_dir, pack, f"{slug}.rules.yml"))
+    group.rules_text = part_rules_text(
+        group, packs[0], f"part 1 of {len(packs)} (the group's tests in one file would take "
+                         f"promtool {file_cost(minute, records):,} rule evaluations)")
+    group.test_text = test_file_text(group, tpl, out_dir, packs[0])
 
 
 def run(tpl: str, out_dir: str, only: list[str] | None = None, workers: int | None = None,
