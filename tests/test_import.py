@@ -252,7 +252,7 @@ serverFiles:
       - name: Backups
         rules:
           - alert: BackupTooOld
-            expr: time() - backup_last_success_timestamp_seconds{job="backup"} > ${max_age_hours} * 3600
+            expr: time() - backup_last_run_ts{job="backup"} > ${max_age_hours} * 3600
             for: 10m
             labels:
               severity: warning
@@ -286,8 +286,7 @@ def test_a_terraform_interpolation_stays_live_never_a_fake_metric(cli, tmp_path,
     alert = contract["alerts"][0]
     assert alert["kind"] == "expr" and "> ${max_age_hours} * 3600" in alert["expr"]
     assert alert["summary"] == "backup older than ${max_age_hours}h, not ${literal}"
-    assert [m["name"] for m in contract["metrics"]] == [
-        "backup_last_success_timestamp_seconds", "backup_failed"]
+    assert [m["name"] for m in contract["metrics"]] == ["backup_last_run_ts", "backup_failed"]
     # rendered back: live in the template, the value in the standalone rule file
     work = tmp_path / "work"
     work.mkdir()
