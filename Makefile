@@ -33,6 +33,7 @@ check: $(STAMP) tools
 	@mkdir -p build/junit
 	$(PC) check --junit build/junit/promcontract-check.xml
 	$(PC) lint
+	$(PC) routes --junit build/junit/promcontract-routes.xml
 	$(PC) mutate
 	$(BIN)/ruff check generator tests bench
 

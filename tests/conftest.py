@@ -99,6 +99,11 @@ def amtool_bin() -> str:
 
 
 @pytest.fixture(scope="session")
+def alertmanager_bin() -> str:
+    return require_binary("prometheus-alertmanager", "alertmanager")
+
+
+@pytest.fixture(scope="session")
 def pushgateway_bin() -> str:
     return require_binary("prometheus-pushgateway", "pushgateway")
 

@@ -90,7 +90,8 @@ def test_every_subcommand_answers_help(installed: Path, tmp_path: Path, command:
 
 
 def test_commands_run_from_the_installed_package(installed: Path, tmp_path: Path,
-                                                 promtool_bin, pushgateway_bin) -> None:
+                                                 promtool_bin, pushgateway_bin,
+                                                 alertmanager_bin) -> None:
     repo = user_repo(tmp_path / "repo")
     env = clean_env(installed)
     pc = str(installed / "promcontract")
@@ -107,6 +108,7 @@ def test_commands_run_from_the_installed_package(installed: Path, tmp_path: Path
     ok("validate")
     ok("check", "--skip-unit-tests")
     ok("lint")
+    assert "tests pass against stacks/monitoring/prometheus_chart_values.tpl" in ok("routes").stdout
     for fmt, extra in (("prometheusrule", ["--namespace", "monitoring"]), ("rulefile", []),
                        ("mimir", ["--namespace", "infra"])):
         assert "Infrastructure Drift" in ok("render", "--format", fmt, *extra).stdout

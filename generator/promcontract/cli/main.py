@@ -23,7 +23,7 @@ from promcontract.runners import promtool
 COMMANDS = {"validate": "validate", "render": "render", "docs": "docs", "verify": "verify",
             "push": "push", "pusher-test": "pusher_harness", "mutate": "mutate",
             "characterize": "characterize", "import": "import_group", "lint": "lint",
-            "check": "check"}
+            "check": "check", "routes": "routes"}
 
 
 class _Parser(argparse.ArgumentParser):

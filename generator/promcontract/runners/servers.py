@@ -6,6 +6,7 @@ its own temp paths, so no run inherits another's metrics.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -132,3 +133,41 @@ class Prometheus(Server):
                 f"--storage.tsdb.path={os.path.join(self._tmp.name, 'data')}",
                 f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"]
         super().__init__("prometheus", argv, self.url + "/-/ready", self._tmp, timeout_s=30.0)
+
+
+ALERTMANAGER_NAMES = ("prometheus-alertmanager", "alertmanager")
+
+
+class Alertmanager(Server):
+    """Alertmanager with the given config (text), alone (no cluster), its own storage; the
+    API answers within ``timeout_s`` per exchange, capped in size."""
+
+    def __init__(self, config_text: str, port: int | None = None, binary: str | None = None,
+                 timeout_s: float = 10.0):
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-am-")
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.exchange_timeout_s = timeout_s
+        config = os.path.join(self._tmp.name, "alertmanager.yml")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(config_text)
+        exe = binary or find_binary(ALERTMANAGER_NAMES, "ALERTMANAGER", "prometheus-alertmanager")
+        argv = [exe, f"--config.file={config}",
+                # own storage: Debian's default is shared /var/lib/prometheus/alertmanager
+                f"--storage.path={os.path.join(self._tmp.name, 'data')}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",  # alone: no gossip port, no peers
+                "--log.level=warn"]
+        super().__init__("alertmanager", argv, self.url + "/-/ready", self._tmp)
+
+    def api(self, method: str, path: str, body: object | None = None) -> object:
+        """One API v2 exchange (JSON in and out)."""
+        data = json.dumps(body).encode() if body is not None else None
+        status, answer = exchange(method, self.url + "/api/v2/" + path, data,
+                                  self.exchange_timeout_s,
+                                  {"Content-Type": "application/json"} if data else None,
+                                  max_bytes=16 * 1024 * 1024)
+        if status >= 300:
+            raise UserError(f"alertmanager: {method} /api/v2/{path}: HTTP {status}: "
+                            f"{answer[:200].decode('utf-8', 'replace')}")
+        return json.loads(answer) if answer.strip() else None

@@ -1,0 +1,122 @@
+"""promcontract routes: delivery tests through Alertmanager's own routing and a real
+Alertmanager (receivers, inhibition, grouping)."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import textwrap
+import time
+
+from promcontract.cli.common import DEFAULT_TPL, say
+from promcontract.model.yamlsource import load_yaml_text
+from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.runners import junit
+from promcontract.runners.fileio import check_writable, read_template, read_text
+from promcontract.template import alertmanager
+from promcontract.workflows import routes
+
+HELP = ("Delivery tests: for each routing test (an alert's labels, the alerts firing beside "
+        "it), check where Alertmanager sends it (receivers in order, by `amtool config routes "
+        "test`), whether it is inhibited and the labels of its group (by a real Alertmanager "
+        "on 127.0.0.1 that holds the alerts; its receivers are emptied, nothing is sent). The "
+        "config is the values template's alertmanager.config, evaluated with the variables "
+        "Terraform passes (--vars), or an alertmanager.yml (--config).")
+EPILOG = """\
+test file (*.routes.yml):
+  tests:
+    - name: a critical alert without a team pages
+      alert: {alertname: DiskFull, severity: critical}
+      receivers: [pager]
+      group_labels: {alertname: DiskFull}
+    - name: the warning is inhibited while the critical one fires
+      alert: {alertname: DiskFull, severity: warning}
+      firing: [{alertname: DiskFull, severity: critical}]
+      inhibited: true
+
+examples:
+  promcontract routes                                  # the bundled template, rules/*.routes.yml
+  promcontract routes --config alertmanager.yml tests/delivery.routes.yml --junit routes.xml
+"""
+DEFAULT_TESTS = ("rules/*.routes.yml", "rules/generated/*.routes.yml")
+VARS_EXAMPLE = "example.tfvars.json"  # beside the template: what the stack passes
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = textwrap.fill(HELP, 79)
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("tests", nargs="*", metavar="TESTS",
+                   help="routing test files (default: " + ", ".join(DEFAULT_TESTS) + ")")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--tpl", default=DEFAULT_TPL, metavar="T",
+                        help=f"values template holding alertmanager.config (default: "
+                             f"{DEFAULT_TPL})")
+    source.add_argument("--config", metavar="F", help="an alertmanager.yml instead")
+    p.add_argument("--vars", metavar="FILE",
+                   help="the template's variables as Terraform passes them (tfvars JSON; "
+                        f"default: {VARS_EXAMPLE} beside the template when there is one)")
+    p.add_argument("--junit", metavar="F", help="JUnit XML: one case per test")
+
+
+def _variables(args: argparse.Namespace) -> dict | None:
+    path = args.vars
+    if path is None:
+        beside = os.path.join(os.path.dirname(args.tpl) or ".", VARS_EXAMPLE)
+        path = beside if os.path.isfile(beside) else None
+    if path is None:
+        return None
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}:1:1: tfvars JSON must be an object of variables")
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = args.tests or sorted({p for pattern in DEFAULT_TESTS for p in glob.glob(pattern)})
+    if not paths:
+        raise UserError("no routing tests: give TESTS, or write rules/*.routes.yml")
+    if args.junit:
+        check_writable(args.junit)
+    tests = [t for path in paths for t in routes.load_tests(path, read_text(path))]
+    if args.config:
+        data, _ = load_yaml_text(read_text(args.config), args.config)
+        config = alertmanager.config_data(data)
+        where = args.config
+    else:
+        config = routes.config_from_template(args.tpl, read_template(args.tpl), _variables(args))
+        where = args.tpl
+    tty = sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if tty:
+            sys.stderr.write(f"\r\033[K{message}")
+            sys.stderr.flush()
+
+    started = time.monotonic()
+    results = routes.run(config, tests, progress)
+    if tty:
+        sys.stderr.write("\r\033[K")
+    for result in results:
+        test = result.test
+        if result.ok:
+            print(f"{test.file}:{test.line}: {test.name}: ok")
+        for failure in result.failures:
+            print(f"{test.file}:{test.line}: {test.name}: {failure}")
+    passed = sum(r.ok for r in results)
+    print(f"routes: {passed}/{len(results)} tests pass against {where} "
+          f"({time.monotonic() - started:.1f}s)")
+    if args.junit:
+        junit.write(args.junit, "promcontract routes",
+                    [junit.Case(r.test.file, r.test.name, "; ".join(r.failures) or None,
+                                kind="delivery") for r in results])
+    if passed != len(results):
+        say(f"{len(results) - passed} delivery test(s) fail")
+        return EXIT_CHECK_FAILED
+    return EXIT_OK

@@ -1,0 +1,235 @@
+"""Delivery tests: where an alert goes once it fires, proven by Alertmanager's own code.
+
+A routing test file (``*.routes.yml``)::
+
+    tests:
+      - name: a critical alert without a team pages
+        alert: {alertname: DiskFull, severity: critical}
+        receivers: [pager]                        # in order (routes with continue: several)
+        group_labels: {alertname: DiskFull}       # the labels of its group (group_by)
+      - name: a warning is inhibited while the critical one fires
+        alert: {alertname: DiskFull, severity: warning, instance: a}
+        firing: [{alertname: DiskFull, severity: critical, instance: a}]
+        inhibited: true
+
+Routing is answered by ``amtool config routes test`` (Alertmanager's route tree), and again by
+a real Alertmanager (Debian ``prometheus-alertmanager``) that holds the alerts: its API says
+each alert's receivers, whether it is inhibited (``status.inhibitedBy``) and the groups it is
+in (``/api/v2/alerts/groups``). The two must agree. The Alertmanager runs on 127.0.0.1 with the
+config's receivers emptied (names kept), so nothing is ever sent; each test's alerts are
+resolved before the next test posts its own, so no test inhibits another's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from promcontract.contract.schema import describe
+from promcontract.model.yamlsource import (
+    check_expansion,
+    format_path,
+    load_yaml_text,
+    yaml_problem,
+)
+from promcontract.problems import Location, Problem, UserError
+from promcontract.runners import amtool
+from promcontract.runners.servers import Alertmanager
+from promcontract.template import alertmanager, reader, tfeval
+
+_LABELS = {"type": "object", "minProperties": 1,
+           "propertyNames": {"pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"},
+           "additionalProperties": {"type": ["string", "number", "boolean"]}}
+SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["tests"],
+    "properties": {"tests": {"type": "array", "minItems": 1, "items": {
+        "type": "object", "additionalProperties": False, "required": ["name", "alert"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "alert": _LABELS,
+            "firing": {"type": "array", "items": _LABELS},
+            "receivers": {"type": "array", "minItems": 1,
+                          "items": {"type": "string", "minLength": 1}},
+            "inhibited": {"type": "boolean"},
+            "group_labels": {**_LABELS, "minProperties": 0},
+        }}}},
+}
+
+
+@dataclass(frozen=True)
+class RouteTest:
+    file: str
+    line: int
+    name: str
+    alert: dict[str, str]
+    firing: tuple[dict[str, str], ...] = ()
+    receivers: tuple[str, ...] | None = None
+    inhibited: bool | None = None
+    group_labels: dict[str, str] | None = None
+
+
+@dataclass
+class Result:
+    test: RouteTest
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _labels(raw: dict) -> dict[str, str]:
+    return {str(k): (("true" if v else "false") if isinstance(v, bool) else str(v))
+            for k, v in raw.items()}
+
+
+def load_tests(path: str, text: str) -> list[RouteTest]:
+    """The tests of one routing test file (``UserError``, located, when it is malformed)."""
+    # jsonschema takes ~0.1 s to import: only when routing tests are read.
+    import jsonschema
+
+    data, smap = load_yaml_text(text, path)
+    problems = []
+    for error in sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data),
+                        key=lambda e: list(e.absolute_path)):
+        where, message, at_key = describe(error)
+        problems.append(Problem(smap.locate(where, key=at_key), message, format_path(where)))
+    if not problems:
+        for index, raw in enumerate(data["tests"]):
+            if not {"receivers", "inhibited", "group_labels"} & set(raw):
+                problems.append(Problem(smap.locate(("tests", index)), f"test "
+                                        f"'{raw['name']}' checks nothing: give receivers, "
+                                        "inhibited or group_labels", f"tests[{index}]"))
+    if problems:
+        raise UserError(problems)
+    out = []
+    for index, raw in enumerate(data["tests"]):
+        line = smap.locate(("tests", index)).line or 1
+        out.append(RouteTest(
+            path, line, raw["name"], _labels(raw["alert"]),
+            tuple(_labels(f) for f in raw.get("firing", ())),
+            tuple(raw["receivers"]) if "receivers" in raw else None,
+            raw.get("inhibited"),
+            _labels(raw["group_labels"]) if "group_labels" in raw else None))
+    return out
+
+
+def config_from_template(path: str, text: str, variables: dict[str, Any] | None) -> dict:
+    """``alertmanager.config`` of the values template as Alertmanager gets it: the template
+    evaluated as ``templatefile()`` would with ``variables`` (the stack's tfvars), or, without
+    them, read with Terraform syntax neutralised (refused when a directive shapes it)."""
+    if variables is not None:
+        try:
+            values = tfeval.evaluate(text, variables)
+        except tfeval.EvalError as exc:
+            line = text.count("\n", 0, exc.offset) + 1
+            raise UserError(Problem(Location(path, line), str(exc))) from None
+        try:
+            node = yaml.compose(values, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            raise UserError(yaml_problem(exc, path, "the template evaluated with --vars is not "
+                                         "YAML")) from None
+        check_expansion(node, path)
+        section = _mapping(_mapping(node, "alertmanager"), "config")
+    else:
+        template = reader.read(path, text)
+        section = template.alertmanager
+        if section is not None:
+            first = section.start_mark.line
+            last = reader.last_line(section, template.plain.split("\n"))
+            block = "\n".join(text.split("\n")[first:last + 1])
+            if "%{" in block.replace("%%{", ""):
+                raise UserError(Problem(Location(path, first + 1), "alertmanager.config holds "
+                                        "Terraform directives (%{ ... }): give the variables "
+                                        "Terraform passes (--vars FILE, tfvars JSON)"))
+    if section is None:
+        raise UserError(Problem(Location(path), "no alertmanager.config in the template"))
+    return alertmanager.config_data(section)
+
+
+def _mapping(node: Any, key: str) -> Any:  # noqa: ANN401 - a YAML node
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def _amtool_receivers(config_path: str, labels: dict[str, str]) -> tuple[str, ...]:
+    code, said = amtool.run(["config", "routes", "test", f"--config.file={config_path}",
+                             *(f"{k}={v}" for k, v in sorted(labels.items()))])
+    lines = [line for line in said.splitlines() if line.strip()
+             and not line.startswith("Warning:")]
+    if code != 0 or not lines:
+        raise UserError(f"amtool config routes test failed: {' '.join(lines)[:300]}")
+    return tuple(r.strip() for r in lines[-1].split(",") if r.strip())
+
+
+def run(config: dict, tests: list[RouteTest], progress: Any = None) -> list[Result]:  # noqa: ANN401
+    """Each test against Alertmanager's own routing (amtool) and a real Alertmanager."""
+    quiet = alertmanager.silent(config)
+    text = yaml.safe_dump(quiet, sort_keys=False)
+    results = [Result(t) for t in tests]
+    with tempfile.TemporaryDirectory(prefix="promcontract-routes-") as tmp:
+        path = os.path.join(tmp, "alertmanager.yml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        code, said = amtool.check_config(path)
+        if code != 0:
+            detail = " ".join(line.strip() for line in said.splitlines()
+                              if line.strip() and "Checking" not in line)
+            raise UserError(f"the Alertmanager config does not load: {detail[:300]}")
+        routed = {id(t): _amtool_receivers(path, t.alert) for t in tests}
+        with Alertmanager(text) as server:
+            for index, result in enumerate(results):
+                if progress:
+                    progress(f"routes: {index + 1}/{len(results)} tests")
+                _one(server, result, routed[id(result.test)])
+    return results
+
+
+def _now(offset_s: float = 0.0) -> str:
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_s)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _one(server: Alertmanager, result: Result, amtool_receivers: tuple[str, ...]) -> None:
+    test = result.test
+    posted = [test.alert, *test.firing]
+    server.api("POST", "alerts", [{"labels": labels, "startsAt": _now(-60),
+                                   "endsAt": _now(3600)} for labels in posted])
+    try:
+        alerts = server.api("GET", "alerts") or []
+        ours = next((a for a in alerts if a.get("labels") == test.alert), None)
+        if ours is None:
+            result.failures.append("Alertmanager does not hold the alert it was sent")
+            return
+        held = tuple(r.get("name") for r in ours.get("receivers") or ())
+        if sorted(held) != sorted(amtool_receivers):
+            result.failures.append(f"amtool routes it to {list(amtool_receivers)}, Alertmanager "
+                                   f"to {list(held)}")
+        if test.receivers is not None and tuple(test.receivers) != amtool_receivers:
+            result.failures.append(f"receivers: expected {list(test.receivers)}, got "
+                                   f"{list(amtool_receivers)}")
+        if test.inhibited is not None:
+            by = (ours.get("status") or {}).get("inhibitedBy") or []
+            if bool(by) != test.inhibited:
+                result.failures.append("inhibited: expected " + ("yes" if test.inhibited else
+                                       "no") + ", got " + ("yes" if by else "no"))
+        if test.group_labels is not None:
+            groups = server.api("GET", "alerts/groups") or []
+            first = amtool_receivers[0] if amtool_receivers else None
+            found = [g for g in groups if (g.get("receiver") or {}).get("name") == first
+                     and any(a.get("labels") == test.alert for a in g.get("alerts") or ())]
+            got = found[0].get("labels") if found else None
+            if got != test.group_labels:
+                result.failures.append(f"group labels at {first}: expected "
+                                       f"{test.group_labels}, got {got}")
+    finally:
+        server.api("POST", "alerts", [{"labels": labels, "startsAt": _now(-60),
+                                       "endsAt": _now(-1)} for labels in posted])

@@ -1,0 +1,159 @@
+"""promcontract routes: delivery tests against amtool's routing and a real Alertmanager
+(Debian prometheus-alertmanager on 127.0.0.1); each check fails on the defect it is for."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT, TEMPLATE
+
+pytestmark = pytest.mark.integration
+
+CONFIG = """\
+route:
+  receiver: default
+  group_by: [alertname, job]
+  routes:
+    - matchers: ['severity="critical"']
+      receiver: pager
+      continue: true
+    - matchers: ['team="infra"']
+      receiver: infra
+receivers:
+  - name: default
+  - name: pager
+    pagerduty_configs: [{routing_key: "0123"}]   # never used: receivers are emptied
+  - name: infra
+inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity="warning"']
+    equal: [alertname]
+"""
+
+TESTS = """\
+tests:
+  - name: critical of infra pages, then continues to infra
+    alert: {alertname: DiskFull, severity: critical, team: infra, job: node}
+    receivers: [pager, infra]
+    group_labels: {alertname: DiskFull, job: node}
+  - name: the warning is inhibited while the critical one fires
+    alert: {alertname: DiskFull, severity: warning, job: node}
+    firing: [{alertname: DiskFull, severity: critical, job: node}]
+    inhibited: true
+  - name: the warning alone is not (the last test's alerts are gone)
+    alert: {alertname: DiskFull, severity: warning, job: node}
+    inhibited: false
+    receivers: [default]
+"""
+
+
+@pytest.fixture
+def files(tmp_path, amtool_bin, alertmanager_bin):
+    (tmp_path / "am.yml").write_text(CONFIG)
+    (tmp_path / "t.routes.yml").write_text(TESTS)
+    return tmp_path
+
+
+def test_receivers_inhibition_and_groups_pass(cli, files) -> None:
+    result = cli("routes", "--config", str(files / "am.yml"), str(files / "t.routes.yml"),
+                 "--junit", str(files / "r.xml"))
+    assert result.code == 0, result.out + result.err
+    assert result.out.count(": ok") == 3
+    assert "routes: 3/3 tests pass" in result.out
+    assert '<testsuite name="promcontract routes" tests="3"' in (files / "r.xml").read_text()
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # the pager route no longer continues: infra never hears of its critical alerts
+    ("      continue: true\n", "", r"receivers: expected \['pager', 'infra'\], got \['pager'\]"),
+    # routes swapped: order matters
+    ("    - matchers: ['severity=\"critical\"']\n      receiver: pager\n      continue: true\n"
+     "    - matchers: ['team=\"infra\"']\n      receiver: infra\n",
+     "    - matchers: ['team=\"infra\"']\n      receiver: infra\n      continue: true\n"
+     "    - matchers: ['severity=\"critical\"']\n      receiver: pager\n",
+     r"receivers: expected \['pager', 'infra'\], got \['infra', 'pager'\]"),
+    # the inhibit rule now needs the same instance, which the two alerts do not share
+    ("    equal: [alertname]\n", "    equal: [alertname, instance]\n", None),
+    # the inhibit rule deleted
+    ("inhibit_rules:\n  - source_matchers: ['severity=\"critical\"']\n"
+     "    target_matchers: ['severity=\"warning\"']\n    equal: [alertname]\n", "",
+     r"inhibited: expected yes, got no"),
+    # grouping changed
+    ("  group_by: [alertname, job]\n", "  group_by: [alertname]\n",
+     r"group labels at pager: expected \{'alertname': 'DiskFull', 'job': 'node'\}, got "
+     r"\{'alertname': 'DiskFull'\}"),
+])
+def test_each_defect_of_the_config_fails_its_test(cli, files, old, new, message) -> None:
+    assert old in CONFIG
+    (files / "am.yml").write_text(CONFIG.replace(old, new))
+    result = cli("routes", "--config", str(files / "am.yml"), str(files / "t.routes.yml"))
+    if message is None:  # a label neither alert carries is equal on both (empty): still
+        assert result.code == 0, result.out  # inhibited, as Alertmanager does it
+        return
+    assert result.code == 1, result.out
+    assert re.search(message, result.out), result.out
+    assert "delivery test(s) fail" in result.err
+
+
+@pytest.mark.parametrize("text, where", [
+    ("tests:\n  - name: x\n    receivers: [a]\n", r"t\.routes\.yml:2:\d+: missing required "
+                                                   r"field 'alert'"),
+    ("tests:\n  - name: x\n    alert: {a: b}\n    recievers: [a]\n",
+     r"t\.routes\.yml:4:\d+: unknown field 'recievers'"),
+    ("tests:\n  - name: x\n    alert: {a: b}\n",
+     r"t\.routes\.yml:2:\d+: test 'x' checks nothing: give receivers, inhibited or "
+     r"group_labels \(tests\[0\]\)"),
+    ("tests: [\n", r"t\.routes\.yml:\d+:\d+: .*YAML"),
+])
+def test_a_malformed_test_file_is_one_located_line(cli, files, text, where) -> None:
+    (files / "t.routes.yml").write_text(text)
+    result = cli("routes", "--config", str(files / "am.yml"), str(files / "t.routes.yml"))
+    assert result.code == 2, result.out + result.err
+    assert len(result.err_lines) == 1 and re.search(where, result.err), result.err
+
+
+def test_the_bundled_template_runs_with_no_flags(cli, amtool_bin, alertmanager_bin,
+                                                 monkeypatch) -> None:
+    """Evaluated with stacks/monitoring/example.tfvars.json as templatefile() would (the
+    `%{ for team, channel in team_channels }` routes expanded), against rules/*.routes.yml."""
+    monkeypatch.chdir(ROOT)
+    result = cli("routes")
+    assert result.code == 0, result.out + result.err
+    assert re.search(r"routes: (\d+)/\1 tests pass against "
+                     r"stacks/monitoring/prometheus_chart_values\.tpl", result.out)
+
+
+def test_a_reordered_bundled_config_fails(cli, tmp_path, amtool_bin, alertmanager_bin) -> None:
+    """The pager route moved above the team routes: the bundled tests say which alerts now go
+    elsewhere."""
+    tpl = tmp_path / "values.tpl"
+    text = TEMPLATE.read_text()
+    pager = "        - receiver: pager\n          matchers:\n            - severity=\"critical\"\n"
+    teams = text[text.index("%{ for team, channel in team_channels ~}\n        - receiver"):
+                 text.index(pager)]
+    assert pager in text and teams
+    tpl.write_text(text.replace(teams + pager, pager + teams))
+    shutil.copy(ROOT / "stacks" / "monitoring" / "example.tfvars.json", tmp_path)
+    result = cli("routes", "--tpl", str(tpl), str(ROOT / "rules" / "delivery.routes.yml"))
+    assert result.code == 1, result.out
+    assert "a critical alert of team infra reaches the infra channel only: receivers: " \
+           "expected ['infra'], got ['pager']" in result.out
+
+
+def test_directives_without_vars_are_refused(cli, tmp_path, amtool_bin) -> None:
+    tpl = tmp_path / "values.tpl"
+    tpl.write_text(TEMPLATE.read_text())
+    result = cli("routes", "--tpl", str(tpl), str(ROOT / "rules" / "delivery.routes.yml"))
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "holds Terraform directives" in result.err and "--vars FILE" in result.err
+
+
+def test_no_alertmanager_is_left_running(cli, files) -> None:
+    assert cli("routes", "--config", str(files / "am.yml"),
+               str(files / "t.routes.yml")).code == 0
+    left = subprocess.run(["pgrep", "-f", "promcontract-am-"], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
