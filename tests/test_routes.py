@@ -157,3 +157,113 @@ def test_no_alertmanager_is_left_running(cli, files) -> None:
                str(files / "t.routes.yml")).code == 0
     left = subprocess.run(["pgrep", "-f", "promcontract-am-"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+E2E_CONFIG = """\
+route:
+  receiver: default
+  group_by: [alertname, job]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+  routes:
+    - matchers: ['severity="critical"']
+      receiver: pager
+receivers:
+  - name: default
+    webhook_configs: [{url: "SINK/default", send_resolved: false}]
+  - name: pager
+    webhook_configs: [{url: "SINK/pager", send_resolved: false}]
+inhibit_rules:
+  # while many stacks drift, the errored-stack alert of the same job is held back
+  - source_matchers: ['alertname="DriftStacksMany"']
+    target_matchers: ['alertname="DriftStackErrored"']
+    equal: [job]
+"""
+
+
+class _Sink:
+    """A webhook receiver on 127.0.0.1: what Alertmanager delivers, by path."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        got: list[tuple[str, dict]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+                body = self.rfile.read(min(int(self.headers.get("Content-Length", 0)), 1 << 20))
+                got.append((self.path, json.loads(body)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.got = got
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _Sink:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def alerts(self) -> list[tuple[str, dict, dict]]:
+        """(receiver path, group labels, alert labels) of every alert delivered so far."""
+        return [(path, note["groupLabels"], alert["labels"]) for path, note in list(self.got)
+                for alert in note["alerts"]]
+
+
+@pytest.mark.timeout(120)
+def test_end_to_end_pushgateway_prometheus_alertmanager_webhook(
+        drift_contract, pushgateway_bin, alertmanager_bin, promtool_bin) -> None:
+    """A push reaches a real Pushgateway; a real Prometheus scrapes it, evaluates the
+    rendered group and sends to a real Alertmanager, which delivers to a webhook sink here:
+    DriftStacksMany arrives at the default receiver grouped by alertname and job, and the
+    DriftStackErrored it inhibits never arrives. The rendered `for:` durations (30m and more)
+    are set to 0s here: the derived promtool tests pin them; this test proves delivery."""
+    import time
+
+    from promcontract.payload import gateway, pusher
+    from promcontract.render import group
+    from promcontract.runners.servers import Alertmanager, Prometheus, Pushgateway
+
+    rules = "groups:\n" + "\n".join(
+        "  " + line if line else line
+        for line in re.sub(r"(?m)^(\s+)for: \S+$", r"\1for: 0s",
+                           group.render_group(drift_contract)).split("\n")) + "\n"
+    with _Sink() as sink, Pushgateway(binary=pushgateway_bin) as pgw, \
+            Alertmanager(E2E_CONFIG.replace("SINK", sink.url),
+                         binary=alertmanager_bin) as am, \
+            Prometheus(rules, pgw.url, alertmanager_url=am.url) as prom:
+        assert prom.proc is not None
+        now = time.time()
+        results = "".join(f"stack-{i} 2\n" for i in range(11)) + "broken 1\n"
+        pusher.push(drift_contract, results, "r", pgw.url, now)
+        gateway.fetch_metrics(pgw.url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            names = {labels["alertname"] for _, _, labels in sink.alerts()}
+            if "DriftStacksMany" in names:
+                break
+            time.sleep(0.5)
+        delivered = sink.alerts()
+        many = [(path, grouping) for path, grouping, labels in delivered
+                if labels["alertname"] == "DriftStacksMany"]
+        assert many, f"nothing delivered for DriftStacksMany in 60 s: {delivered}"
+        assert many[0] == ("/default", {"alertname": "DriftStacksMany",
+                                        "job": drift_contract.job})
+        # the inhibited alert is held by Alertmanager, never delivered (two more intervals)
+        time.sleep(3)
+        held = [a for a in am.api("GET", "alerts") if a["labels"]["alertname"] ==
+                "DriftStackErrored"]
+        assert held and held[0]["status"]["inhibitedBy"], held
+        assert "DriftStackErrored" not in {labels["alertname"] for _, _, labels in
+                                           sink.alerts()}

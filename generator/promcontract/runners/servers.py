@@ -109,10 +109,11 @@ class Pushgateway(Server):
 
 class Prometheus(Server):
     """Prometheus with the given rule file, scraping ``targets`` every second with
-    honor_labels (as the Pushgateway must be scraped), evaluating rules every second."""
+    honor_labels (as the Pushgateway must be scraped), evaluating rules every second, and
+    sending its alerts to ``alertmanager_url`` when given."""
 
     def __init__(self, rules_text: str, gateway_url: str, port: int | None = None,
-                 binary: str | None = None):
+                 binary: str | None = None, alertmanager_url: str | None = None):
         self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-prom-")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -125,6 +126,10 @@ class Prometheus(Server):
             handle.write(
                 "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                 f"rule_files:\n  - {rules}\n"
+                + (f"alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: "
+                   f"['{alertmanager_url.split('://', 1)[-1].rstrip('/')}']\n"
+                   if alertmanager_url else "")
+                +
                 "scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n"
                 f"    static_configs:\n      - targets: ['{target}']\n")
         exe = binary or find_binary(("prometheus",), "PROMETHEUS", "prometheus")
