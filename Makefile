@@ -25,6 +25,7 @@ tools:
 ## (promtool checks the result before anything is written)
 rules: $(STAMP) tools
 	$(PC) render
+	$(PC) routes --derive
 	@$(BIN)/python -c 'import sys; from promcontract.contract import schema; sys.exit(schema.main(sys.argv[1:]))' \
 		--write schemas/metric-contract.schema.json
 
@@ -33,7 +34,7 @@ check: $(STAMP) tools
 	@mkdir -p build/junit
 	$(PC) check --junit build/junit/promcontract-check.xml
 	$(PC) lint
-	$(PC) routes --junit build/junit/promcontract-routes.xml
+	$(PC) routes --derive --check --junit build/junit/promcontract-routes.xml
 	$(PC) mutate
 	$(BIN)/ruff check generator tests bench
 

@@ -84,6 +84,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for contract in sorted((ROOT / "rules").glob("*.contract.yaml")):
         shutil.copy(contract, tmp_path / "rules" / contract.name)
     shutil.copy(TEMPLATE, tmp_path / "stacks" / "monitoring" / TEMPLATE.name)
+    shutil.copy(TEMPLATE.parent / "example.tfvars.json", tmp_path / "stacks" / "monitoring")
     shutil.copytree(ROOT / "rules" / "generated", tmp_path / "rules" / "generated")
     shutil.copytree(ROOT / "docs", tmp_path / "docs")
     monkeypatch.chdir(tmp_path)

@@ -267,3 +267,24 @@ def test_end_to_end_pushgateway_prometheus_alertmanager_webhook(
         assert held and held[0]["status"]["inhibitedBy"], held
         assert "DriftStackErrored" not in {labels["alertname"] for _, _, labels in
                                            sink.alerts()}
+
+
+def test_a_label_change_that_moves_a_page_makes_the_derived_tests_stale(
+        cli, workspace, amtool_bin, alertmanager_bin) -> None:
+    """Every label set the derived promtool tests expect is routed; raising DriftStacksMany
+    to critical sends it to the pager: `routes --derive --check` (make check) fails until
+    make rules re-derives it, and the diff says where it now goes."""
+    assert cli("routes", "--derive", "--check").code == 0
+    contract = workspace / "rules" / "drift.contract.yaml"
+    text = contract.read_text()
+    start = text.index("  - name: DriftStacksMany")
+    at = text.index("severity: warning", start)
+    contract.write_text(text[:at] + "severity: critical" + text[at + len("severity: warning"):])
+    assert cli("render").code == 0
+    stale = cli("routes", "--derive", "--check")
+    assert stale.code == 1 and "stale: rules/generated/drift.routes.yml" in stale.out
+    assert cli("routes", "--derive").code == 0
+    derived = (workspace / "rules" / "generated" / "drift.routes.yml").read_text()
+    assert "- name: DriftStacksMany (job=drift-detection, severity=critical)\n" in derived
+    entry = derived[derived.index("- name: DriftStacksMany"):]
+    assert entry.split("receivers:\n", 1)[1].startswith("  - pager\n")

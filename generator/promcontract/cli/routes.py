@@ -11,11 +11,11 @@ import sys
 import textwrap
 import time
 
-from promcontract.cli.common import DEFAULT_TPL, say
+from promcontract.cli.common import DEFAULT_TPL, GENERATED_DIR, contract_paths, say
 from promcontract.model.yamlsource import load_yaml_text
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.runners import junit
-from promcontract.runners.fileio import check_writable, read_template, read_text
+from promcontract.runners.fileio import check_writable, read_template, read_text, write_all
 from promcontract.template import alertmanager
 from promcontract.workflows import routes
 
@@ -60,6 +60,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the template's variables as Terraform passes them (tfvars JSON; "
                         f"default: {VARS_EXAMPLE} beside the template when there is one)")
     p.add_argument("--junit", metavar="F", help="JUnit XML: one case per test")
+    p.add_argument("--derive", action="store_true",
+                   help="first write rules/generated/<contract>.routes.yml: every label set "
+                        "the contract's derived promtool tests expect, with the receivers the "
+                        "config routes it to today (make rules does)")
+    p.add_argument("--check", action="store_true",
+                   help="with --derive: write nothing; exit 1 when a derived file is stale "
+                        "(a label or route change moved an alert)")
 
 
 def _variables(args: argparse.Namespace) -> dict | None:
@@ -78,13 +85,38 @@ def _variables(args: argparse.Namespace) -> dict | None:
     return data
 
 
+def _derive(config: dict, check: bool) -> int:
+    """Write (or with ``check`` compare) each contract's derived routing tests."""
+    changed = []
+    for path in contract_paths(None):
+        name = os.path.basename(path).removesuffix(".contract.yaml")
+        tests = os.path.join(GENERATED_DIR, f"{name}.test.yml")
+        if not os.path.isfile(tests):
+            raise UserError(f"{tests}: missing: run promcontract render first")
+        target = os.path.join(GENERATED_DIR, f"{name}.routes.yml")
+        text = routes.derive(name, read_text(tests), config)
+        current = read_text(target) if os.path.isfile(target) else None
+        if current != text:
+            changed.append((target, text))
+    if check:
+        for target, _ in changed:
+            print(f"stale: {target}")
+        if changed:
+            say("derived delivery tests are stale: run make rules (promcontract routes "
+                "--derive), review the diff, commit")
+            return EXIT_CHECK_FAILED
+        return EXIT_OK
+    write_all(changed, replaces_input={target for target, _ in changed})  # re-derived
+    for target, _ in changed:
+        say(f"wrote: {target}")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
-    paths = args.tests or sorted({p for pattern in DEFAULT_TESTS for p in glob.glob(pattern)})
-    if not paths:
-        raise UserError("no routing tests: give TESTS, or write rules/*.routes.yml")
+    if args.check and not args.derive:
+        raise UserError("--check goes with --derive")
     if args.junit:
         check_writable(args.junit)
-    tests = [t for path in paths for t in routes.load_tests(path, read_text(path))]
     if args.config:
         data, _ = load_yaml_text(read_text(args.config), args.config)
         config = alertmanager.config_data(data)
@@ -92,6 +124,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         config = routes.config_from_template(args.tpl, read_template(args.tpl), _variables(args))
         where = args.tpl
+    if args.derive:
+        code = _derive(config, args.check)
+        if code != EXIT_OK:
+            return code
+    paths = args.tests or sorted({p for pattern in DEFAULT_TESTS for p in glob.glob(pattern)})
+    if not paths:
+        raise UserError("no routing tests: give TESTS, or write rules/*.routes.yml")
+    tests = [t for path in paths for t in routes.load_tests(path, read_text(path))]
     tty = sys.stderr.isatty()
 
     def progress(message: str) -> None:

@@ -47,7 +47,7 @@ _LABELS = {"type": "object", "minProperties": 1,
            "additionalProperties": {"type": ["string", "number", "boolean"]}}
 SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["tests"],
-    "properties": {"tests": {"type": "array", "minItems": 1, "items": {
+    "properties": {"tests": {"type": "array", "items": {
         "type": "object", "additionalProperties": False, "required": ["name", "alert"],
         "properties": {
             "name": {"type": "string", "minLength": 1},
@@ -233,3 +233,48 @@ def _one(server: Alertmanager, result: Result, amtool_receivers: tuple[str, ...]
     finally:
         server.api("POST", "alerts", [{"labels": labels, "startsAt": _now(-60),
                                        "endsAt": _now(-1)} for labels in posted])
+
+
+DERIVED_HEADER = ("# Delivery tests derived by promcontract routes --derive: every label set the "
+                  "contract's\n# derived promtool tests expect an alert to carry "
+                  "(rules/generated/{name}.test.yml),\n# routed as the Alertmanager config "
+                  "routes it today. Review the diff like a snapshot: a\n# label change that "
+                  "moves a page shows here. Re-derive with make rules; do not edit.\n")
+
+
+def derived_label_sets(test_text: str) -> list[dict[str, str]]:
+    """The distinct label sets (by alert and label names) the derived promtool tests expect:
+    each ``exp_labels`` with its ``alertname``, in file order."""
+    data = yaml.safe_load(test_text) or {}
+    out: list[dict[str, str]] = []
+    seen: set[tuple] = set()
+    for group in data.get("tests") or ():
+        for case in group.get("alert_rule_test") or ():
+            for alert in case.get("exp_alerts") or ():
+                labels = {"alertname": str(case["alertname"]),
+                          **{str(k): str(v) for k, v in (alert.get("exp_labels") or {}).items()}}
+                key = (labels["alertname"], tuple(sorted(labels)), labels.get("severity"))
+                if key not in seen:
+                    seen.add(key)
+                    out.append(labels)
+    return out
+
+
+def derive(name: str, test_text: str, config: dict) -> str:
+    """The routing test file of one contract: each label set of its derived tests with the
+    receivers amtool routes it to under ``config``."""
+    sets = derived_label_sets(test_text)
+    quiet = yaml.safe_dump(alertmanager.silent(config), sort_keys=False)
+    with tempfile.TemporaryDirectory(prefix="promcontract-routes-") as tmp:
+        path = os.path.join(tmp, "alertmanager.yml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(quiet)
+        tests = []
+        for labels in sets:
+            others = ", ".join(f"{k}={v}" for k, v in labels.items() if k != "alertname")
+            tests.append({"name": f"{labels['alertname']} ({others})",
+                          "alert": labels, "receivers": list(_amtool_receivers(path, labels))})
+    if not tests:
+        return DERIVED_HEADER.format(name=name) + "tests: []\n"
+    return DERIVED_HEADER.format(name=name) + yaml.safe_dump(
+        {"tests": tests}, sort_keys=False, allow_unicode=True, width=100)
