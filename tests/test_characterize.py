@@ -471,3 +471,19 @@ def test_a_group_too_costly_for_one_file_is_cut_into_parts(cli, tmp_path, promto
     assert sorted(seen) == [f"Queue{i}Deep" for i in range(6)]
     check = cli("characterize", "--rules", str(rules), "-o", str(out), "--check")
     assert check.code == 0, check.out
+
+
+@pytest.mark.integration
+def test_an_alert_no_input_fires_is_a_finding_not_a_recording(cli, tmp_path,
+                                                              promtool_bin) -> None:
+    """`... and on(pod) max by (node) (...)`: the right side never carries pod, so nothing
+    ever joins; recording it as "just above: not firing" misstated the alert."""
+    rules = tmp_path / "never.yml"
+    rules.write_text("groups:\n- name: N\n  rules:\n  - alert: NeverJoins\n"
+                     "    expr: errors_total{job=\"a\"} > 5 and on(pod) max by (node) "
+                     "(up{job=\"a\"})\n  - alert: Fine\n    expr: errors_total{job=\"a\"} > 5\n")
+    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert re.search(r"never\.yml:4: NeverJoins: not characterized: never fires: none of its "
+                     r"\d+ scenarios .* makes it fire", result.out), result.out
+    assert "characterized 1/2 alerts" in result.out

@@ -56,7 +56,7 @@ def test_other_expressions_stay_expr_with_the_reason(expr, why) -> None:
 @pytest.mark.integration
 def test_check_says_same_or_how_it_differs(cli, promtool_bin) -> None:
     result = cli("import", "--tpl", str(HANDWRITTEN), "--group", "Infrastructure Drift",
-                 "--check")
+                 "--check", "--job", "drift-detection")
     assert result.code == 1, result.out + result.err
     lines = {line.split(": ")[1]: line for line in result.out.splitlines()
              if ": imported as " in line}
@@ -66,6 +66,15 @@ def test_check_says_same_or_how_it_differs(cli, promtool_bin) -> None:
     assert "differs: labels" in lines["DriftDetectionStale"]
     assert "imported as expr" in lines["DriftUnaddressed"]
     assert "import --check: 2 same, 1 differ, 1 not derivable" in result.out
+    # without --job the job is guessed from the group name: the rendered selectors would
+    # match nothing the hand-written rules see, and --check says so
+    guessed = cli("import", "--tpl", str(HANDWRITTEN), "--group", "Infrastructure Drift",
+                  "--check")
+    assert guessed.code == 1
+    assert ("DriftStacksMany: imported as value_above; differs: selector (renders "
+            'drift_stack_count{job="infrastructure-drift"} where the hand-written rule selects '
+            "drift_stack_count of any job (the job is guessed from the group name: give "
+            "--job))") in guessed.out
 
 
 @pytest.mark.integration

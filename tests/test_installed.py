@@ -127,7 +127,7 @@ def test_commands_run_from_the_installed_package(installed: Path, tmp_path: Path
     assert "untested" not in proc.stdout and "Traceback" not in proc.stderr
     shutil.copy(ROOT / "tests" / "fixtures" / "handwritten_values.tpl", repo / "hand.tpl")
     imported = run([pc, "import", "--tpl", "hand.tpl", "--group", "Infrastructure Drift",
-                    "--check"], repo, env)
+                    "--check", "--job", "drift-detection"], repo, env)
     assert imported.returncode == 1 and "Traceback" not in imported.stderr  # one alert differs
     assert "import --check: 2 same, 1 differ, 1 not derivable" in imported.stdout
     ran.add("import")

@@ -813,6 +813,15 @@ def _judge(alert: AlertPlan, found: mutate.AlertResult | None) -> None:
         alert.status = "not characterized"
         alert.why = f"the recorded tests do not pass again: {found.baseline}"
         return
+    recorded = [s for s in alert.scenarios if not s.problem]
+    if recorded and not any(s.record for s in recorded):
+        # a finding, not a recording: an alert no driven input fires may be dead (a join
+        # that never matches, a threshold outside what the metric can take)
+        because = f" ({'; '.join(dict.fromkeys(alert.reasons))})" if alert.reasons else ""
+        alert.status = "not characterized"
+        alert.why = (f"never fires: none of its {len(recorded)} scenarios (each threshold "
+                     f"crossed both ways) makes it fire{because}")
+        return
     alive = [o.mutation for o in found.outcomes if o.state in ("survived", "invalid",
                                                                 "untested")]
     if alive:

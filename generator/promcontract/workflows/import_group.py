@@ -72,6 +72,7 @@ class Imported:
     alerts: list[ImportedAlert]
     notes: list[str]
     rules_text: str  # the hand-written group as a standalone rule file
+    job_guessed: bool = False  # the grouping key's job from the group name, not the rules
 
     def text(self, header: str) -> str:
         body = yaml.safe_dump(self.contract, sort_keys=False, allow_unicode=True, width=92,
@@ -123,6 +124,7 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
     rules interpolate (``--var``)."""
     source = source or reader.read(tpl, tpl_text)
     found = source.group(name)
+    job_given, guessed = job, False
     if not found.alerts:
         raise UserError(Problem(Location(tpl, found.line), f"group '{name}' has no alerting "
                                 "rules to import"))
@@ -170,9 +172,11 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
             raise UserError(Problem(Location(tpl, group_line), f"the alerts of group '{name}' "
                                     f"select {len(jobs)} jobs ({', '.join(sorted(jobs))}): "
                                     "give --job to choose the grouping key"))
+        guessed = False
         if len(jobs) == 1:
             job = jobs.pop()
         else:
+            guessed = True
             job = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "job"
             notes.append(f"grouping key job={job}: the alerts select no job; give --job to "
                          "choose")
@@ -201,7 +205,8 @@ def import_group(tpl: str, tpl_text: str, name: str, job: str | None = None,
         notes.append(f"type, help, unit and domain of {', '.join(guessed)} are guesses (no "
                      "payload named them): review them, or give --payload / --gateway")
     notes.append(f"push cadence {cadence}: set how often the job pushes")
-    return Imported(contract, imported, notes, rules_text)
+    return Imported(contract, imported, notes, rules_text,
+                    job_guessed=job_given is None and guessed)
 
 
 def _domains(metrics: dict[str, dict[str, Any]], alerts: list[ImportedAlert]) -> None:
@@ -474,11 +479,45 @@ def prove(imported: Imported, source: str, workers: int | None = None) -> None:
         if _normal(original) != _normal(rendered[alert.name]):
             alert.changes.append(f"expression {original!r} is rendered as "
                                  f"{rendered[alert.name]!r}")
-        if alert.name in failures:
-            kinds = sorted(set(failures[alert.name]))
+        kinds = sorted(set(failures.get(alert.name, ())))
+        moved = _selector_change(original, rendered[alert.name], imported.job_guessed)
+        if moved:
+            # the derived tests feed series of the contract's job, which both rules see; a
+            # series of another job only the hand-written rule sees: not the same alert
+            kinds.append(f"selector ({moved})")
+        if kinds:
             alert.verdict = "differs: " + "; ".join(kinds)
         else:
             alert.verdict = "same: the derived tests pass on the hand-written rule"
+
+
+def _selector_change(original: str, rendered: str, guessed: bool) -> str:
+    """How the rendered rule's job matchers select other series than the hand-written
+    rule's (``""``: the same): another job, or a job guessed from the group name where the
+    hand-written rule selects any (a job given with --job, or read from the group's other
+    rules, narrows it on purpose)."""
+    def jobs(expr: str) -> list[tuple[str, str]]:
+        try:
+            tree = parse(expr)
+        except ParseError:
+            return []
+        return sorted({(n.name or "", next((f'{m.op}"{m.value}"' for m in n.matchers
+                                             if m.name == "job"), "any job"))
+                       for n, _ in walk(tree) if isinstance(n, Selector)})
+    before, after = jobs(original), jobs(rendered)
+    if before == after:
+        return ""
+    def shown(name: str, job: str) -> str:
+        return f"{name}{{job{job}}}" if job != "any job" else f"{name} of any job"
+
+    changed = [f"renders {shown(name, new)} where the hand-written rule selects "
+               f"{shown(name, old)}" + (" (the job is guessed from the group name: give "
+                                        "--job)" if old == "any job" else "")
+               for (name, old), (_, new) in zip(before, after, strict=False)
+               if old != new and (old != "any job" or guessed)]
+    if not changed:
+        return ""
+    return "; ".join(changed) or "the rendered rule selects other series"
 
 
 def _normal(expr: str) -> str:
