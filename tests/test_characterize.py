@@ -487,3 +487,28 @@ def test_an_alert_no_input_fires_is_a_finding_not_a_recording(cli, tmp_path,
     assert re.search(r"never\.yml:4: NeverJoins: not characterized: never fires: none of its "
                      r"\d+ scenarios .* makes it fire", result.out), result.out
     assert "characterized 1/2 alerts" in result.out
+
+
+@pytest.mark.integration
+def test_parts_keep_every_definition_of_a_name_together(cli, tmp_path, promtool_bin,
+                                                         monkeypatch) -> None:
+    """Severity tiers (one name defined twice) kept a whole kube-prometheus group in one file
+    that took promtool 23 s; now the group is cut, each name's definitions in one part."""
+    rules = tmp_path / "tiers.yml"
+    rules.write_text("groups:\n- name: Tiers\n  rules:\n" + "".join(
+        f"  - alert: Disk{i}Full\n    expr: disk_used{{job=\"d\", disk=\"{i}\"}} > {i + 80}\n"
+        f"    labels: {{severity: warning}}\n" for i in range(4)) +
+        "  - alert: Disk0Full\n    expr: disk_used{job=\"d\", disk=\"0\"} > 95\n"
+        "    labels: {severity: critical}\n")
+    out = tmp_path / "out"
+    monkeypatch.setattr(characterize, "FILE_BUDGET", 1000)
+    result = cli("characterize", "--rules", str(rules), "-o", str(out))
+    assert result.code == 0, result.err
+    parts = sorted(out.glob("*.rules.yml"))
+    assert len(parts) >= 2
+    for path in parts:
+        names = [r["alert"] for r in yaml.safe_load(path.read_text())["groups"][0]["rules"]]
+        if "Disk0Full" in names:
+            assert names.count("Disk0Full") == 2
+    check = cli("characterize", "--rules", str(rules), "-o", str(out), "--check")
+    assert check.code == 0, check.out

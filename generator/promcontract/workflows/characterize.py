@@ -176,13 +176,15 @@ def plan_group(group: GroupPlan) -> None:
                 records[str(rule["record"])] = parse(str(rule["expr"]))
             except ParseError:
                 pass
-    by_name = {a.name: a for a in group.alerts}
-    for rule in rules:
-        if "alert" not in rule or str(rule["alert"]) not in by_name:
-            continue
-        plan = by_name[str(rule["alert"])]
-        if plan.scenarios or plan.reasons:  # the same name twice in one group: first only
-            plan.reasons.append("defined twice in the group")
+    first: dict[str, AlertPlan] = {}
+    alert_rules = [r for r in rules if "alert" in r]
+    for plan, rule in zip(group.alerts, alert_rules, strict=False):
+        earlier = first.setdefault(plan.name, plan)
+        if earlier is not plan:
+            # the same name twice in one group: tests expect by name, so the first's
+            # scenarios record both definitions (they share its files)
+            plan.reasons.append(f"defined twice in the group (first on line {earlier.line}): "
+                                "its tests are the first definition's, and record both")
             continue
         try:
             _plan_alert(plan, rule, records)
@@ -535,7 +537,8 @@ def record(groups: list[GroupPlan], tmp: str, workers: int,
         with open(os.path.join(folder, "rules.yml"), "w", encoding="utf-8") as handle:
             handle.write(group.rules_text)
         # each alert recorded with its own rule file (the group's others would be evaluated
-        # at every step for nothing), unless a rule reads ALERTS: then they run together
+        # at every step for nothing; its name's other definitions kept), unless a rule reads
+        # ALERTS: then they run together
         together = _reads_alerts(group) or len(group.alerts) == 1
         for a, alert in enumerate(group.alerts):
             rules = "rules.yml"
@@ -617,21 +620,19 @@ def outcome(scenario: Case) -> str:
 # --- the files ------------------------------------------------------------------------------------
 
 def part_rules_text(group: GroupPlan, alerts: list[AlertPlan], why: str) -> str:
-    """The group's rule file with only ``alerts`` (their first definitions, as planned) and
-    the recording rules: a file of their own, so the rest of the group does not run with
-    them, nor they at the others' interval."""
+    """The group's rule file with only ``alerts`` (every definition of their names: tests
+    expect by name, and a second definition answers too) and the recording rules: a file of
+    their own, so the rest of the group does not run with them, nor they at the others'
+    interval."""
     names = {a.name for a in alerts}
     data = yaml.safe_load(group.full_rules_text or group.rules_text)
     body = data["groups"][0]
-    kept, seen = [], set()
+    kept = []
     for rule in body.get("rules") or ():
         if not isinstance(rule, dict):
             continue
-        if "alert" in rule:
-            name = str(rule["alert"])
-            if name not in names or name in seen:
-                continue  # another alert, or a second definition (not planned)
-            seen.add(name)
+        if "alert" in rule and str(rule["alert"]) not in names:
+            continue
         kept.append(rule)
     body["rules"] = kept
     return (f"# From the group \"{group.name}\" ({os.path.basename(group.source)} line "
@@ -679,32 +680,29 @@ def _records(group: GroupPlan) -> int:
 
 
 def _reads_alerts(group: GroupPlan) -> bool:
-    """The group's alerts run together: a rule reads ALERTS (or ALERTS_FOR_STATE), or an
-    alert name is defined twice (tests expect by name: both definitions answer)."""
-    text = group.full_rules_text or group.rules_text
-    names = [a.name for a in group.alerts]
-    body = yaml.safe_load(text)["groups"][0]
-    defined = [str(r["alert"]) for r in body.get("rules") or ()
-               if isinstance(r, dict) and "alert" in r]
-    return re.search(r"\bALERTS(_FOR_STATE)?\b", text) is not None or \
-        len(defined) != len(set(defined)) or len(names) != len(set(names))
+    """The group's alerts run together: a rule reads ALERTS (or ALERTS_FOR_STATE)."""
+    return re.search(r"\bALERTS(_FOR_STATE)?\b",
+                     group.full_rules_text or group.rules_text) is not None
 
 
 def file_cost(alerts: list[AlertPlan], records: int) -> int:
     """Rule evaluations promtool makes for a file of ``alerts``' scenarios: every rule of its
     rule file at every step of every scenario."""
     steps = sum(s.steps + 1 for a in alerts for s in a.scenarios if not s.problem)
-    return steps * (len([a for a in alerts if a.scenarios]) + records)
+    return steps * (len(alerts) + records)
 
 
 def _packs(alerts: list[AlertPlan], records: int) -> list[list[AlertPlan]]:
     """``alerts`` in source order, cut into files of at most FILE_BUDGET evaluations (an
-    alert over it alone in its own)."""
-    packs: list[list[AlertPlan]] = [[]]
+    alert over it alone in its own); the definitions of one name stay in one file."""
+    units: dict[str, list[AlertPlan]] = {}
     for alert in alerts:
-        if packs[-1] and file_cost(packs[-1] + [alert], records) > FILE_BUDGET:
+        units.setdefault(alert.name, []).append(alert)
+    packs: list[list[AlertPlan]] = [[]]
+    for unit in units.values():
+        if packs[-1] and file_cost(packs[-1] + unit, records) > FILE_BUDGET:
             packs.append([])
-        packs[-1].append(alert)
+        packs[-1].extend(unit)
     return packs
 
 
