@@ -345,14 +345,14 @@ groups:
 def test_interval_steps() -> None:
     """One minute while it fits; coarser while for: and keep_firing_for stay whole steps
     (samples stay a minute apart, so a range of any length keeps its samples)."""
-    assert characterize.evaluation_step(300, 0, []) == 60
-    assert characterize.evaluation_step(32 * 86400, 0, []) == 10800  # the first that fits
-    assert characterize.evaluation_step(86400, 0, [7 * 86400]) == 3600
+    assert characterize.intervals(300, 0, [])[0] == 60
+    assert characterize.intervals(32 * 86400, 0, [])[0] == 10800  # the first that fits
+    assert characterize.intervals(86400, 0, [7 * 86400])[0] == 3600
     # a [1w] range needs samples 5m apart (promtool refuses ~10,000 in one query)
     assert characterize.intervals(86400, 0, [7 * 86400]) == (3600, 300)
     assert characterize.intervals(86400 + 60, 0, [300]) == (60, 60)  # 1d1m: whole minutes
-    assert characterize.evaluation_step(32 * 86400, 0, [600]) == 10800
-    assert characterize.evaluation_step(7 * 86400, 1800, [300]) == 1800  # keep 30m: whole
+    assert characterize.intervals(32 * 86400, 0, [600])[0] == 10800
+    assert characterize.intervals(7 * 86400, 1800, [300])[0] == 1800  # keep 30m: whole
 
 
 @pytest.mark.integration

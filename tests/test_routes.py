@@ -288,3 +288,27 @@ def test_a_label_change_that_moves_a_page_makes_the_derived_tests_stale(
     assert "- name: DriftStacksMany (job=drift-detection, severity=critical)\n" in derived
     entry = derived[derived.index("- name: DriftStacksMany"):]
     assert entry.split("receivers:\n", 1)[1].startswith("  - pager\n")
+
+
+def test_amtool_and_alertmanager_disagreeing_fails_the_test() -> None:
+    """The cross-check between the two readings of the route tree fails when they differ (a
+    fake server stands in here: the real two have agreed on every test above)."""
+    from promcontract.workflows import routes
+
+    class Fake:
+        def __init__(self) -> None:
+            self.posted: list = []
+
+        def api(self, method: str, path: str, body: object = None) -> object:
+            if method == "POST":
+                self.posted.append(body)
+                return None
+            return [{"labels": {"alertname": "A"}, "receivers": [{"name": "pager"}],
+                     "status": {"inhibitedBy": []}}]
+
+    test = routes.RouteTest("t.yml", 2, "t", {"alertname": "A"}, receivers=("default",))
+    result = routes.Result(test)
+    fake = Fake()
+    routes._one(fake, result, ("default",))
+    assert result.failures == ["amtool routes it to ['default'], Alertmanager to ['pager']"]
+    assert len(fake.posted) == 2  # posted, then resolved

@@ -294,10 +294,6 @@ def intervals(for_s: float, keep_s: float, ranges: list[float]) -> tuple[float, 
     return best, sample
 
 
-def evaluation_step(for_s: float, keep_s: float, ranges: list[float]) -> float:
-    return intervals(for_s, keep_s, ranges)[0]
-
-
 def _epsilon(target: drv.Target) -> float:
     """How far "just below" and "just above" lie from the literal, in the compared value:
     well inside one unit (a literal moved by one is told apart), and, for plain values,

@@ -36,7 +36,7 @@ from promcontract.promql.nodes import (
 )
 from promcontract.render import group
 from promcontract.runners import promtool
-from promcontract.template import reader
+from promcontract.template import reader, tfescape
 from promcontract.template.tfescape import PLACEHOLDER
 from promcontract.testgen import scenarios as derive
 from promcontract.testgen import testfile
@@ -344,9 +344,6 @@ def _alert(rule: dict, line: int, comments: list[str], metrics: dict, families: 
     return ImportedAlert(name, line, kind, spec, changes)
 
 
-_INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
-
-
 def _as_written(source: reader.Template, rule: reader.Rule, tpl: str
                 ) -> tuple[dict | None, list[str]]:
     """The rule as the template writes it, Terraform interpolations and all, and the
@@ -391,7 +388,14 @@ def _interpolated(rule: dict | None) -> list[str]:
     texts = [str(rule.get("expr", ""))]
     for key in ("labels", "annotations"):
         texts += [str(v) for v in (rule.get(key) or {}).values()]
-    return sorted({m for t in texts for m in _INTERPOLATION.findall(t)})
+    found = set()
+    for value in texts:  # the one scanner of Terraform sequences
+        try:
+            found |= {value[t.start + 2:t.end - 1].strip("~").strip()
+                      for t in tfescape.scan(value) if t.kind == "interp"}
+        except tfescape.TemplateSyntaxError:
+            continue
+    return sorted(found)
 
 
 def _unescaped(value: Any) -> Any:  # noqa: ANN401 - YAML values
@@ -400,7 +404,7 @@ def _unescaped(value: Any) -> Any:  # noqa: ANN401 - YAML values
     if isinstance(value, dict):
         return {k: _unescaped(v) for k, v in value.items()}
     if isinstance(value, str):
-        return re.sub(r"\$\$\{|%%\{", lambda m: m.group(0)[1:], value)
+        return tfescape.unescape(value)
     return value
 
 

@@ -35,6 +35,7 @@ from promcontract.model.yamlsource import (
     check_expansion,
     format_path,
     load_yaml_text,
+    mapping_value,
     yaml_problem,
 )
 from promcontract.problems import Location, Problem, UserError
@@ -135,7 +136,7 @@ def config_from_template(path: str, text: str, variables: dict[str, Any] | None)
             raise UserError(yaml_problem(exc, path, "the template evaluated with --vars is not "
                                          "YAML")) from None
         check_expansion(node, path)
-        section = _mapping(_mapping(node, "alertmanager"), "config")
+        section = mapping_value(mapping_value(node, "alertmanager"), "config")
     else:
         template = reader.read(path, text)
         section = template.alertmanager
@@ -150,14 +151,6 @@ def config_from_template(path: str, text: str, variables: dict[str, Any] | None)
     if section is None:
         raise UserError(Problem(Location(path), "no alertmanager.config in the template"))
     return alertmanager.config_data(section)
-
-
-def _mapping(node: Any, key: str) -> Any:  # noqa: ANN401 - a YAML node
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
-    return None
 
 
 def _amtool_receivers(config_path: str, labels: dict[str, str]) -> tuple[str, ...]:
