@@ -34,7 +34,7 @@ check: $(STAMP) tools
 	@mkdir -p build/junit
 	$(PC) check --junit build/junit/promcontract-check.xml
 	$(PC) lint
-	$(PC) routes --derive --check --junit build/junit/promcontract-routes.xml
+	$(PC) routes --derive --check --mutate --junit build/junit/promcontract-routes.xml
 	$(PC) mutate
 	$(BIN)/ruff check generator tests bench
 

@@ -303,12 +303,82 @@ def test_amtool_and_alertmanager_disagreeing_fails_the_test() -> None:
             if method == "POST":
                 self.posted.append(body)
                 return None
+            if path == "alerts/groups":
+                return [{"labels": {}, "receiver": {"name": "pager"},
+                         "alerts": [{"labels": {"alertname": "A"}}]}]
             return [{"labels": {"alertname": "A"}, "receivers": [{"name": "pager"}],
                      "status": {"inhibitedBy": []}}]
 
     test = routes.RouteTest("t.yml", 2, "t", {"alertname": "A"}, receivers=("default",))
     result = routes.Result(test)
     fake = Fake()
-    routes._one(fake, result, ("default",))
+    routes.check_one(fake, result, ("default",))
     assert result.failures == ["amtool routes it to ['default'], Alertmanager to ['pager']"]
     assert len(fake.posted) == 2  # posted, then resolved
+
+
+def test_config_mutants_a_test_file_does_not_pin_are_reported(cli, files) -> None:
+    """No test says a critical alert of another name leaves the warning alone, so dropping
+    `alertname` from the inhibit rule's `equal` survives; the test that pins it kills it."""
+    result = cli("routes", "--config", str(files / "am.yml"), str(files / "t.routes.yml"),
+                 "--mutate", "--junit", str(files / "r.xml"))
+    assert result.code == 1, result.out + result.err
+    survivors = [line for line in result.out.splitlines() if "SURVIVED" in line]
+    assert survivors == [f"{files / 'am.yml'}: inhibit_rules[0].equal: SURVIVED [equal] "
+                         "dropped alertname"], result.out
+    assert re.search(r"config mutants killed: 18/19 \(94\.7%\); 1 equivalent", result.out)
+    assert "1 config mutant(s) not killed" in result.err
+    xml = (files / "r.xml").read_text()
+    assert xml.count('type="config-mutant"') == 1 and "dropped alertname" in xml
+
+    (files / "t.routes.yml").write_text(TESTS + """\
+  - name: a critical alert of another name does not inhibit the warning
+    alert: {alertname: DiskFull, severity: warning, job: node}
+    firing: [{alertname: NodeDown, severity: critical, job: node}]
+    inhibited: false
+""")
+    result = cli("routes", "--config", str(files / "am.yml"), str(files / "t.routes.yml"),
+                 "--mutate")
+    assert result.code == 0, result.out + result.err
+    assert "config mutants killed: 19/19 (100.0%)" in result.out
+
+
+def test_each_kind_of_config_mutant_is_made() -> None:
+    import yaml
+
+    from promcontract.workflows import routes_mutate
+
+    config = yaml.safe_load(CONFIG)
+    config["route"]["routes"].insert(1, {"receiver": "infra", "match": {"team": "data"},
+                                         "match_re": {"env": "prod|stage"}})
+    made = {(m.operator, m.where): m for m in routes_mutate.mutants(config)}
+    operators = {op for op, _ in made}
+    assert operators == {"receiver", "group-by", "matcher-value", "matcher-operator",
+                         "continue", "route-deleted", "route-order", "equal",
+                         "inhibit-deleted"}
+    # match/match_re spellings: the operator change moves the matcher to `matchers`
+    flipped = made[("matcher-operator", "route.routes[1].match_re.env")].config
+    assert flipped["route"]["routes"][1]["matchers"] == ['env!~"prod|stage"']
+    assert "match_re" not in flipped["route"]["routes"][1]
+    # team="data" then team="infra": disjoint, the swap is equivalent; the pager route is not
+    assert made[("route-order", "route.routes[1]")].equivalent
+    assert not made[("route-order", "route.routes[0]")].equivalent
+    # the original is never changed by making mutants
+    assert config == {**yaml.safe_load(CONFIG), "route": config["route"]}
+    assert config["route"]["routes"][0] == yaml.safe_load(CONFIG)["route"]["routes"][0]
+
+
+@pytest.mark.parametrize("text, parsed", [
+    ('team="infra"', ("team", "=", "infra")),
+    ('severity =~ "crit.*"', ("severity", "=~", "crit.*")),
+    ("env!=prod", ("env", "!=", "prod")),
+    ('a="x\\"y"', ("a", "=", 'x"y')),
+    ('{a="b", c="d"}', None),
+])
+def test_matchers_are_read_as_alertmanager_writes_them(text, parsed) -> None:
+    from promcontract.workflows import routes_mutate
+
+    assert routes_mutate.parse_matcher(text) == parsed
+    if parsed:
+        again = routes_mutate.format_matcher(*parsed)
+        assert routes_mutate.parse_matcher(again) == parsed

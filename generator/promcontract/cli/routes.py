@@ -17,7 +17,7 @@ from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.runners import junit
 from promcontract.runners.fileio import check_writable, read_template, read_text, write_all
 from promcontract.template import alertmanager
-from promcontract.workflows import routes
+from promcontract.workflows import routes, routes_mutate
 
 HELP = ("Delivery tests: for each routing test (an alert's labels, the alerts firing beside "
         "it), check where Alertmanager sends it (receivers in order, by `amtool config routes "
@@ -64,6 +64,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="first write rules/generated/<contract>.routes.yml: every label set "
                         "the contract's derived promtool tests expect, with the receivers the "
                         "config routes it to today (make rules does)")
+    p.add_argument("--mutate", action="store_true",
+                   help="also change the config one edit at a time (matcher values and "
+                        "operators, continue, receivers, route order, deleted routes, group_by "
+                        "and inhibit rules' equal labels) and require the tests to fail on "
+                        "each change; prints the score like mutate (exit 1 below 100%%)")
+    p.add_argument("--show-equivalent", action="store_true",
+                   help="with --mutate: also print each mutant not run, with its reason")
     p.add_argument("--check", action="store_true",
                    help="with --derive: write nothing; exit 1 when a derived file is stale "
                         "(a label or route change moved an alert)")
@@ -158,5 +165,44 @@ def run(args: argparse.Namespace) -> int:
                                 kind="delivery") for r in results])
     if passed != len(results):
         say(f"{len(results) - passed} delivery test(s) fail")
+        return EXIT_CHECK_FAILED
+    if args.mutate:
+        prefix = "" if args.config else "alertmanager.config."
+        return _mutate(config, tests, where, prefix, progress if tty else None, args)
+    return EXIT_OK
+
+
+def _mutate(config: dict, tests: list, where: str, prefix: str, progress,  # noqa: ANN001
+            args: argparse.Namespace) -> int:
+    report = routes_mutate.run(config, tests, progress)
+    if progress:
+        sys.stderr.write("\r\033[K")
+    for outcome in report.outcomes:
+        m = outcome.mutant
+        if outcome.state == "survived":
+            print(f"{where}: {prefix}{m.where}: SURVIVED [{m.operator}] {m.diff}")
+        elif outcome.state == "invalid":
+            print(f"{where}: {prefix}{m.where}: INVALID [{m.operator}] {m.diff} "
+                  f"({outcome.detail})")
+        elif outcome.state == "equivalent" and args.show_equivalent:
+            print(f"{where}: {prefix}{m.where}: equivalent [{m.operator}] "
+                  f"{m.diff}: {outcome.detail}")
+    equivalent = report.count("equivalent")
+    parts = [f"config mutants killed: {report.killed}/{report.total} ({report.score:.1f}%)"]
+    if equivalent:
+        parts.append(f"{equivalent} equivalent (not run; --show-equivalent lists why)")
+    parts.append(f"{report.seconds:.1f}s")
+    print("; ".join(parts))
+    if args.junit:
+        junit.write(args.junit, "promcontract routes",
+                    [junit.Case(t.file, t.name, None, kind="delivery") for t in tests]
+                    + [junit.Case(where, f"[{o.mutant.operator}] {o.mutant.where}: "
+                                  f"{o.mutant.diff}", None if o.state == "killed" else
+                                  f"{o.state}: {o.detail or 'no delivery test fails on it'}",
+                                  kind="config-mutant")
+                       for o in report.outcomes if o.state != "equivalent"])
+    if not report.clean:
+        say(f"{report.total - report.killed} config mutant(s) not killed: the delivery tests "
+            "do not notice these edits; add tests that pin them")
         return EXIT_CHECK_FAILED
     return EXIT_OK

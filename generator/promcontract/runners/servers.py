@@ -153,7 +153,7 @@ class Alertmanager(Server):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.exchange_timeout_s = timeout_s
-        config = os.path.join(self._tmp.name, "alertmanager.yml")
+        config = self.config_path = os.path.join(self._tmp.name, "alertmanager.yml")
         with open(config, "w", encoding="utf-8") as handle:
             handle.write(config_text)
         exe = binary or find_binary(ALERTMANAGER_NAMES, "ALERTMANAGER", "prometheus-alertmanager")
@@ -176,3 +176,14 @@ class Alertmanager(Server):
             raise UserError(f"alertmanager: {method} /api/v2/{path}: HTTP {status}: "
                             f"{answer[:200].decode('utf-8', 'replace')}")
         return json.loads(answer) if answer.strip() else None
+
+    def reload(self, config_text: str) -> None:
+        """Load another config in place (``/-/reload``): held alerts stay, routing, grouping
+        and inhibition follow the new config."""
+        with open(self.config_path, "w", encoding="utf-8") as handle:
+            handle.write(config_text)
+        status, answer = exchange("POST", self.url + "/-/reload", b"", self.exchange_timeout_s,
+                                  None, max_bytes=64 * 1024)
+        if status >= 300:
+            raise UserError(f"alertmanager: the config does not reload: HTTP {status}: "
+                            f"{answer[:200].decode('utf-8', 'replace').strip()}")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,7 +154,7 @@ def config_from_template(path: str, text: str, variables: dict[str, Any] | None)
     return alertmanager.config_data(section)
 
 
-def _amtool_receivers(config_path: str, labels: dict[str, str]) -> tuple[str, ...]:
+def amtool_receivers(config_path: str, labels: dict[str, str]) -> tuple[str, ...]:
     code, said = amtool.run(["config", "routes", "test", f"--config.file={config_path}",
                              *(f"{k}={v}" for k, v in sorted(labels.items()))])
     lines = [line for line in said.splitlines() if line.strip()
@@ -177,12 +178,12 @@ def run(config: dict, tests: list[RouteTest], progress: Any = None) -> list[Resu
             detail = " ".join(line.strip() for line in said.splitlines()
                               if line.strip() and "Checking" not in line)
             raise UserError(f"the Alertmanager config does not load: {detail[:300]}")
-        routed = {id(t): _amtool_receivers(path, t.alert) for t in tests}
+        routed = {id(t): amtool_receivers(path, t.alert) for t in tests}
         with Alertmanager(text) as server:
             for index, result in enumerate(results):
                 if progress:
                     progress(f"routes: {index + 1}/{len(results)} tests")
-                _one(server, result, routed[id(result.test)])
+                check_one(server, result, routed[id(result.test)])
     return results
 
 
@@ -191,32 +192,54 @@ def _now(offset_s: float = 0.0) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _one(server: Alertmanager, result: Result, amtool_receivers: tuple[str, ...]) -> None:
+SETTLE_S = 0.2
+SETTLE_DEADLINE_S = 5.0
+
+
+def _settled(server: Alertmanager, posted: list[dict[str, str]]) -> None:
+    """Wait until Alertmanager's dispatcher has grouped every posted alert (it reads them
+    from its store on its own, after the POST returns)."""
+    deadline = time.monotonic() + SETTLE_DEADLINE_S
+    while True:
+        grouped = [a.get("labels") for g in server.api("GET", "alerts/groups") or []
+                   for a in g.get("alerts") or ()]
+        if all(labels in grouped for labels in posted) or time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
+def check_one(server: Alertmanager, result: Result, routed: tuple[str, ...]) -> None:
     test = result.test
     posted = [test.alert, *test.firing]
     server.api("POST", "alerts", [{"labels": labels, "startsAt": _now(-60),
                                    "endsAt": _now(3600)} for labels in posted])
     try:
+        _settled(server, posted)
         alerts = server.api("GET", "alerts") or []
         ours = next((a for a in alerts if a.get("labels") == test.alert), None)
         if ours is None:
             result.failures.append("Alertmanager does not hold the alert it was sent")
             return
         held = tuple(r.get("name") for r in ours.get("receivers") or ())
-        if sorted(held) != sorted(amtool_receivers):
-            result.failures.append(f"amtool routes it to {list(amtool_receivers)}, Alertmanager "
+        if sorted(held) != sorted(routed):
+            result.failures.append(f"amtool routes it to {list(routed)}, Alertmanager "
                                    f"to {list(held)}")
-        if test.receivers is not None and tuple(test.receivers) != amtool_receivers:
+        if test.receivers is not None and tuple(test.receivers) != routed:
             result.failures.append(f"receivers: expected {list(test.receivers)}, got "
-                                   f"{list(amtool_receivers)}")
+                                   f"{list(routed)}")
         if test.inhibited is not None:
             by = (ours.get("status") or {}).get("inhibitedBy") or []
+            if bool(by) != test.inhibited:  # the inhibitor reads alerts on its own: ask again
+                time.sleep(SETTLE_S)
+                again = [a for a in server.api("GET", "alerts") or []
+                         if a.get("labels") == test.alert]
+                by = ((again[0] if again else ours).get("status") or {}).get("inhibitedBy") or []
             if bool(by) != test.inhibited:
                 result.failures.append("inhibited: expected " + ("yes" if test.inhibited else
                                        "no") + ", got " + ("yes" if by else "no"))
         if test.group_labels is not None:
             groups = server.api("GET", "alerts/groups") or []
-            first = amtool_receivers[0] if amtool_receivers else None
+            first = routed[0] if routed else None
             found = [g for g in groups if (g.get("receiver") or {}).get("name") == first
                      and any(a.get("labels") == test.alert for a in g.get("alerts") or ())]
             got = found[0].get("labels") if found else None
@@ -266,7 +289,7 @@ def derive(name: str, test_text: str, config: dict) -> str:
         for labels in sets:
             others = ", ".join(f"{k}={v}" for k, v in labels.items() if k != "alertname")
             tests.append({"name": f"{labels['alertname']} ({others})",
-                          "alert": labels, "receivers": list(_amtool_receivers(path, labels))})
+                          "alert": labels, "receivers": list(amtool_receivers(path, labels))})
     if not tests:
         return DERIVED_HEADER.format(name=name) + "tests: []\n"
     return DERIVED_HEADER.format(name=name) + yaml.safe_dump(
