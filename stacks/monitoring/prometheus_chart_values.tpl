@@ -126,6 +126,7 @@ serverFiles:
             for: 15m
             labels:
               severity: warning
+              team: infra
             annotations:
               summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} is {{ $value | humanizePercentage }} free"
               runbook_url: "https://runbooks.${cluster_domain}/node/filesystem"
@@ -134,6 +135,7 @@ serverFiles:
             for: 30m
             labels:
               severity: warning
+              team: infra
             annotations:
               summary: "CPU on {{ $labels.instance }} at {{ $value | humanizePercentage }}"
           - alert: NodeMemoryPressure
@@ -141,6 +143,7 @@ serverFiles:
             for: 10m
             labels:
               severity: critical
+              team: infra
             annotations:
               summary: "Memory on {{ $labels.instance }} at {{ $value | humanizePercentage }}"
 

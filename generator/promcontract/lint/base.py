@@ -89,6 +89,7 @@ class Template:
     plain: str = ""  # the whole template, Terraform syntax neutralised
     config: Any = None  # the lint configuration (lint.config.LintConfig)
     kind: str = "template"  # or a rule file read with --rules: "rules", "prometheusrule"
+    root: yaml.Node | None = None  # the whole file composed (Terraform syntax neutralised)
 
     @property
     def rules(self) -> list[Rule]:
@@ -182,7 +183,7 @@ def lint_view(source: reader.Template) -> Template:
         groups.append(Group(name, group.line, rules, group.rules_missing))
     return Template(path, source.text, groups, interval, jobs, source.rules_text,
                     source.rules_offset, bad, source.alertmanager, source.plain,
-                    kind=source.kind)
+                    kind=source.kind, root=root)
 
 
 def _job_intervals(configs: yaml.Node | None, where: str) -> dict[str, tuple[float, str]]:

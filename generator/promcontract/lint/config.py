@@ -8,6 +8,7 @@
       require_annotations: [summary, runbook_url]
       severity_values: [critical, warning, info]
       scrape_interval: 30s                      # the data's global scrape interval (rule files)
+      external_labels: [cluster, team]          # labels alerts get outside this file (routing)
 
 Validated against a JSON Schema, with the same one-line located errors as contracts.
 """
@@ -41,6 +42,9 @@ class LintConfig:
     # The global scrape interval (seconds) when the source does not say (a rule file) or to
     # override server.global.scrape_interval: for-scrape-interval.
     scrape_interval: float | None = None
+    # Labels alerts carry that no rule, expression or scrape config of the file names
+    # (set by an exporter, another Prometheus's external_labels): the routing checks.
+    external_labels: tuple[str, ...] = ()
 
     def level(self, check: str) -> str:
         return self.severity.get(check, "error")
@@ -67,6 +71,7 @@ def schema(checks: list[str]) -> dict[str, Any]:
                 "severity_values": {**strings, "minItems": 1,
                                     "items": {"type": "string", "minLength": 1}},
                 "scrape_interval": {"type": "string", "pattern": DURATION},
+                "external_labels": {**strings, "items": {"type": "string", "pattern": _LABEL}},
             },
         }},
     }
@@ -99,4 +104,4 @@ def load(explicit: str | None, checks: list[str]) -> LintConfig:
                       tuple(lint.get("require_annotations", ())),
                       tuple(lint.get("severity_values", ())),
                       parse_duration(lint["scrape_interval"]) if lint.get("scrape_interval")
-                      else None)
+                      else None, tuple(lint.get("external_labels", ())))

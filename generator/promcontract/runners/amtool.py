@@ -48,3 +48,15 @@ def run(args: list[str], timeout: float = TIMEOUT_S) -> tuple[int, str]:
 def check_config(path: str) -> tuple[int, str]:
     """``amtool check-config PATH``: exit code and what it said (stdout and stderr)."""
     return run(["check-config", path])
+
+
+def routes_test(config_path: str, labels: dict[str, str]) -> tuple[str, ...]:
+    """The receivers Alertmanager's route tree gives ``labels`` under the config at
+    ``config_path`` (``amtool config routes test``), in order (ValueError when amtool fails)."""
+    code, said = run(["config", "routes", "test", f"--config.file={config_path}",
+                      *(f"{k}={v}" for k, v in sorted(labels.items()))])
+    lines = [line for line in said.splitlines() if line.strip()
+             and not line.startswith("Warning:")]
+    if code != 0 or not lines:
+        raise ValueError(f"amtool config routes test failed: {' '.join(lines)[:300]}")
+    return tuple(r.strip() for r in lines[-1].split(",") if r.strip())

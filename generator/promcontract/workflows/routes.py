@@ -155,13 +155,10 @@ def config_from_template(path: str, text: str, variables: dict[str, Any] | None)
 
 
 def amtool_receivers(config_path: str, labels: dict[str, str]) -> tuple[str, ...]:
-    code, said = amtool.run(["config", "routes", "test", f"--config.file={config_path}",
-                             *(f"{k}={v}" for k, v in sorted(labels.items()))])
-    lines = [line for line in said.splitlines() if line.strip()
-             and not line.startswith("Warning:")]
-    if code != 0 or not lines:
-        raise UserError(f"amtool config routes test failed: {' '.join(lines)[:300]}")
-    return tuple(r.strip() for r in lines[-1].split(",") if r.strip())
+    try:
+        return amtool.routes_test(config_path, labels)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def run(config: dict, tests: list[RouteTest], progress: Any = None) -> list[Result]:  # noqa: ANN401
