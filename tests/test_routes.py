@@ -271,13 +271,13 @@ def test_end_to_end_pushgateway_prometheus_alertmanager_webhook(
 
 def test_a_label_change_that_moves_a_page_makes_the_derived_tests_stale(
         cli, workspace, amtool_bin, alertmanager_bin) -> None:
-    """Every label set the derived promtool tests expect is routed; raising DriftStacksMany
+    """Every label set the derived promtool tests expect is routed; raising DriftStackErrored
     to critical sends it to the pager: `routes --derive --check` (make check) fails until
     make rules re-derives it, and the diff says where it now goes."""
     assert cli("routes", "--derive", "--check").code == 0
     contract = workspace / "rules" / "drift.contract.yaml"
     text = contract.read_text()
-    start = text.index("  - name: DriftStacksMany")
+    start = text.index("  - name: DriftStackErrored")
     at = text.index("severity: warning", start)
     contract.write_text(text[:at] + "severity: critical" + text[at + len("severity: warning"):])
     assert cli("render").code == 0
@@ -285,9 +285,61 @@ def test_a_label_change_that_moves_a_page_makes_the_derived_tests_stale(
     assert stale.code == 1 and "stale: rules/generated/drift.routes.yml" in stale.out
     assert cli("routes", "--derive").code == 0
     derived = (workspace / "rules" / "generated" / "drift.routes.yml").read_text()
-    assert "- name: DriftStacksMany (job=drift-detection, severity=critical)\n" in derived
-    entry = derived[derived.index("- name: DriftStacksMany"):]
+    assert "- name: DriftStackErrored (job=drift-detection, severity=critical)\n" in derived
+    entry = derived[derived.index("- name: DriftStackErrored"):]
     assert entry.split("receivers:\n", 1)[1].startswith("  - pager\n")
+
+
+def test_a_route_the_contract_declares_is_checked_against_the_config(
+        cli, workspace, amtool_bin, alertmanager_bin) -> None:
+    """DbBackupStale's contract says `route: {receiver: pager, group_by: [alertname, job]}`
+    and DriftStacksMany's says DriftDetectionStale inhibits it: the derived tests say so, and
+    a config that no longer does fails `promcontract routes` (make check)."""
+    derived = (workspace / "rules" / "generated" / "db-backup.routes.yml").read_text()
+    assert "DbBackupStale (job=db-backup, severity=critical): as its contract says" in derived
+    drift = (workspace / "rules" / "generated" / "drift.routes.yml").read_text()
+    assert "DriftStacksMany (job=drift-detection, severity=warning): inhibited while " \
+           "DriftDetectionStale\n    fires'\n" in drift
+    assert cli("routes").code == 0
+
+    tpl = workspace / "stacks" / "monitoring" / "prometheus_chart_values.tpl"
+    text = tpl.read_text()
+    pager = '          matchers:\n            - severity="critical"\n'
+    assert pager in text
+    tpl.write_text(text.replace(pager, '          matchers:\n            - severity="page"\n'))
+    moved = cli("routes")
+    assert moved.code == 1, moved.out
+    assert re.search(r"db-backup\.routes\.yml:\d+: DbBackupStale \(job=db-backup, "
+                     r"severity=critical\): as its contract says: receivers: expected "
+                     r"\['pager'\], got \['default'\]", moved.out), moved.out
+
+    start = text.index("    inhibit_rules:\n")
+    end = text.index("    receivers:\n", start)
+    tpl.write_text(text[:start] + text[end:])
+    uninhibited = cli("routes")
+    assert uninhibited.code == 1, uninhibited.out
+    assert re.search(r"inhibited while DriftDetectionStale fires: inhibited: expected yes, "
+                     r"got no", uninhibited.out), uninhibited.out
+
+
+@pytest.mark.parametrize("route, words", [
+    ({"receiver": "pager", "receivers": ["pager"]},
+     "give 'receiver' or 'receivers', not both (alerts[0].route)"),
+    ({"recievers": ["pager"]}, "unknown field 'recievers'"),
+    ({"inhibited_by": [{}]}, "needs at least 1 field(s) (alerts[0].route.inhibited_by[0])"),
+    ({}, "needs at least 1 field(s) (alerts[0].route)"),
+])
+def test_a_malformed_route_is_refused_by_validate(cli, workspace, route, words) -> None:
+    import yaml
+
+    contract = workspace / "rules" / "db-backup.contract.yaml"
+    data = yaml.safe_load(contract.read_text())
+    data["alerts"][0]["route"] = route
+    contract.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = cli("validate", str(contract))
+    assert result.code == 2, result.out + result.err
+    assert len(result.err_lines) == 1 and words in result.err, result.err
+    assert re.match(r".*rules/db-backup\.contract\.yaml:\d+:\d+: ", result.err), result.err
 
 
 def test_amtool_and_alertmanager_disagreeing_fails_the_test() -> None:

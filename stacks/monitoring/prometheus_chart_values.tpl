@@ -52,6 +52,14 @@ alertmanager:
         - receiver: pager
           matchers:
             - severity="critical"
+    inhibit_rules:
+      # While a job's heartbeat is stale its other alerts describe old data. The heartbeat
+      # alert matches both sides, so Alertmanager never lets it inhibit itself.
+      - source_matchers:
+          - alertname="DriftDetectionStale"
+        target_matchers:
+          - job="drift-detection"
+        equal: [job]
     receivers:
       - name: default
         slack_configs:

@@ -11,7 +11,13 @@ import sys
 import textwrap
 import time
 
-from promcontract.cli.common import DEFAULT_TPL, GENERATED_DIR, contract_paths, say
+from promcontract.cli.common import (
+    DEFAULT_TPL,
+    GENERATED_DIR,
+    contract_paths,
+    load_contracts,
+    say,
+)
 from promcontract.model.yamlsource import load_yaml_text
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.runners import junit
@@ -95,13 +101,14 @@ def _variables(args: argparse.Namespace) -> dict | None:
 def _derive(config: dict, check: bool) -> int:
     """Write (or with ``check`` compare) each contract's derived routing tests."""
     changed = []
-    for path in contract_paths(None):
+    for path, contract in zip(paths := contract_paths(None), load_contracts(paths), strict=True):
         name = os.path.basename(path).removesuffix(".contract.yaml")
         tests = os.path.join(GENERATED_DIR, f"{name}.test.yml")
         if not os.path.isfile(tests):
             raise UserError(f"{tests}: missing: run promcontract render first")
         target = os.path.join(GENERATED_DIR, f"{name}.routes.yml")
-        text = routes.derive(name, read_text(tests), config)
+        declared = {a.name: a.route for a in contract.alerts if a.route is not None}
+        text = routes.derive(name, read_text(tests), config, declared)
         current = read_text(target) if os.path.isfile(target) else None
         if current != text:
             changed.append((target, text))

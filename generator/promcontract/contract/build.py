@@ -9,7 +9,14 @@ from promcontract import kinds
 from promcontract.durations import parse_duration
 from promcontract.kinds.base import domain_of
 from promcontract.kinds.invariant import InvariantAlertSpec
-from promcontract.model.contract import Alert, Contract, Invariant, LintException, Metric
+from promcontract.model.contract import (
+    Alert,
+    Contract,
+    Invariant,
+    LintException,
+    Metric,
+    Route,
+)
 from promcontract.model.yamlsource import SourceMap
 from promcontract.numbers import format_number
 
@@ -36,7 +43,15 @@ def build_alert(raw: dict[str, Any], smap: SourceMap | None, index: int = 0) -> 
         absent_summary=raw.get("absent_summary", ""),
         absent_description=raw.get("absent_description", ""),
         location=smap.locate(("alerts", index)) if smap else None,
+        route=build_route(raw["route"]) if "route" in raw else None,
     )
+
+
+def build_route(raw: dict[str, Any]) -> Route:
+    receivers = raw.get("receivers") or ([raw["receiver"]] if "receiver" in raw else [])
+    return Route(tuple(receivers),
+                 tuple(raw["group_by"]) if "group_by" in raw else None,
+                 tuple(tuple(sorted(labels.items())) for labels in raw.get("inhibited_by", ())))
 
 
 def _invariant_alert(raw: dict[str, Any], inv: Invariant, smap: SourceMap, index: int

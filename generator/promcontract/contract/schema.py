@@ -112,6 +112,34 @@ def _invariant_schema() -> dict[str, Any]:
     }
 
 
+_LABEL_SET = {"type": "object", "minProperties": 1,
+              "propertyNames": {"pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"},
+              "additionalProperties": {"type": "string", "minLength": 1}}
+ROUTE = {
+    "description": "Where the alert must go once it fires, checked by promcontract routes "
+                   "through Alertmanager's own routing and a real Alertmanager. Without it, "
+                   "the derived routing tests record where the config sends the alert today.",
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "not": {"required": ["receiver", "receivers"]},
+    "properties": {
+        "receiver": {"type": "string", "minLength": 1,
+                     "description": "The one receiver it reaches."},
+        "receivers": {"type": "array", "minItems": 1, "uniqueItems": True,
+                      "items": {"type": "string", "minLength": 1},
+                      "description": "The receivers it reaches, in order (routes with "
+                                     "continue)."},
+        "group_by": {"type": "array", "uniqueItems": True,
+                     "items": {"$ref": "#/$defs/label_name"},
+                     "description": "The labels its notifications are grouped by."},
+        "inhibited_by": {
+            "type": "array", "minItems": 1, "items": _LABEL_SET,
+            "description": "Alerts that, firing beside it, inhibit it: each one's labels "
+                           "(alertname at least); labels not given are copied from this "
+                           "alert, so inhibit rules' equal labels agree."},
+    },
+}
+
+
 def _alert_schema() -> dict[str, Any]:
     found = {name: kind for name, kind in kinds.alert_kinds().items() if kind.user_facing}
     return {
@@ -129,6 +157,7 @@ def _alert_schema() -> dict[str, Any]:
             "labels": {"type": "object",
                        "propertyNames": {"pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"},
                        "additionalProperties": {"type": "string"}},
+            "route": ROUTE,
         },
         "allOf": [_when("kind", name, _kind_then(kind)) for name, kind in found.items()],
         "unevaluatedProperties": False,
@@ -244,6 +273,12 @@ def describe(error: jsonschema.ValidationError) -> tuple[Path, str, bool]:
         return path, f"needs at least {error.validator_value} item(s)", False
     if validator_name == "minLength":
         return path, "must not be empty", False
+    if validator_name == "minProperties":
+        return path, f"needs at least {error.validator_value} field(s)", False
+    if validator_name == "not" and isinstance(error.validator_value, dict) and \
+            set(error.validator_value) == {"required"}:
+        both = " and ".join(repr(k) for k in error.validator_value["required"])
+        return path, f"give {both.replace(' and ', ' or ')}, not both", False
     message = error.message
     if len(message) > 160:
         message = message[:157] + "..."

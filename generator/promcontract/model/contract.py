@@ -117,10 +117,20 @@ class Alert:
     absent_summary: str = ""  # what the summary says when the watched series is absent
     absent_description: str = ""
     location: Location | None = field(default=None, compare=False)
+    route: Route | None = None
 
     def replace_spec(self, **changes: Any) -> Alert:
         """This alert with some of its kind's fields changed (mutants, variants)."""
         return dataclasses.replace(self, spec=dataclasses.replace(self.spec, **changes))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where an alert must go once it fires (the contract's ``route:``)."""
+
+    receivers: tuple[str, ...] = ()  # in order; () when the contract does not say
+    group_by: tuple[str, ...] | None = None
+    inhibited_by: tuple[tuple[tuple[str, str], ...], ...] = ()  # label sets, each sorted
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from promcontract.contract.schema import describe
+from promcontract.model.contract import Route
 from promcontract.model.yamlsource import (
     check_expansion,
     format_path,
@@ -251,8 +252,9 @@ def check_one(server: Alertmanager, result: Result, routed: tuple[str, ...]) -> 
 DERIVED_HEADER = ("# Delivery tests derived by promcontract routes --derive: every label set the "
                   "contract's\n# derived promtool tests expect an alert to carry "
                   "(rules/generated/{name}.test.yml),\n# routed as the Alertmanager config "
-                  "routes it today. Review the diff like a snapshot: a\n# label change that "
-                  "moves a page shows here. Re-derive with make rules; do not edit.\n")
+                  "routes it today, or as the contract's route: says\n# where it has one. "
+                  "Review the diff like a snapshot: a label change that moves\n# a page shows "
+                  "here. Re-derive with make rules; do not edit.\n")
 
 
 def derived_label_sets(test_text: str) -> list[dict[str, str]]:
@@ -273,9 +275,13 @@ def derived_label_sets(test_text: str) -> list[dict[str, str]]:
     return out
 
 
-def derive(name: str, test_text: str, config: dict) -> str:
+def derive(name: str, test_text: str, config: dict,
+           declared: dict[str, Route] | None = None) -> str:
     """The routing test file of one contract: each label set of its derived tests with the
-    receivers amtool routes it to under ``config``."""
+    receivers amtool routes it to under ``config``, or, for an alert whose contract says
+    where it goes (``route:``), what the contract says: its receivers, its group's labels,
+    and one test per alert that inhibits it."""
+    declared = declared or {}
     sets = derived_label_sets(test_text)
     quiet = yaml.safe_dump(alertmanager.silent(config), sort_keys=False)
     with tempfile.TemporaryDirectory(prefix="promcontract-routes-") as tmp:
@@ -285,8 +291,22 @@ def derive(name: str, test_text: str, config: dict) -> str:
         tests = []
         for labels in sets:
             others = ", ".join(f"{k}={v}" for k, v in labels.items() if k != "alertname")
-            tests.append({"name": f"{labels['alertname']} ({others})",
-                          "alert": labels, "receivers": list(amtool_receivers(path, labels))})
+            title = f"{labels['alertname']} ({others})"
+            route = declared.get(labels["alertname"])
+            test: dict[str, Any] = {"name": title, "alert": labels}
+            if route is not None and route.receivers:
+                test["name"] = f"{title}: as its contract says"
+                test["receivers"] = list(route.receivers)
+            else:
+                test["receivers"] = list(amtool_receivers(path, labels))
+            if route is not None and route.group_by is not None:
+                test["group_labels"] = {k: labels[k] for k in route.group_by if k in labels}
+            tests.append(test)
+            for inhibitor in route.inhibited_by if route is not None else ():
+                firing = {**{k: v for k, v in labels.items() if k != "severity"},
+                          **dict(inhibitor)}
+                tests.append({"name": f"{title}: inhibited while {firing['alertname']} fires",
+                              "alert": dict(labels), "firing": [firing], "inhibited": True})
     if not tests:
         return DERIVED_HEADER.format(name=name) + "tests: []\n"
     return DERIVED_HEADER.format(name=name) + yaml.safe_dump(
