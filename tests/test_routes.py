@@ -105,8 +105,8 @@ def test_each_defect_of_the_config_fails_its_test(cli, files, old, new, message)
     ("tests:\n  - name: x\n    alert: {a: b}\n    recievers: [a]\n",
      r"t\.routes\.yml:4:\d+: unknown field 'recievers'"),
     ("tests:\n  - name: x\n    alert: {a: b}\n",
-     r"t\.routes\.yml:2:\d+: test 'x' checks nothing: give receivers, inhibited or "
-     r"group_labels \(tests\[0\]\)"),
+     r"t\.routes\.yml:2:\d+: test 'x' checks nothing: give receivers, inhibited, "
+     r"group_labels or muted \(tests\[0\]\)"),
     ("tests: [\n", r"t\.routes\.yml:\d+:\d+: .*YAML"),
 ])
 def test_a_malformed_test_file_is_one_located_line(cli, files, text, where) -> None:
@@ -202,8 +202,11 @@ class _Sink:
             def log_message(self, *args: object) -> None:
                 pass
 
+        class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 1024  # Alertmanager sends many groups at once
+
         self.got = got
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -434,3 +437,177 @@ def test_matchers_are_read_as_alertmanager_writes_them(text, parsed) -> None:
     if parsed:
         again = routes_mutate.format_matcher(*parsed)
         assert routes_mutate.parse_matcher(again) == parsed
+
+
+def _random_interval(rng, now) -> dict:  # noqa: ANN001 - random.Random, datetime
+    """One time interval with some of its fields, often close to ``now``."""
+    from zoneinfo import ZoneInfo
+
+    from promcontract.template import amtime
+
+    interval: dict = {}
+    zone = rng.choice([None, "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata",
+                       "Australia/Adelaide", "Pacific/Chatham"])
+    local = now.astimezone(ZoneInfo(zone)) if zone else now
+    if zone:
+        interval["location"] = zone
+    if rng.random() < 0.6:
+        times = []
+        for _ in range(rng.randint(1, 2)):
+            mid = local.hour * 60 + local.minute + rng.randint(-240, 240)
+            start = max(0, min(1439, mid - rng.randint(0, 180)))
+            end = max(start + 1, min(1440, mid + rng.randint(1, 180)))
+            times.append({"start_time": f"{start // 60:02d}:{start % 60:02d}",
+                          "end_time": f"{end // 60:02d}:{end % 60:02d}"})
+        interval["times"] = times
+    if rng.random() < 0.5:
+        today = (local.weekday() + 1) % 7
+        begin = max(0, today - rng.randint(0, 3)) if rng.random() < 0.6 else rng.randint(0, 6)
+        end = rng.randint(begin, 6)
+        names = amtime.WEEKDAYS
+        interval["weekdays"] = [names[begin] if begin == end else f"{names[begin]}:{names[end]}"]
+    if rng.random() < 0.4:
+        if rng.random() < 0.5:
+            begin = rng.randint(1, 31)
+            interval["days_of_month"] = [f"{begin}:{rng.randint(begin, 31)}"]
+        else:
+            begin = rng.randint(-31, -1)
+            interval["days_of_month"] = [f"{begin}:{rng.randint(begin, -1)}"]
+    if rng.random() < 0.3:
+        begin = rng.randint(1, 12)
+        end = rng.randint(begin, 12)
+        interval["months"] = [f"{amtime.MONTHS[begin - 1]}:{end}" if rng.random() < 0.5
+                              else f"{begin}:{end}"]
+    if rng.random() < 0.2:
+        begin = local.year + rng.randint(-1, 1)
+        interval["years"] = [f"{begin}:{begin + rng.randint(0, 1)}"]
+    return interval
+
+
+@pytest.mark.timeout(180)
+def test_time_intervals_are_evaluated_as_a_real_alertmanager_mutes(alertmanager_bin) -> None:
+    """The muted/active evaluation (template/amtime) against a real Alertmanager's deliveries:
+    500 generated intervals (times, weekdays, days of month, months, years, time zones), one
+    route each, muting or activating it, one alert each, all posted at once; what reaches the
+    webhook sink must be exactly what the evaluation says is not muted now. Cases whose verdict
+    changes within the next minute are left out (Alertmanager decides when it notifies). An
+    evaluation that ignores time zones disagrees with the same deliveries."""
+    import datetime
+    import random
+    import time
+
+    from promcontract.runners.servers import Alertmanager
+    from promcontract.template import amtime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    rng = random.Random(now.toordinal())
+    cases = []
+    while len(cases) < 500:
+        entries = [_random_interval(rng, now) for _ in range(rng.randint(1, 2))]
+        how = rng.choice(["mute_time_intervals", "active_time_intervals"])
+        route = {how: [f"t{len(cases)}"]}
+        named = {f"t{len(cases)}": entries}
+        verdicts = {bool(amtime.quiet(route, named, now + datetime.timedelta(seconds=s)))
+                    for s in range(-5, 61, 5)}
+        if len(verdicts) == 1:
+            cases.append((entries, how, verdicts.pop()))
+    config = {
+        "route": {"receiver": "sink", "group_by": ["case"], "group_wait": "0s",
+                  "group_interval": "1h", "repeat_interval": "4h",
+                  "routes": [{"matchers": [f'case="{i}"'], "receiver": "sink", how: [f"t{i}"]}
+                             for i, (_, how, _) in enumerate(cases)]},
+        "receivers": [{"name": "sink", "webhook_configs": [
+            {"url": "SINK/", "send_resolved": False}]}],
+        "time_intervals": [{"name": f"t{i}", "time_intervals": entries}
+                           for i, (entries, _, _) in enumerate(cases)],
+    }
+    import yaml
+
+    expected = {str(i) for i, (_, _, quiet) in enumerate(cases) if not quiet}
+    assert 50 <= len(expected) <= 450, len(expected)  # both outcomes well represented
+    with _Sink() as sink, Alertmanager(yaml.safe_dump(config).replace("SINK", sink.url),
+                                       binary=alertmanager_bin) as am:
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        am.api("POST", "alerts", [{"labels": {"alertname": "T", "case": str(i)},
+                                   "startsAt": stamp} for i in range(len(cases))])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if expected <= {labels["case"] for _, _, labels in sink.alerts()}:
+                break
+            time.sleep(0.2)
+        time.sleep(2)  # anything muted that would still arrive
+        delivered = {labels["case"] for _, _, labels in sink.alerts()}
+    assert delivered == expected, (sorted(delivered - expected), sorted(expected - delivered))
+
+    # the check fails on the defect it is for: time zones ignored
+    def no_zone(interval, moment):  # noqa: ANN001, ANN202
+        return original({k: v for k, v in interval.items() if k != "location"}, moment)
+
+    original = amtime.contains
+    try:
+        amtime.contains = no_zone
+        wrong = {str(i) for i, (entries, how, _) in enumerate(cases)
+                 if not amtime.quiet({how: ["t"]}, {"t": entries}, now)}
+    finally:
+        amtime.contains = original
+    assert wrong != delivered
+
+
+def test_muted_at_a_time_is_checked_per_route(cli, tmp_path, amtool_bin,
+                                              alertmanager_bin) -> None:
+    """A route muted at night and a route active in office hours: the tests say which alert is
+    quiet when, and a wrong expectation fails in one line naming the routes."""
+    (tmp_path / "am.yml").write_text("""\
+route:
+  receiver: default
+  routes:
+    - matchers: [team="infra"]
+      receiver: infra
+      mute_time_intervals: [nights]
+      continue: true
+    - matchers: [severity="critical"]
+      receiver: pager
+      active_time_intervals: [office]
+receivers: [{name: default}, {name: infra}, {name: pager}]
+time_intervals:
+  - name: nights
+    time_intervals:
+      - times: [{start_time: "22:00", end_time: "24:00"}, {start_time: "00:00", end_time: "07:00"}]
+        location: Europe/Berlin
+  - name: office
+    time_intervals:
+      - weekdays: ["monday:friday"]
+        times: [{start_time: "09:00", end_time: "17:00"}]
+""")
+    tests = """\
+tests:
+  - name: infra is quiet at 03:30 in Berlin
+    alert: {alertname: A, team: infra}
+    at: 2026-12-05T02:30:00Z
+    muted: true
+  - name: infra is heard at noon
+    alert: {alertname: A, team: infra}
+    at: "2026-12-05T12:00:00+01:00"
+    muted: false
+  - name: a critical infra alert on a Saturday night reaches nobody
+    alert: {alertname: A, team: infra, severity: critical}
+    at: 2026-12-05T02:30:00Z
+    muted: true
+"""
+    (tmp_path / "t.routes.yml").write_text(tests)
+    result = cli("routes", "--config", str(tmp_path / "am.yml"), str(tmp_path / "t.routes.yml"))
+    assert result.code == 0, result.out + result.err
+    (tmp_path / "t.routes.yml").write_text(tests + """\
+  - name: on a Monday morning it is not
+    alert: {alertname: A, team: infra, severity: critical}
+    at: 2026-12-07T10:00:00Z
+    muted: true
+""")
+    result = cli("routes", "--config", str(tmp_path / "am.yml"), str(tmp_path / "t.routes.yml"))
+    assert result.code == 1, result.out
+    assert "on a Monday morning it is not: muted at 2026-12-07T10:00:00Z: expected yes, got " \
+           "no (not muted: route.routes[0], route.routes[1])" in result.out
+    (tmp_path / "t.routes.yml").write_text(tests.replace("    muted: false\n",
+                                                                  "    receivers: [infra]\n"))
+    result = cli("routes", "--config", str(tmp_path / "am.yml"), str(tmp_path / "t.routes.yml"))
+    assert result.code == 2 and "at and muted go together" in result.err, result.err

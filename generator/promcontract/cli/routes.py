@@ -28,7 +28,8 @@ from promcontract.workflows import routes, routes_mutate
 HELP = ("Delivery tests: for each routing test (an alert's labels, the alerts firing beside "
         "it), check where Alertmanager sends it (receivers in order, by `amtool config routes "
         "test`), whether it is inhibited and the labels of its group (by a real Alertmanager "
-        "on 127.0.0.1 that holds the alerts; its receivers are emptied, nothing is sent). The "
+        "on 127.0.0.1 that holds the alerts; its receivers are emptied, nothing is sent), and "
+        "whether it is muted at a given time (its routes' time intervals). The "
         "config is the values template's alertmanager.config, evaluated with the variables "
         "Terraform passes (--vars), or an alertmanager.yml (--config).")
 EPILOG = """\
@@ -42,6 +43,10 @@ test file (*.routes.yml):
       alert: {alertname: DiskFull, severity: warning}
       firing: [{alertname: DiskFull, severity: critical}]
       inhibited: true
+    - name: the team channel is quiet on a Saturday night
+      alert: {alertname: DiskFull, team: infra}
+      at: 2026-12-05T02:30:00Z        # RFC 3339; every route it takes is muted then
+      muted: true
 
 examples:
   promcontract routes                                  # the bundled template, rules/*.routes.yml

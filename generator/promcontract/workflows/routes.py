@@ -11,17 +11,25 @@ A routing test file (``*.routes.yml``)::
         alert: {alertname: DiskFull, severity: warning, instance: a}
         firing: [{alertname: DiskFull, severity: critical, instance: a}]
         inhibited: true
+      - name: the team channel is quiet on a Saturday night
+        alert: {alertname: DiskFull, team: infra}
+        at: 2026-12-05T02:30:00Z                  # every route it takes is muted then
+        muted: true
 
 Routing is answered by ``amtool config routes test`` (Alertmanager's route tree), and again by
 a real Alertmanager (Debian ``prometheus-alertmanager``) that holds the alerts: its API says
 each alert's receivers, whether it is inhibited (``status.inhibitedBy``) and the groups it is
 in (``/api/v2/alerts/groups``). The two must agree. The Alertmanager runs on 127.0.0.1 with the
 config's receivers emptied (names kept), so nothing is ever sent; each test's alerts are
-resolved before the next test posts its own, so no test inhibits another's.
+resolved before the next test posts its own, so no test inhibits another's. Muting at a
+moment is evaluated by ``template.amtime`` on the routes amtool says the alert takes
+(Alertmanager does not report muting); a test proves that evaluation against a real
+Alertmanager's deliveries.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 import tempfile
@@ -43,7 +51,7 @@ from promcontract.model.yamlsource import (
 from promcontract.problems import Location, Problem, UserError
 from promcontract.runners import amtool
 from promcontract.runners.servers import Alertmanager
-from promcontract.template import alertmanager, reader, tfeval
+from promcontract.template import alertmanager, amtime, reader, tfeval
 
 _LABELS = {"type": "object", "minProperties": 1,
            "propertyNames": {"pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"},
@@ -60,6 +68,8 @@ SCHEMA = {
                           "items": {"type": "string", "minLength": 1}},
             "inhibited": {"type": "boolean"},
             "group_labels": {**_LABELS, "minProperties": 0},
+            "at": {"description": "an RFC 3339 time, for muted"},
+            "muted": {"type": "boolean"},
         }}}},
 }
 
@@ -74,6 +84,8 @@ class RouteTest:
     receivers: tuple[str, ...] | None = None
     inhibited: bool | None = None
     group_labels: dict[str, str] | None = None
+    at: datetime.datetime | None = None
+    muted: bool | None = None
 
 
 @dataclass
@@ -104,10 +116,20 @@ def load_tests(path: str, text: str) -> list[RouteTest]:
         problems.append(Problem(smap.locate(where, key=at_key), message, format_path(where)))
     if not problems:
         for index, raw in enumerate(data["tests"]):
-            if not {"receivers", "inhibited", "group_labels"} & set(raw):
+            if not {"receivers", "inhibited", "group_labels", "muted"} & set(raw):
                 problems.append(Problem(smap.locate(("tests", index)), f"test "
                                         f"'{raw['name']}' checks nothing: give receivers, "
-                                        "inhibited or group_labels", f"tests[{index}]"))
+                                        "inhibited, group_labels or muted", f"tests[{index}]"))
+            elif ("at" in raw) != ("muted" in raw):
+                problems.append(Problem(smap.locate(("tests", index)), f"test "
+                                        f"'{raw['name']}': at and muted go together (muted "
+                                        "or not at that time)", f"tests[{index}]"))
+            elif "at" in raw:
+                try:
+                    amtime.moment_of(raw["at"])
+                except amtime.IntervalError as exc:
+                    problems.append(Problem(smap.locate(("tests", index, "at")), str(exc),
+                                            f"tests[{index}].at"))
     if problems:
         raise UserError(problems)
     out = []
@@ -118,7 +140,8 @@ def load_tests(path: str, text: str) -> list[RouteTest]:
             tuple(_labels(f) for f in raw.get("firing", ())),
             tuple(raw["receivers"]) if "receivers" in raw else None,
             raw.get("inhibited"),
-            _labels(raw["group_labels"]) if "group_labels" in raw else None))
+            _labels(raw["group_labels"]) if "group_labels" in raw else None,
+            amtime.moment_of(raw["at"]) if "at" in raw else None, raw.get("muted")))
     return out
 
 
@@ -177,12 +200,72 @@ def run(config: dict, tests: list[RouteTest], progress: Any = None) -> list[Resu
                               if line.strip() and "Checking" not in line)
             raise UserError(f"the Alertmanager config does not load: {detail[:300]}")
         routed = {id(t): amtool_receivers(path, t.alert) for t in tests}
+        timed = [r for r in results if r.test.muted is not None]
+        if timed:
+            nodes = RouteNodes(config, tmp)
+            for result in timed:
+                failure = nodes.muted_failure(result.test)
+                if failure:
+                    result.failures.append(failure)
         with Alertmanager(text) as server:
             for index, result in enumerate(results):
                 if progress:
                     progress(f"routes: {index + 1}/{len(results)} tests")
                 check_one(server, result, routed[id(result.test)])
     return results
+
+
+class RouteNodes:
+    """Which routes of the tree an alert takes, by Alertmanager's own matching: a copy of the
+    config in which every route sends to a receiver of its own, asked of ``amtool config
+    routes test``; and whether those routes are muted at a moment (``amtime``)."""
+
+    def __init__(self, config: dict, tmp: str) -> None:
+        self.intervals = amtime.named(config)
+        self.nodes: list[tuple[str, dict]] = []  # (where, the route as the config has it)
+        marked = copy.deepcopy(alertmanager.silent(config))
+
+        def walk(original: Any, mine: Any, where: str) -> None:  # noqa: ANN401 - routes
+            if not isinstance(original, dict) or not isinstance(mine, dict):
+                return
+            mine["receiver"] = f"promcontract-route-{len(self.nodes)}"
+            mine.pop("mute_time_intervals", None)
+            mine.pop("active_time_intervals", None)
+            self.nodes.append((where, original))
+            for index, pair in enumerate(zip(original.get("routes") or (),
+                                             mine.get("routes") or (), strict=True)):
+                walk(*pair, f"{where}.routes[{index}]")
+
+        walk(config.get("route"), marked.get("route"), "route")
+        marked["receivers"] = [{"name": f"promcontract-route-{i}"}
+                               for i in range(len(self.nodes))]
+        for key in ("inhibit_rules", "time_intervals", "mute_time_intervals"):
+            marked.pop(key, None)
+        self.path = os.path.join(tmp, "alertmanager-routes.yml")
+        with open(self.path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(marked, handle, sort_keys=False)
+
+    def taken(self, labels: dict[str, str]) -> list[tuple[str, dict]]:
+        names = amtool_receivers(self.path, labels)
+        return [self.nodes[int(name.rsplit("-", 1)[1])] for name in names]
+
+    def muted_failure(self, test: RouteTest) -> str | None:
+        """What is wrong with ``test``'s muted expectation (None: it holds)."""
+        assert test.at is not None and test.muted is not None
+        when = test.at.isoformat().replace("+00:00", "Z")
+        try:
+            why = [(where, amtime.quiet(node, self.intervals, test.at))
+                   for where, node in self.taken(test.alert)]
+        except amtime.IntervalError as exc:
+            return f"muted at {when}: {exc}"
+        quiet = all(reason for _, reason in why)
+        if quiet == test.muted:
+            return None
+        if test.muted:
+            loud = ", ".join(where for where, reason in why if not reason)
+            return f"muted at {when}: expected yes, got no (not muted: {loud})"
+        said = "; ".join(f"{where}: {reason}" for where, reason in why)
+        return f"muted at {when}: expected no, got yes ({said})"
 
 
 def _now(offset_s: float = 0.0) -> str:

@@ -8,7 +8,7 @@ Each mutant is the config with one change a hand edit could make:
 - a route's ``continue`` flipped, its receiver swapped for another one, the route deleted,
   the route moved below its next sibling;
 - a label dropped from a ``group_by`` or from an inhibit rule's ``equal``; an inhibit rule
-  deleted.
+  deleted; a mute or active time interval dropped from a route.
 
 A mutant is killed when a delivery test fails against it. Receivers come from ``amtool
 config routes test`` (Alertmanager's own route tree); a mutant that survives that is run
@@ -212,6 +212,11 @@ def mutants(config: dict[str, Any]) -> Iterator[Mutant]:
             yield Mutant("receiver", f"{_where(path)}.receiver", f"{own} -> {swap}",
                          changed(path, lambda n, r=swap: n.__setitem__("receiver", r)))
         yield from group_by_mutants(path, node)
+        for key in ("mute_time_intervals", "active_time_intervals"):
+            for name in node.get(key) or ():
+                yield Mutant("time-interval", f"{_where(path)}.{key}", f"dropped {name}",
+                             changed(path, lambda n, k=key, d=name: n.__setitem__(
+                                 k, [x for x in n[k] if x != d])))
         if len(path) > 1:  # not the root
             yield from matcher_mutants(path, node, "")
             flag = bool(node.get("continue"))
@@ -294,19 +299,26 @@ def run(config: dict[str, Any], tests: list[routes.RouteTest],
                                   if line.strip() and "Checking" not in line)
                 report.outcomes.append(Outcome(mutant, "invalid", detail[:200]))
                 continue
-            report.outcomes.append(_verdict(mutant, path, text, tests, keys, deeper, server))
+            report.outcomes.append(_verdict(mutant, path, text, tests, keys, deeper, server,
+                                            tmp))
     report.seconds = time.monotonic() - started
     return report
 
 
 def _verdict(mutant: Mutant, path: str, text: str, tests: list[routes.RouteTest],
              keys: list[tuple], deeper: list[routes.RouteTest],
-             server: Alertmanager | None) -> Outcome:
+             server: Alertmanager | None, tmp: str) -> Outcome:
     routed = dict(zip(keys, _receivers_of(path, [dict(k) for k in keys]), strict=True))
     for test in tests:
         got = routed.get(tuple(sorted(test.alert.items())))
         if test.receivers is not None and got != tuple(test.receivers):
             return Outcome(mutant, "killed", f"{test.file}:{test.line}: {test.name}")
+    timed = [t for t in tests if t.muted is not None]
+    if timed:
+        nodes = routes.RouteNodes(mutant.config, tmp)
+        for test in timed:
+            if nodes.muted_failure(test):
+                return Outcome(mutant, "killed", f"{test.file}:{test.line}: {test.name}")
     if deeper and server is not None:
         server.reload(text)
         for test in deeper:
