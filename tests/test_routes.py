@@ -100,8 +100,8 @@ def test_each_defect_of_the_config_fails_its_test(cli, files, old, new, message)
 
 
 @pytest.mark.parametrize("text, where", [
-    ("tests:\n  - name: x\n    receivers: [a]\n", r"t\.routes\.yml:2:\d+: missing required "
-                                                   r"field 'alert'"),
+    ("tests:\n  - name: x\n    receivers: [a]\n", r"t\.routes\.yml:2:\d+: test 'x': give "
+                                                   r"alert \(its labels\) or exp_alerts_of"),
     ("tests:\n  - name: x\n    alert: {a: b}\n    recievers: [a]\n",
      r"t\.routes\.yml:4:\d+: unknown field 'recievers'"),
     ("tests:\n  - name: x\n    alert: {a: b}\n",
@@ -611,3 +611,35 @@ tests:
                                                                   "    receivers: [infra]\n"))
     result = cli("routes", "--config", str(tmp_path / "am.yml"), str(tmp_path / "t.routes.yml"))
     assert result.code == 2 and "at and muted go together" in result.err, result.err
+
+
+def test_a_test_can_take_the_alerts_a_promtool_test_file_expects(cli, tmp_path, amtool_bin,
+                                                                 alertmanager_bin) -> None:
+    """`exp_alerts_of` routes every label set a promtool test file expects of one alert; a
+    name the file does not expect is one located line."""
+    shutil.copy(ROOT / "rules" / "generated" / "drift.test.yml", tmp_path)
+    (tmp_path / "am.yml").write_text(CONFIG)
+    routes_file = tmp_path / "x.routes.yml"
+    routes_file.write_text("""\
+tests:
+  - name: the heartbeat alert goes to the default receiver
+    exp_alerts_of: {file: drift.test.yml, alertname: DriftDetectionStale}
+    receivers: [default]
+""")
+    result = cli("routes", "--config", str(tmp_path / "am.yml"), str(routes_file))
+    assert result.code == 0, result.out + result.err
+    assert "(absent=true, job=drift-detection, severity=warning): ok" in result.out
+    assert "routes: 2/2 tests pass" in result.out
+    routes_file.write_text(routes_file.read_text().replace("receivers: [default]",
+                                                           "receivers: [pager]"))
+    assert cli("routes", "--config", str(tmp_path / "am.yml"), str(routes_file)).code == 1
+    routes_file.write_text(routes_file.read_text().replace("DriftDetectionStale", "Nope"))
+    result = cli("routes", "--config", str(tmp_path / "am.yml"), str(routes_file))
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert re.search(r"x\.routes\.yml:3:\d+: exp_alerts_of: .*drift\.test\.yml expects no "
+                     r"alert named Nope", result.err), result.err
+    routes_file.write_text("tests:\n  - name: both\n    alert: {a: b}\n"
+                           "    exp_alerts_of: {file: drift.test.yml, alertname: X}\n"
+                           "    inhibited: false\n")
+    result = cli("routes", "--config", str(tmp_path / "am.yml"), str(routes_file))
+    assert result.code == 2 and "give alert (its labels) or exp_alerts_of" in result.err

@@ -59,10 +59,15 @@ _LABELS = {"type": "object", "minProperties": 1,
 SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["tests"],
     "properties": {"tests": {"type": "array", "items": {
-        "type": "object", "additionalProperties": False, "required": ["name", "alert"],
+        "type": "object", "additionalProperties": False, "required": ["name"],
         "properties": {
             "name": {"type": "string", "minLength": 1},
             "alert": _LABELS,
+            "exp_alerts_of": {
+                "type": "object", "additionalProperties": False,
+                "required": ["file", "alertname"],
+                "properties": {"file": {"type": "string", "minLength": 1},
+                               "alertname": {"type": "string", "minLength": 1}}},
             "firing": {"type": "array", "items": _LABELS},
             "receivers": {"type": "array", "minItems": 1,
                           "items": {"type": "string", "minLength": 1}},
@@ -114,8 +119,21 @@ def load_tests(path: str, text: str) -> list[RouteTest]:
                         key=lambda e: list(e.absolute_path)):
         where, message, at_key = describe(error)
         problems.append(Problem(smap.locate(where, key=at_key), message, format_path(where)))
+    expanded: dict[int, list[dict[str, str]]] = {}
     if not problems:
         for index, raw in enumerate(data["tests"]):
+            if ("alert" in raw) == ("exp_alerts_of" in raw):
+                problems.append(Problem(smap.locate(("tests", index)), f"test "
+                                        f"'{raw['name']}': give alert (its labels) or "
+                                        "exp_alerts_of (a promtool test file's expected "
+                                        "alerts), one of them", f"tests[{index}]"))
+            elif "exp_alerts_of" in raw:
+                found = _exp_alerts(path, raw["exp_alerts_of"])
+                if isinstance(found, str):
+                    problems.append(Problem(smap.locate(("tests", index, "exp_alerts_of")),
+                                            found, f"tests[{index}].exp_alerts_of"))
+                else:
+                    expanded[index] = found
             if not {"receivers", "inhibited", "group_labels", "muted"} & set(raw):
                 problems.append(Problem(smap.locate(("tests", index)), f"test "
                                         f"'{raw['name']}' checks nothing: give receivers, "
@@ -135,14 +153,42 @@ def load_tests(path: str, text: str) -> list[RouteTest]:
     out = []
     for index, raw in enumerate(data["tests"]):
         line = smap.locate(("tests", index)).line or 1
-        out.append(RouteTest(
-            path, line, raw["name"], _labels(raw["alert"]),
-            tuple(_labels(f) for f in raw.get("firing", ())),
-            tuple(raw["receivers"]) if "receivers" in raw else None,
-            raw.get("inhibited"),
-            _labels(raw["group_labels"]) if "group_labels" in raw else None,
-            amtime.moment_of(raw["at"]) if "at" in raw else None, raw.get("muted")))
+        for labels in expanded.get(index) or [_labels(raw["alert"])]:
+            name = raw["name"] if index not in expanded else raw["name"] + " (" + ", ".join(
+                f"{k}={v}" for k, v in labels.items() if k != "alertname") + ")"
+            out.append(RouteTest(
+                path, line, name, labels,
+                tuple(_labels(f) for f in raw.get("firing", ())),
+                tuple(raw["receivers"]) if "receivers" in raw else None,
+                raw.get("inhibited"),
+                _labels(raw["group_labels"]) if "group_labels" in raw else None,
+                amtime.moment_of(raw["at"]) if "at" in raw else None, raw.get("muted")))
     return out
+
+
+def _exp_alerts(routes_path: str, ref: dict[str, str]) -> list[dict[str, str]] | str:
+    """Each label set a promtool test file expects ``ref['alertname']`` to carry (the file is
+    relative to the routing test file, as promtool reads rule_files); a reason when none."""
+    target = os.path.join(os.path.dirname(routes_path), ref["file"])
+    try:
+        with open(target, encoding="utf-8") as handle:
+            text = handle.read(MAX_TEST_FILE_BYTES + 1)
+    except OSError as exc:
+        return f"exp_alerts_of: cannot read {target}: {exc.strerror}"
+    if len(text) > MAX_TEST_FILE_BYTES:
+        return f"exp_alerts_of: {target} is larger than {MAX_TEST_FILE_BYTES} bytes"
+    try:
+        load_yaml_text(text, target)  # located YAML errors, alias expansion capped
+        sets = derived_label_sets(text)
+    except UserError as exc:
+        return f"exp_alerts_of: {exc.problems[0]}"
+    except (AttributeError, TypeError, KeyError):
+        return f"exp_alerts_of: {target} is not a promtool test file"
+    found = [labels for labels in sets if labels["alertname"] == ref["alertname"]]
+    return found or f"exp_alerts_of: {target} expects no alert named {ref['alertname']}"
+
+
+MAX_TEST_FILE_BYTES = 64 * 1024 * 1024
 
 
 def config_from_template(path: str, text: str, variables: dict[str, Any] | None) -> dict:
