@@ -50,6 +50,16 @@ def check_config(path: str) -> tuple[int, str]:
     return run(["check-config", path])
 
 
+def config_problem(path: str) -> str | None:
+    """What ``amtool check-config`` says is wrong with the config at ``path``, in one line
+    (None: it loads)."""
+    code, said = check_config(path)
+    if code == 0:
+        return None
+    return " ".join(line.strip() for line in said.splitlines()
+                    if line.strip() and "Checking" not in line)
+
+
 def routes_test(config_path: str, labels: dict[str, str]) -> tuple[str, ...]:
     """The receivers Alertmanager's route tree gives ``labels`` under the config at
     ``config_path`` (``amtool config routes test``), in order (ValueError when amtool fails)."""

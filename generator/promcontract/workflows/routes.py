@@ -240,10 +240,8 @@ def run(config: dict, tests: list[RouteTest], progress: Any = None) -> list[Resu
         path = os.path.join(tmp, "alertmanager.yml")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
-        code, said = amtool.check_config(path)
-        if code != 0:
-            detail = " ".join(line.strip() for line in said.splitlines()
-                              if line.strip() and "Checking" not in line)
+        detail = amtool.config_problem(path)
+        if detail is not None:
             raise UserError(f"the Alertmanager config does not load: {detail[:300]}")
         routed = {id(t): amtool_receivers(path, t.alert) for t in tests}
         timed = [r for r in results if r.test.muted is not None]

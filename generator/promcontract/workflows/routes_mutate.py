@@ -293,10 +293,8 @@ def run(config: dict[str, Any], tests: list[routes.RouteTest],
             text = _text(mutant.config)
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            code, said = amtool.check_config(path)
-            if code != 0:
-                detail = " ".join(line.strip() for line in said.splitlines()
-                                  if line.strip() and "Checking" not in line)
+            detail = amtool.config_problem(path)
+            if detail is not None:
                 report.outcomes.append(Outcome(mutant, "invalid", detail[:200]))
                 continue
             report.outcomes.append(_verdict(mutant, path, text, tests, keys, deeper, server,
