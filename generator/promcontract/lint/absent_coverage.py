@@ -1,7 +1,8 @@
 """absent-coverage: a staleness alert on a heartbeat (`time() - m > N`: the job's last success
 is too old) is quiet when m is absent altogether (a job that never ran, a wiped Pushgateway).
 Something must fire then: `or absent(m)` in the same rule, or another rule with `absent(m)`,
-`absent_over_time(m[...])` or `vector(1) unless ... m`.
+`absent_over_time(m[...])` or `vector(1) unless ... m`, or `absent()` of another metric of
+the same `job="J"` (a job's metrics come and go together; `up` is not one of them).
 
 Only the part of the expression the alert reports counts: `x and on() (time() - start) > 900`
 is a warm-up guard, `... unless ...` and `and` keep their left side; an age that must stay
@@ -34,7 +35,8 @@ NAME = "absent-coverage"
 DOC = ('a heartbeat staleness alert (`time() - m > N` on a '
        '`*_last_success*`/`*_last_run*`/`*heartbeat*` timestamp, or an alert named ...Stale) '
        'with nothing firing when `m` is absent (`or absent(m)`, an `absent(m)` / '
-       '`absent_over_time(m[...])` alert anywhere, `vector(1) unless ... m`); warm-up guards '
+       '`absent_over_time(m[...])` alert anywhere, `vector(1) unless ... m`, `absent()` of '
+       'another metric of the same `job=`, `up` aside); warm-up guards '
        '(`and on() (time() - process_start_time_seconds) > 900`), recency filters (`(time() '
        '- start) < 3600`) and event timestamps (start times, expiries) are not heartbeats')
 _HEARTBEAT = re.compile(r"last_?(success|successful|run|completion|completed|seen|sync|"
@@ -97,16 +99,28 @@ def _aged(node: Node) -> Selector | None:
     return inner if isinstance(inner, Selector) and inner.name else None
 
 
-def _covers(rule: Rule, metric: str) -> bool:
-    """``rule`` fires when ``metric`` has no series at all."""
+def _job(selector: Selector) -> str | None:
+    return next((m.value for m in selector.matchers if m.name == "job" and m.op == "="), None)
+
+
+def _covers(rule: Rule, watched: Selector) -> bool:
+    """``rule`` fires when the ``watched`` metric has no series at all: it has ``absent()`` of
+    it, or of a sibling the same job sends (``job="J"`` on both; a job's metrics come and go
+    together, ``up`` aside: a scrape target's ``up`` stays while its metrics vanish)."""
     tree = rule.tree
     if tree is None:
         return False
+    metric, job = watched.name, _job(watched)
     for node, _ in walk(tree):
         if isinstance(node, Call) and node.func in ("absent", "absent_over_time") and node.args:
             arg = unparen(node.args[0])
             selector = arg.selector if isinstance(arg, Matrix) else arg
-            if isinstance(selector, Selector) and selector.name == metric:
+            if not isinstance(selector, Selector):
+                continue
+            if selector.name == metric:
+                return True
+            if job is not None and selector.name not in (None, "up") and \
+                    _job(selector) == job:
                 return True
         if isinstance(node, Binary) and node.op == "unless":
             left = unparen(node.lhs)
@@ -129,7 +143,7 @@ def check(template: Template) -> Iterator[Problem]:
             if found is None:
                 continue
             metric = found.name
-            if not any(_covers(other, metric) for other in rules):
+            if not any(_covers(other, found) for other in rules):
                 yield finding(template.path, rule.line, NAME,
                               f"alert '{rule.name}' watches the heartbeat {metric} but nothing "
                               f"fires when {metric} is absent (add `or absent({metric})` or "

@@ -90,6 +90,9 @@ class Template:
     config: Any = None  # the lint configuration (lint.config.LintConfig)
     kind: str = "template"  # or a rule file read with --rules: "rules", "prometheusrule"
     root: yaml.Node | None = None  # the whole file composed (Terraform syntax neutralised)
+    # metric -> the scrape job whose metric_relabel_configs name it (a rename: the rule
+    # reads it without job=, the job's scrape interval is still the one that counts)
+    metric_jobs: dict[str, str] = field(default_factory=dict)
 
     @property
     def rules(self) -> list[Rule]:
@@ -154,8 +157,9 @@ def lint_view(source: reader.Template) -> Template:
     interval = _duration(_scalar(mapping_value(mapping_value(server, "global"),
                                                "scrape_interval"))) or None
     files = mapping_value(root, "serverFiles")
-    jobs = _job_intervals(mapping_value(mapping_value(files, "prometheus.yml"), "scrape_configs"),
-                          "serverFiles.prometheus.yml scrape_configs")
+    configs = mapping_value(mapping_value(files, "prometheus.yml"), "scrape_configs")
+    jobs = _job_intervals(configs, "serverFiles.prometheus.yml scrape_configs")
+    renamed = _renamed_metrics(configs)
     extra = mapping_value(root, "extraScrapeConfigs")
     if isinstance(extra, yaml.ScalarNode) and extra.value.strip():
         try:  # a string holding YAML (the chart appends it to scrape_configs)
@@ -164,6 +168,8 @@ def lint_view(source: reader.Template) -> Template:
             inner = None
         for job, found in _job_intervals(inner, "extraScrapeConfigs").items():
             jobs.setdefault(job, found)
+        for metric, job in _renamed_metrics(inner).items():
+            renamed.setdefault(metric, job)
     groups: list[Group] = []
     bad: list[Problem] = []
     path = source.path
@@ -183,7 +189,7 @@ def lint_view(source: reader.Template) -> Template:
         groups.append(Group(name, group.line, rules, group.rules_missing))
     return Template(path, source.text, groups, interval, jobs, source.rules_text,
                     source.rules_offset, bad, source.alertmanager, source.plain,
-                    kind=source.kind, root=root)
+                    kind=source.kind, root=root, metric_jobs=renamed)
 
 
 def _job_intervals(configs: yaml.Node | None, where: str) -> dict[str, tuple[float, str]]:
@@ -194,6 +200,25 @@ def _job_intervals(configs: yaml.Node | None, where: str) -> dict[str, tuple[flo
             own = _duration(_scalar(mapping_value(item, "scrape_interval")))
             if name and own:
                 out[str(name)] = (own, where)
+    return out
+
+
+def _renamed_metrics(configs: yaml.Node | None) -> dict[str, str]:
+    """Metric names a scrape job's ``metric_relabel_configs`` write (``target_label:
+    __name__`` with a literal ``replacement``), each with the job."""
+    out: dict[str, str] = {}
+    if not isinstance(configs, yaml.SequenceNode):
+        return out
+    for item in configs.value:
+        name = _scalar(mapping_value(item, "job_name"))
+        relabels = mapping_value(item, "metric_relabel_configs")
+        if not name or not isinstance(relabels, yaml.SequenceNode):
+            continue
+        for relabel in relabels.value:
+            target = _scalar(mapping_value(relabel, "target_label"))
+            replacement = _scalar(mapping_value(relabel, "replacement"))
+            if target == "__name__" and replacement and "$" not in str(replacement):
+                out.setdefault(str(replacement), str(name))
     return out
 
 
@@ -214,17 +239,23 @@ def scrape_interval_of(template: Template, tree: Node) -> tuple[float, str]:
     own when the expression selects ``job="<job_name>"`` (an equality matcher on the label
     ``job``, from the PromQL tree: ``cronjob="x"`` is another label) of a job in
     ``serverFiles.prometheus.yml`` ``scrape_configs`` or in the ``extraScrapeConfigs`` string
-    that sets one, the slowest of them when it reads several; else ``--scrape-interval`` or the
-    lint configuration's ``scrape_interval``; else the template's
+    that sets one, the slowest of them when it reads several (without ``job=``, the jobs
+    whose ``metric_relabel_configs`` rename a metric to one it reads); else
+    ``--scrape-interval`` or the lint configuration's ``scrape_interval``; else the template's
     ``server.global.scrape_interval``; else Prometheus's default, 1m (a rule file does not say
     how its data is scraped: the source then says the interval was assumed)."""
     jobs = {m.value for node, _ in walk(tree) if isinstance(node, Selector)
             for m in node.matchers if m.name == "job" and m.op == "="}
+    renamed = ""
+    if not jobs and template.metric_jobs:
+        jobs = {template.metric_jobs[node.name] for node, _ in walk(tree)
+                if isinstance(node, Selector) and node.name in template.metric_jobs}
+        renamed = ", which renames the metric (metric_relabel_configs)"
     known = [(template.job_intervals[j][0], j) for j in sorted(jobs)
              if j in template.job_intervals]
     if known:
         interval, job = max(known)
-        return interval, f"scrape job {job}, {template.job_intervals[job][1]}"
+        return interval, f"scrape job {job}{renamed}, {template.job_intervals[job][1]}"
     config = template.config
     if config is not None and config.scrape_interval:
         return config.scrape_interval, "--scrape-interval or lint.scrape_interval"

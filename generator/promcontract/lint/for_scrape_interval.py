@@ -27,7 +27,8 @@ NAME = "for-scrape-interval"
 # One line of the README's checks table (workflows/readme.py writes it from here).
 DOC = ('a `for:` no longer than the scrape interval of the job the alert reads (`job="x"`, '
        'from `serverFiles.prometheus.yml` `scrape_configs` or the `extraScrapeConfigs` '
-       'string; the slowest when it reads several; else `--scrape-interval`, '
+       'string, or the job whose `metric_relabel_configs` renames a metric it reads; the '
+       'slowest when it reads several; else `--scrape-interval`, '
        '`server.global.scrape_interval`, or Prometheus\'s default 1m), on an expression that '
        'reads samples directly (windows, `time()` comparisons and uptimes are not findings)')
 
