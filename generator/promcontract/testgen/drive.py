@@ -324,6 +324,21 @@ def _false_value(op: str, literal: float) -> float:
             "<=": literal + margin, "==": literal + margin, "!=": literal}[op]
 
 
+def _infinite_hold(drive: Drive, other: Target, want: bool) -> Hold | None:
+    """``other`` (a ratio compared with its literal) held ``want`` while its denominator
+    is near 0: the numerator's sign decides the sign of the ratio there."""
+    if other.op not in (">", ">=", "<", "<=") or other.literal is None or drive.a == 0:
+        return None
+    direction = 1.0 if (other.op in (">", ">=")) == want else -1.0
+    size = 1000.0 * (abs(other.literal - drive.b) + 1.0) / abs(drive.a)
+    quantity = direction * (1.0 if drive.a > 0 else -1.0) * size
+    if drive.counter and quantity < 0:
+        return None
+    return Hold(drive, drive.a * quantity + drive.b,
+                f"{other.shown} held {'true' if want else 'false'} (its denominator near 0: "
+                "the numerator's sign decides)")
+
+
 def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[Hold], str]:
     """The other targets held so that ``target`` decides the alert: true under ``and`` (and
     the left of ``unless``), false under ``or`` (and the right of ``unless``); one that reads
@@ -332,7 +347,14 @@ def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[H
     for other in targets:
         if other.path == target.path or _same_series(other.drive, target.drive):
             continue
+        common = _common_prefix(other.path, target.path)
+        above = at_path(expr, common)
+        if not (isinstance(above, Binary) and above.op in ("and", "or", "unless")):
+            return [], f"{other.shown} and {target.shown} are combined by arithmetic"
+        other_right = other.path[len(common)] == 1
+        want = {"and": True, "or": False}.get(above.op, not other_right)
         drive, neutrals = other.drive, list(other.neutrals)
+        infinite = None
         for neutral in other.neutrals:
             # a ratio held while its own denominator is the target (`errors / requests > 0.05
             # and requests > 1`): the denominator follows the target near its literal, and
@@ -340,17 +362,22 @@ def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[H
             if neutral.scales and neutral.drive == target.drive:
                 level = target.literal or 0.0
                 if level <= 0:
-                    return [], (f"{other.shown} is held while its '{neutral.scales}' side "
-                                f"{target.shown} crosses {level:g}")
+                    # `free / size < 0.1 and size > 0`: the denominator crosses 0, where the
+                    # ratio is infinite; a numerator of the right sign (and large enough for
+                    # a denominator up to 1000) holds the ratio's comparison as wanted
+                    infinite = _infinite_hold(drive, other, want)
+                    if neutral.scales != "/" or infinite is None:
+                        return [], (f"{other.shown} is held while its '{neutral.scales}' "
+                                    f"side {target.shown} crosses {level:g}")
+                    neutrals.remove(neutral)
+                    continue
                 factor = 1 / level if neutral.scales == "/" else level
                 drive = dataclasses.replace(drive, a=drive.a * factor)
                 neutrals.remove(neutral)
-        common = _common_prefix(other.path, target.path)
-        above = at_path(expr, common)
-        if not (isinstance(above, Binary) and above.op in ("and", "or", "unless")):
-            return [], f"{other.shown} and {target.shown} are combined by arithmetic"
-        other_right = other.path[len(common)] == 1
-        want = {"and": True, "or": False}.get(above.op, not other_right)
+        if infinite is not None:
+            out.append(infinite)
+            out += neutrals
+            continue
         if other.drive.kind == "presence":
             out.append(Hold(other.drive, 1.0 if want else 0.0,
                             f"{other.shown} held {'true' if want else 'false'}"))

@@ -231,6 +231,8 @@ def _plan_alert(plan: AlertPlan, rule: dict, records: dict[str, Node]) -> None:
         target, holds = drv.reconcile(target, holds)
         builder = _Builder(plan.name, steps, joined, list(target.neutrals) + holds, target,
                            step, sample)
+        builder.range_of = {n.selector: n.range for node in reads for n, _ in walk(node)
+                            if isinstance(n, Matrix)}
         if target.drive.kind == "presence":
             builder.presence(switch)
         else:
@@ -317,11 +319,16 @@ class _Builder:
         self.target, self.step, self.sample = target, step, sample
         self.out: list[Case] = []
         self.reasons: list[str] = []
+        self.range_of: dict = {}  # selector -> the range a function reads it over
 
-    def _series(self, d: drv.Drive, per_step: list[float | None]) -> list:
+    def _series(self, d: drv.Drive, per_step: list[float | None],
+                sample: float | None = None) -> list:
         """Input series of drive ``d`` holding quantity ``per_step[k]`` at evaluation step k
-        (None: missing; "stale": a stale marker), sampled every ``sample`` seconds."""
-        per_step = _per_sample(per_step, self.step, self.sample)
+        (None: missing; "stale": a stale marker), sampled every ``sample`` seconds (given:
+        ``per_step`` is already one per sample, that far apart)."""
+        if sample is None:
+            per_step = _per_sample(per_step, self.step, self.sample)
+            sample = self.sample
         labels = drv.series_labels(d.selector, self.joined)
         name = d.selector.name
         if d.kind == "count":
@@ -341,9 +348,9 @@ class _Builder:
             elif d.kind == "value":
                 values.append(q)
             elif d.kind == "age":
-                values.append(k * self.sample - q)
+                values.append(k * sample - q)
             elif d.kind == "until":
-                values.append(k * self.sample + q)
+                values.append(k * sample + q)
             elif d.kind == "slope":
                 values.append(None)  # filled below
             elif d.kind == "presence":
@@ -352,11 +359,13 @@ class _Builder:
             level = 1000.0 if d.counter else 1e6
             for k, q in enumerate(per_step):
                 if isinstance(q, float):
-                    level += q * self.sample if k else 0.0
+                    level += q * sample if k else 0.0
                     values[k] = level
         return [(name, labels, values)]
 
-    def _held(self) -> list:
+    def _held(self, samples: int | None = None, sample: float | None = None) -> list:
+        """The held series, one value per evaluation step (or ``samples`` values ``sample``
+        seconds apart)."""
         out = []
         for hold in self.holds:
             d = hold.drive
@@ -369,13 +378,15 @@ class _Builder:
                 raise drv.Unsupported(f"{hold.why}: a counter cannot fall")
             if d.kind == "count":
                 q = float(max(0, math.ceil(q)))
-            out += self._series(d, [q] * (self.steps + 1))
+            out += self._series(d, [q] * (samples or self.steps + 1), sample)
         return out
 
-    def _add(self, title: str, per_step: list) -> Case | None:
-        """The scenario added (None: it could not be built; ``reasons`` says why)."""
+    def _add(self, title: str, per_step: list, sample: float | None = None) -> Case | None:
+        """The scenario added (None: it could not be built; ``reasons`` says why); with
+        ``sample``, ``per_step`` holds one quantity per sample, that many seconds apart."""
         try:
-            series = self._series(self.target.drive, per_step) + self._held()
+            series = self._series(self.target.drive, per_step, sample) + \
+                self._held(len(per_step) if sample else None, sample)
         except drv.Unsupported as exc:
             self.reasons.append(str(exc))
             return None
@@ -387,7 +398,7 @@ class _Builder:
                 return None
             seen[(name, labels)] = values
         scenario = Case(self.alert, title, [(n, lab, v) for (n, lab), v in seen.items()],
-                        self.steps, step=self.step, sample=self.sample)
+                        self.steps, step=self.step, sample=sample or self.sample)
         self.out.append(scenario)
         return scenario
 
@@ -412,6 +423,12 @@ class _Builder:
         for label, compared in points:
             q = quantity(compared)
             if q is None:
+                continue
+            exact = self._exact_sample(literal) if label == "at" else None
+            if exact is not None:  # samples that put the function exactly on the literal
+                count = int(self.steps * self.step // exact) + 1
+                self._add(f"{shown}: {label} ({format_number(compared)}, samples "
+                          f"{format_duration(exact)} apart)", [q] * count, exact)
                 continue
             self._add(f"{shown}: {label} ({format_number(compared)})", [q] * n)
         firing = {">": literal + eps, ">=": literal, "<": literal - eps, "<=": literal,
@@ -439,6 +456,38 @@ class _Builder:
             for k in range(reset_at, len(values)):
                 if isinstance(values[k], float) and isinstance(base, float):
                     values[k] = values[k] - base  # restarts from 0, same slope
+
+    def _exact_sample(self, literal: float) -> float | None:
+        """A sample interval at which ``increase``/``delta`` (or ``rate``) of a steady series
+        lands exactly on ``literal`` in both Prometheus 2 (window [t - r, t]) and 3 ((t - r,
+        t], extrapolated by one sample), at evaluation times that fall on a sample; None when
+        the function is not compared directly or no whole-second interval does it. At a minute
+        apart, 3 over [5m] takes 0.6 a sample and lands a few ulps off."""
+        d = self.target.drive
+        r = self.range_of.get(d.selector)
+        if d.kind != "slope" or d.b != 0 or not r:
+            return None
+        rate = d.a == 1.0
+        if not rate and d.a != r:
+            return None
+        horizon = self.steps * self.step
+        default = r / self.sample
+        for n in [default] + [k for k in range(2, 65) if k != default]:
+            s = r / n
+            if s != int(s) or n != int(n) or math.lcm(int(s), int(self.step)) + r > horizon:
+                continue
+            n = int(n)
+            c = (literal * s) if rate else literal / n
+            values = [1000.0]
+            for _ in range(n + 1):
+                values.append(values[-1] + c)
+            two = (values[n] - values[0]) * (r / r)
+            three = (values[n] - values[1]) * (((n - 1) * s + s) / ((n - 1) * s))
+            if rate:
+                two, three = two / r, three / r
+            if two == literal and three == literal and c == (1000.0 + c) - 1000.0:
+                return None if s == self.sample else s  # None: the usual samples do it
+        return None
 
     def presence(self, switch: int) -> None:
         n = self.steps + 1
