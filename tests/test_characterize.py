@@ -71,11 +71,26 @@ def test_recording_rules_are_read_through() -> None:
     ("a * on(p) group_left(n) b * on(n) group_left(t) c > 1", "three-way join"),
     ("changes(x[15m]) > 3", "changes() is not driven"),
     ("x > TF_INTERPOLATION", "Terraform interpolation"),
-    ("a > b", "compares two series"),
+    ("a > a offset 1d", "compares two series (a > a offset 1d), no constant: both sides "
+                        "read the same series"),
+    ("a > on(j) b", "compares two series (a > on(j) b), no constant: a vector match"),
 ])
 def test_shapes_that_cannot_be_driven_say_why(expr, reason) -> None:
     _, reasons = _targets(expr)
     assert any(reason in r for r in reasons), reasons
+
+
+def test_two_series_compared_drive_one_across_the_other_held() -> None:
+    """`puma_running_workers < puma_workers`: the left driven across the right, held at 100;
+    `a > 0.9 * b`: across 90."""
+    (target,), _ = _targets("puma_running_workers < puma_workers")
+    assert (target.drive.selector.name, target.op, target.literal) == \
+        ("puma_running_workers", "<", 100.0)
+    assert [(h.drive.selector.name, h.compared) for h in target.neutrals] == \
+        [("puma_workers", 100.0)]
+    (target,), _ = _targets("a > 0.9 * b")
+    assert target.literal == 100.0 and target.neutrals[0].drive.quantity(100.0) == \
+        pytest.approx(100 / 0.9)
 
 
 def test_other_comparisons_are_held_so_the_target_decides() -> None:
@@ -511,4 +526,39 @@ def test_parts_keep_every_definition_of_a_name_together(cli, tmp_path, promtool_
         if "Disk0Full" in names:
             assert names.count("Disk0Full") == 2
     check = cli("characterize", "--rules", str(rules), "-o", str(out), "--check")
+    assert check.code == 0, check.out
+
+
+_ONCE_REFUSED = """\
+groups:
+  - name: Shapes
+    rules:
+      - alert: RestartsBurst
+        expr: increase(restarts_total[5m]) > 3
+      - alert: LeaderChanges
+        expr: increase(leader_changes_total[10m]) > 2
+        for: 5m
+      - alert: FilesLow
+        expr: node_filesystem_files_free / node_filesystem_files < 0.1 and node_filesystem_files > 0
+      - alert: WorkersShort
+        expr: puma_running_workers < puma_workers
+        for: 5m
+      - alert: ReplicasMismatch
+        expr: kube_deployment_spec_replicas != kube_deployment_status_replicas_available
+"""
+
+
+def test_shapes_once_refused_are_pinned(cli, tmp_path, promtool_bin) -> None:
+    """increase() compared with a literal (its 'at' case spaced so the value lands exactly on
+    it), a ratio guarded by its own denominator (driven across 0), and two series compared:
+    each characterized (every mutant killed, > vs >= included) and the files pass promtool."""
+    rules = tmp_path / "shapes.yml"
+    rules.write_text(_ONCE_REFUSED)
+    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert "characterized 5/5 alerts" in result.out, result.out
+    text = (tmp_path / "out" / "shapes.test.yml").read_text()
+    assert "RestartsBurst: increase(restarts_total[5m]) > 3: at (3, samples 2m30s apart)" in text
+    assert "held true (its denominator near 0" not in text  # the why is not a title
+    check = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"), "--check")
     assert check.code == 0, check.out

@@ -109,7 +109,12 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
                     reasons.append("a value set by a Terraform interpolation (${...}): known "
                                    "only when Terraform renders the template")
                 elif not (plabels.is_scalar(node.lhs) or plabels.is_scalar(node.rhs)):
-                    reasons.append(f"compares two series ({_short(node)}), no constant")
+                    found = _two_series(node, path, records)
+                    if isinstance(found, Target):
+                        targets.append(found)
+                    else:
+                        reasons.append(f"compares two series ({_short(node)}), no constant"
+                                       + (f": {found}" if found else ""))
                 continue
             literal = plabels.constant_value(at_path(node, (side,)))
             compared = node.lhs if side == 1 else node.rhs
@@ -153,6 +158,33 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
 
 
 _MIRROR = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
+HELD_SIDE = 100.0  # the value the other side of a two-series comparison is held at
+
+
+def _two_series(node: Binary, path: tuple[int, ...], records: dict[str, Node]) -> Target | str:
+    """``a op b`` with no constant: one side driven across the other, held at a value (its
+    series at HELD_SIDE, a count at 3 members): ``puma_running_workers < puma_workers`` is
+    ``puma_running_workers < 100`` while ``puma_workers`` holds 100."""
+    if node.matching is not None or node.card is not None:
+        return "a vector match modifier (on/ignoring/group_*)"
+    why = ""
+    for side, op in ((0, node.op), (1, _MIRROR[node.op])):
+        moved, held = (node.lhs, node.rhs) if side == 0 else (node.rhs, node.lhs)
+        try:
+            drive, neutrals = _drive(moved, records, 0)
+            other, other_neutrals = _drive(held, records, 0)
+        except Unsupported as exc:
+            why = str(exc)
+            continue
+        if drive.a == 0 or other.a == 0 or _same_series(drive, other) or \
+                drive.selector.name == other.selector.name:
+            why = "both sides read the same series"
+            continue
+        level = other.a * 3.0 + other.b if other.kind == "count" else HELD_SIDE
+        hold = Hold(other, level, f"{_short(held, 40)} held at {level:g}")
+        return Target(path, op, level, _short(node), drive,
+                      tuple(neutrals) + tuple(other_neutrals) + (hold,))
+    return why
 
 
 def _short(node: Node, limit: int = 70) -> str:
