@@ -545,6 +545,8 @@ groups:
         for: 5m
       - alert: ReplicasMismatch
         expr: kube_deployment_spec_replicas != kube_deployment_status_replicas_available
+      - alert: TimeoutsOverOneSample
+        expr: rate(timeouts_total[1m]) > 0.5
 """
 
 
@@ -556,7 +558,7 @@ def test_shapes_once_refused_are_pinned(cli, tmp_path, promtool_bin) -> None:
     rules.write_text(_ONCE_REFUSED)
     result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
     assert result.code == 0, result.err
-    assert "characterized 5/5 alerts" in result.out, result.out
+    assert "characterized 6/6 alerts" in result.out, result.out
     text = (tmp_path / "out" / "shapes.test.yml").read_text()
     assert "RestartsBurst: increase(restarts_total[5m]) > 3: at (3, samples 2m30s apart)" in text
     assert "held true (its denominator near 0" not in text  # the why is not a title

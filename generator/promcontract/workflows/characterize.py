@@ -474,7 +474,8 @@ class _Builder:
         default = r / self.sample
         for n in [default] + [k for k in range(2, 65) if k != default]:
             s = r / n
-            if s != int(s) or n != int(n) or math.lcm(int(s), int(self.step)) + r > horizon:
+            if n < 2 or s != int(s) or n != int(n) or \
+                    math.lcm(int(s), int(self.step)) + r > horizon:
                 continue
             n = int(n)
             c = (literal * s) if rate else literal / n
@@ -867,10 +868,13 @@ def _judge(alert: AlertPlan, found: mutate.AlertResult | None) -> None:
     if recorded and not any(s.record for s in recorded):
         # a finding, not a recording: an alert no driven input fires may be dead (a join
         # that never matches, a threshold outside what the metric can take)
-        because = f" ({'; '.join(dict.fromkeys(alert.reasons))})" if alert.reasons else ""
         alert.status = "not characterized"
+        if alert.reasons:  # a part that was not driven may be what keeps it quiet
+            alert.why = (f"{'; '.join(dict.fromkeys(alert.reasons))}; none of its "
+                         f"{len(recorded)} scenarios makes it fire with that part undriven")
+            return
         alert.why = (f"never fires: none of its {len(recorded)} scenarios (each threshold "
-                     f"crossed both ways) makes it fire{because}")
+                     "crossed both ways) makes it fire")
         return
     alive = [o.mutation for o in found.outcomes if o.state in ("survived", "invalid",
                                                                 "untested")]
