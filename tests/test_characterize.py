@@ -38,7 +38,7 @@ def _targets(expr: str, records: dict | None = None):
     ('increase(x[1h]) > 3', "slope", 3600, 0),
     ('sum by (job) (rate(x[5m])) == 0', "slope", 1, 0),
     ('100 - (avg by (instance) (rate(idle[5m])) * 100) > 90', "slope", -100, 100),
-    ('avail / size * 100 < 10', "value", 100, 0),
+    ('avail / size * 100 < 10', "value", 100 / 1024, 0),  # size held at 1024
     ('count by (cluster) (up == 1) < 3', "count", 1, 0),
     ('max_over_time(x[10m]) > 5', "value", 1, 0),
 ])
@@ -61,7 +61,7 @@ def test_recording_rules_are_read_through() -> None:
                                                "sum by (job) (rate(r[5m]))"})
     (target,) = targets
     assert target.drive.selector.name == "e"
-    assert [(h.drive.selector.name, h.compared) for h in target.neutrals] == [("r", 1.0)]
+    assert [(h.drive.selector.name, h.compared) for h in target.neutrals] == [("r", 1024.0)]
 
 
 @pytest.mark.parametrize("expr, reason", [
@@ -471,7 +471,7 @@ def test_a_group_too_costly_for_one_file_is_cut_into_parts(cli, tmp_path, promto
     out = tmp_path / "out"
     monkeypatch.setattr(characterize, "FILE_BUDGET", 1500)
     result = cli("characterize", "--rules", str(rules), "-o", str(out))
-    assert "characterized 6/6 alerts" in result.out, result.out
+    assert "characterized 10/10 alerts" in result.out, result.out
     tests = sorted(p.name for p in out.glob("*.test.yml"))
     assert tests == ["many--part-2.test.yml", "many.test.yml"]
     seen = []
@@ -547,18 +547,33 @@ groups:
         expr: kube_deployment_spec_replicas != kube_deployment_status_replicas_available
       - alert: TimeoutsOverOneSample
         expr: rate(timeouts_total[1m]) > 0.5
+      - alert: ServerErrors
+        expr: >-
+          sum by (backend) (rate(http_responses_total{code="5xx"}[1m]))
+          / sum by (backend) (rate(http_responses_total[1m])) * 100 > 5
+      - alert: IpsUsed
+        expr: sum (ipam_ips{type!="available"}) / sum (ipam_ips) > 0.9
+      - alert: NotHealthChecks
+        expr: >-
+          sum (rate(req_total{path!~"/health|/ready"}[5m])) / sum (rate(req_total[5m])) > 0.5
+      - alert: FailedShare
+        expr: >-
+          sum by (method) (rate(failed_total[1m])) / sum by (method) (rate(received_total[1m]))
+          > 0.01
 """
 
 
 def test_shapes_once_refused_are_pinned(cli, tmp_path, promtool_bin) -> None:
     """increase() compared with a literal (its 'at' case spaced so the value lands exactly on
-    it), a ratio guarded by its own denominator (driven across 0), and two series compared:
-    each characterized (every mutant killed, > vs >= included) and the files pass promtool."""
+    it), a ratio guarded by its own denominator (driven across 0), two series compared, an
+    error ratio whose total counts the errors too (the rest held outside the errors'
+    selector), a 0.01 ratio (its denominator held where the numerator is whole): each
+    characterized (every mutant killed, > vs >= included) and the files pass promtool."""
     rules = tmp_path / "shapes.yml"
     rules.write_text(_ONCE_REFUSED)
     result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
     assert result.code == 0, result.err
-    assert "characterized 6/6 alerts" in result.out, result.out
+    assert "characterized 10/10 alerts" in result.out, result.out
     text = (tmp_path / "out" / "shapes.test.yml").read_text()
     assert "RestartsBurst: increase(restarts_total[5m]) > 3: at (3, samples 2m30s apart)" in text
     assert "held true (its denominator near 0" not in text  # the why is not a title

@@ -159,6 +159,7 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
 
 _MIRROR = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 HELD_SIDE = 100.0  # the value the other side of a two-series comparison is held at
+DENOMINATOR = 1024.0  # the value a ratio's denominator is held at (a power of two)
 
 
 def _two_series(node: Binary, path: tuple[int, ...], records: dict[str, Node]) -> Target | str:
@@ -307,7 +308,12 @@ def _binary(node: Binary, records: dict[str, Node], joins: int) -> tuple[Drive, 
     other, other_holds = _drive(node.rhs, records, joins + 1)
     if other.selector == drive.selector:
         raise Unsupported(f"reads {drive.selector.name} on both sides of '{op}'")
-    neutral = 1.0 if op in ("*", "/") else 0.0
+    # a denominator at 1024: the numerator of a small ratio (0.05: 51.2, a rate of 3072 a
+    # minute) and the rest of a total (1024 - 921.6) are exact in binary, so the ratio
+    # lands exactly on its literal
+    neutral = DENOMINATOR if op == "/" else 1.0 if op == "*" else 0.0
+    if op == "/":
+        drive = drive.scaled(1.0 / DENOMINATOR, 0.0)
     return drive, holds + other_holds + [Hold(other, neutral, f"the other side of '{op}' at "
                                                              f"{neutral:g}",
                                               op if op in ("*", "/") else "")]
@@ -403,7 +409,8 @@ def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[H
                                     f"side {target.shown} crosses {level:g}")
                     neutrals.remove(neutral)
                     continue
-                factor = 1 / level if neutral.scales == "/" else level
+                factor = neutral.compared / level if neutral.scales == "/" else \
+                    level / neutral.compared
                 drive = dataclasses.replace(drive, a=drive.a * factor)
                 neutrals.remove(neutral)
         if infinite is not None:
@@ -421,6 +428,33 @@ def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[H
     return out, ""
 
 
+def whole(x: float) -> bool:
+    """``x`` is a whole number, up to float noise."""
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
+
+def exact_denominator(target: Target, sample: float, holds: list[Hold]) -> Target:
+    """``target`` with its ratio's denominator held where the numerator at the literal is a
+    whole number (a value, or an increase per sample): at 1024, 0.01 of a rate is 614.4 a
+    minute, at 1000 it is 600, and the ratio of two whole numbers lands on the literal."""
+    neutral = next((n for n in target.neutrals if n.scales == "/"), None)
+    if neutral is None or target.literal is None or neutral.drive.kind not in (
+            "value", "slope") or any(h.drive.selector == neutral.drive.selector for h in holds):
+        return target  # (a guard holds the denominator where it needs it)
+    d = target.drive
+    for level in (neutral.compared, 1000.0, 100.0, 10000.0, 100000.0):
+        a = d.a * neutral.compared / level
+        q = (target.literal - d.b) / a
+        per = q * sample if d.kind == "slope" else q
+        den = level * sample if neutral.drive.kind == "slope" else level
+        if whole(per) and whole(den):
+            neutrals = tuple(dataclasses.replace(n, compared=level) if n is neutral else n
+                             for n in target.neutrals)
+            return dataclasses.replace(target, drive=dataclasses.replace(d, a=a),
+                                       neutrals=neutrals)
+    return target
+
+
 def reconcile(target: Target, holds: list[Hold]) -> tuple[Target, list[Hold]]:
     """``target`` with its ratio's denominator (or product's factor) at the value a held
     guard gives that same series (`errors / requests > 0.05 and requests > 1`: requests held
@@ -429,7 +463,8 @@ def reconcile(target: Target, holds: list[Hold]) -> tuple[Target, list[Hold]]:
     for neutral in target.neutrals:
         guard = next((h for h in holds if not h.scales and h.drive == neutral.drive), None)
         if neutral.scales and guard is not None and guard.compared != 0:
-            factor = 1 / guard.compared if neutral.scales == "/" else guard.compared
+            factor = neutral.compared / guard.compared if neutral.scales == "/" else \
+                guard.compared / neutral.compared
             drive = dataclasses.replace(drive, a=drive.a * factor)
             neutral = dataclasses.replace(neutral, compared=guard.compared)
         neutrals.append(neutral)
@@ -491,6 +526,11 @@ def series_labels(selector: Selector, joined: tuple[str, ...] = ()) -> tuple[tup
     if not any(m.name == "instance" for m in selector.matchers):
         labels.setdefault("instance", "a")
     return tuple(sorted((k, v) for k, v in labels.items() if v != ""))
+
+
+def matching_value(pattern: str) -> str:
+    """A value the anchored Prometheus regex ``pattern`` matches (Unsupported: none found)."""
+    return _matching(pattern)
 
 
 def _matching(pattern: str) -> str:

@@ -229,6 +229,7 @@ def _plan_alert(plan: AlertPlan, rule: dict, records: dict[str, Node]) -> None:
             plan.reasons.append(why)
             continue
         target, holds = drv.reconcile(target, holds)
+        target = drv.exact_denominator(target, sample, holds)
         builder = _Builder(plan.name, steps, joined, list(target.neutrals) + holds, target,
                            step, sample)
         builder.range_of = {n.selector: n.range for node in reads for n, _ in walk(node)
@@ -253,6 +254,53 @@ def _record_names(expr: Node, records: dict[str, Node]) -> list[str]:
                 out.append(name)
                 queue.append(records[name])
     return out
+
+
+def _per_step_quantities(per_step: list) -> list:
+    """The driven quantities per step, a stale marker as nothing."""
+    return [q if isinstance(q, float) else None for q in per_step]
+
+
+def _outside(total: Node, part: Node, joined: tuple[str, ...]
+             ) -> tuple[tuple[str, str], ...] | None:
+    """Labels of a series ``total`` selects and ``part`` does not (the rest of a total that
+    also counts the part's series): the total's own labels, with one of the part's matchers
+    turned false (`code="5xx"`: no code; `type!="available"`: type="available")."""
+    base = dict(drv.series_labels(total, joined))
+    for m in part.matchers:
+        if m.name == "__name__" or any(t.name == m.name for t in total.matchers):
+            continue
+        labels = dict(base)
+        if m.op in ("=", "=~"):
+            labels.pop(m.name, None)
+        elif m.op == "!=":
+            labels[m.name] = m.value
+        else:  # !~: a value the regex matches
+            try:
+                labels[m.name] = drv.matching_value(m.value)
+            except drv.Unsupported:
+                continue
+        shaped = tuple(sorted((k, v) for k, v in labels.items() if v != ""))
+        if _selects(total, getattr(total, "name", None), shaped) and not _selects(
+                part, getattr(part, "name", None), shaped):
+            return shaped
+    return None
+
+
+def _selects(selector: Node, name: str | None, labels: tuple[tuple[str, str], ...]) -> bool:
+    """Whether ``selector`` selects the series ``name{labels}``."""
+    if getattr(selector, "name", None) != name:
+        return False
+    have = dict(labels)
+    for m in selector.matchers:
+        if m.name == "__name__":
+            continue
+        value = have.get(m.name, "")
+        found = value == m.value if m.op in ("=", "!=") else \
+            re.fullmatch(m.value, value) is not None
+        if found != (m.op in ("=", "=~")):
+            return False
+    return True
 
 
 def _per_sample(per_step: list, step: float, sample: float) -> list:
@@ -346,7 +394,7 @@ class _Builder:
             if not isinstance(q, float):
                 values.append(q)
             elif d.kind == "value":
-                values.append(q)
+                values.append(float(round(q)) if drv.whole(q) else q)
             elif d.kind == "age":
                 values.append(k * sample - q)
             elif d.kind == "until":
@@ -359,14 +407,20 @@ class _Builder:
             level = 1000.0 if d.counter else 1e6
             for k, q in enumerate(per_step):
                 if isinstance(q, float):
-                    level += q * sample if k else 0.0
+                    step = q * sample
+                    level += (float(round(step)) if drv.whole(step) else step) if k else 0.0
                     values[k] = level
         return [(name, labels, values)]
 
-    def _held(self, samples: int | None = None, sample: float | None = None) -> list:
+    def _held(self, samples: int | None = None, sample: float | None = None,
+              moved: list | None = None) -> list:
         """The held series, one value per evaluation step (or ``samples`` values ``sample``
-        seconds apart)."""
+        seconds apart). A held sum that also takes in the driven series (`sum(rate(req{code=
+        "5xx"}[5m])) / sum(rate(req[5m]))`: the total counts the errors too) holds the rest:
+        its own series carry the held quantity minus the driven one (``moved``), so the sum
+        is the held value and the ratio moves as the drive says."""
         out = []
+        target = self.target.drive
         for hold in self.holds:
             d = hold.drive
             if d.kind == "presence":
@@ -378,15 +432,32 @@ class _Builder:
                 raise drv.Unsupported(f"{hold.why}: a counter cannot fall")
             if d.kind == "count":
                 q = float(max(0, math.ceil(q)))
-            out += self._series(d, [q] * (samples or self.steps + 1), sample)
+            per = [q] * (samples or self.steps + 1)
+            if moved is not None and d.kind == target.kind and d.kind in ("value", "slope") \
+                    and d.selector != target.selector and _selects(
+                        d.selector, target.selector.name,
+                        drv.series_labels(target.selector, self.joined)):
+                per = [q - m if isinstance(m, float) else q for m in moved]
+                if d.kind == "slope" and d.counter and min(per) < 0:
+                    raise drv.Unsupported(f"{hold.why}: the rest of the total it holds would "
+                                          "fall below 0")
+                rest = _outside(d.selector, target.selector, self.joined)
+                if rest is None:
+                    raise drv.Unsupported(f"{hold.why}: no series of the total falls outside "
+                                          f"{self.target.shown}'s own selector")
+                name, _, values = self._series(d, per, sample)[0]
+                out.append((name, rest, values))
+                continue
+            out += self._series(d, per, sample)
         return out
 
     def _add(self, title: str, per_step: list, sample: float | None = None) -> Case | None:
         """The scenario added (None: it could not be built; ``reasons`` says why); with
         ``sample``, ``per_step`` holds one quantity per sample, that many seconds apart."""
         try:
+            moved = per_step if sample else _per_step_quantities(per_step)
             series = self._series(self.target.drive, per_step, sample) + \
-                self._held(len(per_step) if sample else None, sample)
+                self._held(len(per_step) if sample else None, sample, moved)
         except drv.Unsupported as exc:
             self.reasons.append(str(exc))
             return None
