@@ -17,6 +17,7 @@ Everything here reads the PromQL tree (promcontract.promql); nothing matches Pro
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 
@@ -160,6 +161,7 @@ def analyse(expr: Node, records: dict[str, Node]) -> tuple[list[Target], list[st
 _MIRROR = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 HELD_SIDE = 100.0  # the value the other side of a two-series comparison is held at
 DENOMINATOR = 1024.0  # the value a ratio's denominator is held at (a power of two)
+MAX_MEMBERS = 100  # the most series a count() is driven or held with
 
 
 def _two_series(node: Binary, path: tuple[int, ...], records: dict[str, Node]) -> Target | str:
@@ -362,16 +364,23 @@ def _false_value(op: str, literal: float) -> float:
             "<=": literal + margin, "==": literal + margin, "!=": literal}[op]
 
 
-def _infinite_hold(drive: Drive, other: Target, want: bool) -> Hold | None:
+def _infinite_hold(drive: Drive, other: Target, want: bool, at: float) -> Hold | None:
     """``other`` (a ratio compared with its literal) held ``want`` while its denominator
-    is near 0: the numerator's sign decides the sign of the ratio there."""
+    is near 0: the numerator's sign decides the sign of the ratio there. ``at``: the
+    denominator's held value the drive was scaled for."""
     if other.op not in (">", ">=", "<", "<=") or other.literal is None or drive.a == 0:
         return None
     direction = 1.0 if (other.op in (">", ">=")) == want else -1.0
-    size = 1000.0 * (abs(other.literal - drive.b) + 1.0) / abs(drive.a)
+    # the denominator's scenarios stay within a unit of 0 (its literal, plus or minus at most
+    # half a unit): twice what the comparison needs at a denominator of 1 is enough
+    size = 2.0 * (abs(other.literal - drive.b) + 1.0) / abs(drive.a * at)
     quantity = direction * (1.0 if drive.a > 0 else -1.0) * size
     if drive.counter and quantity < 0:
         return None
+    if drive.kind == "count":
+        quantity = float(math.ceil(quantity))
+        if not 0 < quantity <= MAX_MEMBERS:
+            return None
     return Hold(drive, drive.a * quantity + drive.b,
                 f"{other.shown} held {'true' if want else 'false'} (its denominator near 0: "
                 "the numerator's sign decides)")
@@ -403,7 +412,7 @@ def holds_for(expr: Node, target: Target, targets: list[Target]) -> tuple[list[H
                     # `free / size < 0.1 and size > 0`: the denominator crosses 0, where the
                     # ratio is infinite; a numerator of the right sign (and large enough for
                     # a denominator up to 1000) holds the ratio's comparison as wanted
-                    infinite = _infinite_hold(drive, other, want)
+                    infinite = _infinite_hold(drive, other, want, neutral.compared)
                     if neutral.scales != "/" or infinite is None:
                         return [], (f"{other.shown} is held while its '{neutral.scales}' "
                                     f"side {target.shown} crosses {level:g}")

@@ -382,6 +382,9 @@ class _Builder:
         if d.kind == "count":
             members = {int(round(q)) for q in per_step if isinstance(q, float)}
             most = max(members, default=0)
+            if most > drv.MAX_MEMBERS:
+                raise drv.Unsupported(f"{d.selector.name}: a count of {most} series "
+                                      f"(more than {drv.MAX_MEMBERS})")
             out = []
             for member in range(most):
                 values = [d.member if isinstance(q, float) and member < round(q) else
