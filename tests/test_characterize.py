@@ -579,3 +579,60 @@ def test_shapes_once_refused_are_pinned(cli, tmp_path, promtool_bin) -> None:
     assert "held true (its denominator near 0" not in text  # the why is not a title
     check = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"), "--check")
     assert check.code == 0, check.out
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_a_terminated_run_leaves_no_promtool_running(tmp_path, promtool_bin) -> None:
+    """SIGTERM (or Ctrl-C) while promtool runs in worker threads: the command says
+    "interrupted", exits 130, and every promtool it started is gone (they run in sessions
+    of their own, so nothing else would end them)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rules = tmp_path / "many.yml"
+    rules.write_text("groups:\n- name: Many\n  rules:\n" + "".join(
+        f"  - alert: A{i}\n    expr: rate(x{i}_total[5m]) / rate(y{i}_total[5m]) > 0.{i + 1}\n"
+        f"    for: {i + 1}m\n" for i in range(60)))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    # the real promtool behind a wrapper whose test runs (in worker threads) first take their
+    # time: a run that outlives the command (nothing kills it) holds the exit for 100 s
+    slow = scratch / "promtool"
+    slow.write_text(f"#!/bin/sh\n[ \"$1\" = test ] && sleep 100\nexec {promtool_bin} \"$@\"\n")
+    slow.chmod(0o755)
+    env = dict(os.environ, TMPDIR=str(scratch), PROMTOOL=str(slow))
+
+    def ours() -> list[int]:
+        found = []
+        for pid in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                    line = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "promtool" in line and str(scratch) in line:
+                found.append(int(pid))
+        return found
+
+    proc = subprocess.Popen([sys.executable, "-m", "promcontract", "characterize", "--rules",
+                             str(rules), "-o", str(tmp_path / "out")], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ours() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert ours(), "promtool never started"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)  # not the wrapper's 100 s
+    finally:
+        proc.kill()
+        for pid in ours():
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 130, (proc.returncode, err[-500:])
+    assert "interrupted" in err
+    time.sleep(0.5)
+    assert ours() == []

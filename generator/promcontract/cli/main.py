@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from promcontract import __version__, inputs
 from promcontract.cli.common import say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
-from promcontract.runners import promtool
+from promcontract.runners import process, promtool
 
 # Command name -> module in this package, in the order --help lists them.
 COMMANDS = {"validate": "validate", "render": "render", "docs": "docs", "verify": "verify",
@@ -87,12 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     note_inputs(args)
     try:
-        return args.func(args)
+        with process.stopped_by_signals():
+            return args.func(args)
     except UserError as exc:
         for problem in exc.problems:
             say(str(problem))
         return exc.exit_code
     except KeyboardInterrupt:
+        process.kill_all()  # promtool and amtool runs still going in worker threads
         say("interrupted")
         return 130
     except BrokenPipeError:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import signal
 
 from promcontract.cli.common import one_contract, pushable, say
 from promcontract.payload import harness
 from promcontract.payload.proxy import Proxy
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
-from promcontract.runners import servers
+from promcontract.runners import process, servers
 
 NAME = "pusher-test"
 HELP = ("Contract-test a pusher command against a real Pushgateway over generated run "
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     pusher_fn = harness.builtin_pusher(contract) if args.builtin else \
         harness.command_pusher(cmd, args.run_timeout)
 
-    with _stopped_by_signals(), servers.Pushgateway() as pgw, Proxy(pgw.url) as proxy, \
+    with process.stopped_by_signals(), servers.Pushgateway() as pgw, Proxy(pgw.url) as proxy, \
             harness.tempdir() as work:
         pid = pgw.proc.pid if pgw.proc is not None else "?"
         say(f"pusher-test: Pushgateway at {pgw.url} (pid {pid}), the pusher talks to it "
@@ -61,23 +60,3 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CHECK_FAILED
     print(f"pusher-test: ok: {h.sequences} run sequences passed")
     return EXIT_OK
-
-
-class _stopped_by_signals:  # noqa: N801 - used as a context manager
-    """SIGTERM (and SIGHUP) end the run like Ctrl-C does: as KeyboardInterrupt, so every
-    `with` above unwinds: the gateway and the proxy stop, the work dir is removed."""
-
-    def __enter__(self) -> None:
-
-        self._saved = {}
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            self._saved[sig] = signal.signal(sig, self._raise)
-
-    @staticmethod
-    def _raise(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc: object) -> None:
-
-        for sig, handler in self._saved.items():
-            signal.signal(sig, handler)

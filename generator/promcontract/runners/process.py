@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
+
+_LIVE: set[subprocess.Popen] = set()  # children started here and not yet waited for
+_LOCK = threading.Lock()
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -19,6 +23,47 @@ def kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def track(proc: subprocess.Popen) -> None:
+    """``proc`` runs on behalf of this command: ``kill_all`` ends it if the command stops."""
+    with _LOCK:
+        _LIVE.add(proc)
+
+
+def untrack(proc: subprocess.Popen) -> None:
+    with _LOCK:
+        _LIVE.discard(proc)
+
+
+def kill_all() -> int:
+    """Kill the process group of every child still running (the command was interrupted or
+    terminated: worker threads may still be waiting on them); how many there were."""
+    with _LOCK:
+        live = list(_LIVE)
+        _LIVE.clear()
+    for proc in live:
+        kill_group(proc)
+    return len(live)
+
+
+class stopped_by_signals:  # noqa: N801 - used as a context manager
+    """SIGTERM and SIGHUP end the command as Ctrl-C does (KeyboardInterrupt), so every `with`
+    unwinds and the caller can kill what is still running."""
+
+    def __enter__(self) -> None:
+        self._saved = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                self._saved[sig] = signal.signal(sig, self._raise)
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
 
 
 def run_bounded(argv: list[str], *, timeout: float, stdin: str | None = None,
@@ -32,6 +77,7 @@ def run_bounded(argv: list[str], *, timeout: float, stdin: str | None = None,
                             subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT if merge else subprocess.PIPE,
                             text=True, env=env, start_new_session=True)
+    track(proc)
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except BaseException:
@@ -46,4 +92,5 @@ def run_bounded(argv: list[str], *, timeout: float, stdin: str | None = None,
         raise
     finally:
         kill_group(proc)  # what it left running in its group
+        untrack(proc)
     return proc.returncode, out, err or ""

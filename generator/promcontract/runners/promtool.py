@@ -126,6 +126,7 @@ class Running:
         finally:
             if stdin_file is not None:
                 source.close()  # the child has its own copy of the descriptor
+        process.track(self._proc)
         self._output: tuple[str, str] | None = None
 
         def collect() -> None:
@@ -139,6 +140,7 @@ class Running:
                     pass
             finally:
                 process.kill_group(self._proc)  # what it left running in its group
+                process.untrack(self._proc)
                 self.ended = time.monotonic()
         self._thread = threading.Thread(target=collect, daemon=True)
         self._thread.start()
