@@ -23,7 +23,7 @@ from promcontract.runners import process, promtool
 COMMANDS = {"validate": "validate", "render": "render", "docs": "docs", "verify": "verify",
             "push": "push", "pusher-test": "pusher_harness", "mutate": "mutate",
             "characterize": "characterize", "import": "import_group", "lint": "lint",
-            "check": "check", "routes": "routes"}
+            "check": "check", "routes": "routes", "backtest": "backtest"}
 
 
 class _Parser(argparse.ArgumentParser):

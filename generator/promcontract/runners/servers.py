@@ -140,6 +140,24 @@ class Prometheus(Server):
         super().__init__("prometheus", argv, self.url + "/-/ready", self._tmp, timeout_s=30.0)
 
 
+class History(Server):
+    """Prometheus serving the TSDB blocks in ``data_dir`` (``promtool tsdb create-blocks-from
+    openmetrics``): no scrapes, no rules, retention long enough to keep old history."""
+
+    def __init__(self, data_dir: str, port: int | None = None, binary: str | None = None):
+        self._tmp = tempfile.TemporaryDirectory(prefix="promcontract-history-")
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = os.path.join(self._tmp.name, "prometheus.yml")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+        exe = binary or find_binary(("prometheus",), "PROMETHEUS", "prometheus")
+        argv = [exe, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
+                "--storage.tsdb.retention.time=100y",
+                f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"]
+        super().__init__("prometheus", argv, self.url + "/-/ready", self._tmp, timeout_s=60.0)
+
+
 ALERTMANAGER_NAMES = ("prometheus-alertmanager", "alertmanager")
 
 

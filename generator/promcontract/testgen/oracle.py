@@ -9,8 +9,6 @@ expectations from here, never from hand-written numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from promcontract import kinds
 from promcontract.kinds import annotation_templates
 from promcontract.kinds.series import (
@@ -26,56 +24,18 @@ from promcontract.kinds.series import (
     lookback_semantics,
 )
 from promcontract.labels import Labels
+from promcontract.model import alertstate
 from promcontract.model.contract import Alert, Contract
 from promcontract.testgen import promtemplate
 
 
-@dataclass
-class _Active:
-    since: int  # ActiveAt: the first evaluation of this run of the condition
-    value: float
-    firing: bool = False
-    keep_since: int | None = None  # first evaluation without the condition, while kept
-
-
 def timeline(alert: Alert, contract: Contract, scenario: Scenario, until: int
              ) -> dict[int, dict[Labels, float]]:
-    """Firing alerts (labels -> $value) at every evaluation from 0 to ``until``.
-
-    Prometheus' alerting rule state (rules/alerting.go): a series of the result becomes a
-    pending alert, firing once it has held for ``for:``; when it leaves the result a pending
-    alert is dropped, and a firing one resolves, unless ``keep_firing_for`` keeps it firing
-    (with its last value) while less than that has passed since it first left.
-    """
-    active: dict[Labels, _Active] = {}
-    out: dict[int, dict[Labels, float]] = {}
+    """Firing alerts (labels -> $value) at every evaluation from 0 to ``until``, by the
+    alerting rule states of ``model.alertstate`` (for:, keep_firing_for)."""
     held_at = kinds.of(alert).condition(alert, contract, scenario.series)
-    keep_for = alert.keep_firing_seconds
-    for t in range(0, until + 1, STEP):
-        held = held_at(t)
-        if not held and not active:  # nothing held, nothing pending or kept: the quiet case
-            out[t] = {}
-            continue
-        kept: dict[Labels, _Active] = {}
-        for labels, value in held.items():
-            state = active.get(labels)
-            if state is None:
-                state = _Active(t, value)
-            state.value, state.keep_since = value, None
-            kept[labels] = state
-        for labels, state in active.items():
-            if labels in held or not state.firing or keep_for <= 0:
-                continue
-            if state.keep_since is None:
-                state.keep_since = t
-            if t - state.keep_since < keep_for:
-                kept[labels] = state
-        for state in kept.values():
-            if not state.firing and t - state.since >= alert.for_seconds:
-                state.firing = True
-        active = kept
-        out[t] = {labels: state.value for labels, state in active.items() if state.firing}
-    return out
+    return alertstate.firing(held_at, range(0, until + 1, STEP), alert.for_seconds,
+                             alert.keep_firing_seconds)
 
 
 def alert_labels(alert: Alert, series_labels: Labels) -> Labels:
