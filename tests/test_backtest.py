@@ -182,3 +182,58 @@ def test_the_command_prints_each_alerts_episodes(cli, tmp_path, promtool_bin) ->
     (episode,) = data["alerts"][0]["episodes_list"]
     assert (episode["start"], episode["end"]) == (t0 + 15 * 60, t0 + 30 * 60)
     assert episode["labels"] == {"alertname": "LoadHigh", "job": "x"}
+
+
+def test_a_chunk_refused_as_too_large_is_split_and_asked_again() -> None:
+    """A server that refuses more than 500 points a query (as Thanos or Mimir may, below
+    Prometheus's 11,000): backtest splits each chunk until it is answered, and says so in one
+    line when even MIN_CHUNK_POINTS is refused. (A fake server: the limit is its own.)"""
+    import http.server
+    import json
+    import threading
+    import urllib.parse
+
+    from promcontract.problems import UserError
+    from promcontract.workflows import backtest
+
+    asked: list[int] = []
+    limit = [500]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            start, end, step = (float(q[k][0]) for k in ("start", "end", "step"))
+            points = int(round((end - start) / step)) + 1
+            asked.append(points)
+            if points > limit[0]:
+                body = {"status": "error", "errorType": "bad_data",
+                        "error": "exceeded maximum resolution of 500 points per timeseries"}
+                code = 400
+            else:
+                body = {"status": "success", "data": {"resultType": "matrix", "result": [
+                    {"metric": {"job": "x"}, "values": [[start + k * step, "1"]
+                                                        for k in range(points)]}]}}
+                code = 200
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = backtest.Api(f"http://127.0.0.1:{server.server_address[1]}", {}, 10.0, 1 << 24)
+        rule = backtest.AlertRule("A", "up", 0.0, 0.0, (), "r.yml:1")
+        held, queries = backtest.evaluate(api, rule, 0.0, 1999 * 60.0, 60.0)
+        assert len(held) == 2000 and sorted(set(asked)) == [500, 1000, 2000] and queries == 4
+        limit[0] = 10
+        with pytest.raises(UserError) as info:
+            backtest.evaluate(api, rule, 0.0, 1999 * 60.0, 60.0)
+        assert "the server refused the query (split down to" in str(info.value)
+    finally:
+        server.shutdown()
+        server.server_close()
