@@ -485,3 +485,22 @@ def test_every_binary_is_found_by_one_rule(tmp_path: Path, monkeypatch, env, nam
     with pytest.raises(ToolMissing, match=f": {env}=.*nowhere is not an executable file; "
                                           "install Debian's"):
         find()
+
+
+def test_promtool_runs_under_a_soft_memory_limit(tmp_path, monkeypatch) -> None:
+    """One promtool process runs many test files; at GOGC=400 alone a chunk of the corpus's
+    mutant files grew to 2.1 GB. Each run gets GOMEMLIMIT (512 MiB unless the caller set
+    it), one core and GOGC=400 unless set. (A fake promtool that prints its environment.)"""
+    from promcontract.runners import promtool
+
+    fake = tmp_path / "promtool"
+    fake.write_text('#!/bin/sh\necho "$GOMEMLIMIT $GOMAXPROCS $GOGC"\n')
+    fake.chmod(0o755)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMAXPROCS", raising=False)
+    out = promtool.Running(["test", "rules"], binary=str(fake)).wait().stdout
+    assert out.split() == ["512MiB", "1", "400"]
+    monkeypatch.setenv("GOMEMLIMIT", "2GiB")
+    out = promtool.Running(["test", "rules"], binary=str(fake)).wait().stdout
+    assert out.split()[0] == "2GiB"
