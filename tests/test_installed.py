@@ -139,6 +139,13 @@ def test_commands_run_from_the_installed_package(installed: Path, tmp_path: Path
     tested = ok("pusher-test", "--contract", "rules/drift.contract.yaml", "--sequences", "10",
                 "--seed", "1", "--", sys.executable, "-I", "-S", "rules/generated/drift.push.py")
     assert "Traceback" not in tested.stderr
+    # backtest against a real Prometheus (an empty TSDB): the bundled template's alerts
+    from promcontract.runners.servers import History
+
+    (repo / "tsdb").mkdir()
+    with History(str(repo / "tsdb")) as server:
+        backtested = ok("backtest", "--prometheus", server.url, "--since", "1h")
+    assert "DriftStacksMany: never fired" in backtested.stdout
     # every command of the CLI's table ran for real from the wheel, not only --help
     assert ran == set(COMMANDS), set(COMMANDS) - ran
 

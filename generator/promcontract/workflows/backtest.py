@@ -51,7 +51,6 @@ class Episode:
 class Result:
     rule: AlertRule
     episodes: list[Episode] = field(default_factory=list)
-    error: str = ""
     queries: int = 0
 
     def summary(self, until: float) -> dict[str, Any]:
