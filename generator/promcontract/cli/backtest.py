@@ -9,7 +9,7 @@ import sys
 import textwrap
 import time
 
-from promcontract.cli.common import DEFAULT_TPL, positive_duration
+from promcontract.cli.common import DEFAULT_TPL, StatusLine, positive_duration
 from promcontract.durations import format_duration, parse_duration
 from promcontract.problems import EXIT_OK, UserError
 from promcontract.runners import http
@@ -108,18 +108,11 @@ def run(args: argparse.Namespace) -> int:
                                    if not args.group or g.name in args.group], args.tpl)
     if not rules:
         raise UserError("no alerting rules to backtest (check --group)")
-    tty = sys.stderr.isatty()
-
-    def progress(message: str) -> None:
-        if tty:
-            sys.stderr.write(f"\r\033[K{message}")
-            sys.stderr.flush()
-
+    progress = StatusLine()
     api = backtest.Api(args.prometheus, _headers(args.header), args.timeout, args.max_bytes)
     started = time.monotonic()
     results = backtest.run(api, rules, start, end, args.step, progress)
-    if tty:
-        sys.stderr.write("\r\033[K")
+    progress.clear()
     summaries = [r.summary(end) for r in results]
     if args.format == "json":
         json.dump({"start": start, "end": end, "step": args.step, "alerts": [

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 import tempfile
 import textwrap
 
-from promcontract.cli.common import DEFAULT_TPL, say
+from promcontract.cli.common import DEFAULT_TPL, StatusLine, say
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
 from promcontract.runners import junit, promtool
 from promcontract.runners.fileio import check_writable, read_text, refuse_input, write_all
@@ -82,18 +81,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{out_dir}: exists and is not a directory (-o)")
     if args.junit:
         check_writable(args.junit)
-    tty = sys.stderr.isatty()
-
-    def progress(message: str) -> None:
-        if tty:
-            sys.stderr.write(f"\r\033[K{message}")
-            sys.stderr.flush()
-
+    progress = StatusLine()
     result = characterize.run(args.tpl, out_dir, args.group, workers=args.jobs,
                               progress=progress, prove=not args.check, rules=args.rules,
                               shard=args.shard or (1, 1))
-    if tty:
-        sys.stderr.write("\r\033[K")
+    progress.clear()
     files = {os.path.join(out_dir, name): text for group in result.groups
              for name, text in group.files().items()}
     # another shard's files, or other groups' with --group, are not stale here

@@ -114,3 +114,21 @@ def network_policy(args: argparse.Namespace, **retry: float):  # noqa: ANN201
     if policy.problems():
         raise UserError(policy.problems()[0])
     return policy.started()
+
+
+class StatusLine:
+    """One progress line on stderr, rewritten in place, only when stderr is a terminal
+    (logs and pipes get nothing); ``clear()`` removes it before the report."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, message: str) -> None:
+        if self.tty:
+            sys.stderr.write(f"\r\033[K{message}")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

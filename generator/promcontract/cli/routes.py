@@ -7,13 +7,13 @@ import argparse
 import glob
 import json
 import os
-import sys
 import textwrap
 import time
 
 from promcontract.cli.common import (
     DEFAULT_TPL,
     GENERATED_DIR,
+    StatusLine,
     contract_paths,
     load_contracts,
     say,
@@ -151,17 +151,10 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         raise UserError("no routing tests: give TESTS, or write rules/*.routes.yml")
     tests = [t for path in paths for t in routes.load_tests(path, read_text(path))]
-    tty = sys.stderr.isatty()
-
-    def progress(message: str) -> None:
-        if tty:
-            sys.stderr.write(f"\r\033[K{message}")
-            sys.stderr.flush()
-
+    progress = StatusLine()
     started = time.monotonic()
     results = routes.run(config, tests, progress)
-    if tty:
-        sys.stderr.write("\r\033[K")
+    progress.clear()
     for result in results:
         test = result.test
         if result.ok:
@@ -180,15 +173,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CHECK_FAILED
     if args.mutate:
         prefix = "" if args.config else "alertmanager.config."
-        return _mutate(config, tests, where, prefix, progress if tty else None, args)
+        return _mutate(config, tests, where, prefix, progress, args)
     return EXIT_OK
 
 
 def _mutate(config: dict, tests: list, where: str, prefix: str, progress,  # noqa: ANN001
             args: argparse.Namespace) -> int:
     report = routes_mutate.run(config, tests, progress)
-    if progress:
-        sys.stderr.write("\r\033[K")
+    progress.clear()
     for outcome in report.outcomes:
         m = outcome.mutant
         if outcome.state == "survived":
