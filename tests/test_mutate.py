@@ -466,3 +466,43 @@ def test_usage_errors_are_one_line(cli, handwritten) -> None:
     result = cli("mutate", "--rules", str(rules), "--tests", str(tests))
     assert result.code == 2 and re.match(r"^\S+rules\.test\.yml:1:\d+: rule file missing\.yml "
                                          r"not found", result.err), result.err
+
+
+@pytest.mark.parametrize("template, plain", [
+    ("{{ $labels.job }} is down", True),
+    ("{{ if $labels.absent }}gone{{ else }}{{ .Labels.instance }}{{ end }}", True),
+    ("{{- $externalLabels.cluster -}}: {{ printf \"%.1f\" 1.5 }}", True),
+    ("no template at all", True),
+    ("at {{ $value }}", False),
+    ("{{ humanize .Value }}", False),
+    ("{{ . }}", False),
+    ("{{ with query \"up\" }}{{ . | first | value }}{{ end }}", False),
+    ("{{ $job := $labels.job }}{{ $job }}", False),
+])
+def test_copies_drop_only_annotations_that_print_nothing_but_labels(template, plain) -> None:
+    assert mutate.labels_only(template) is plain
+
+
+@pytest.mark.integration
+def test_a_mutant_told_apart_only_by_its_annotation_is_still_killed(tmp_path, monkeypatch,
+                                                                    promtool_bin) -> None:
+    """Merged copies carry no annotations only where those print labels alone. Here the
+    annotation prints $value and nothing else tells the mutant (x * 3 > 1) from the rule
+    (x * 2 > 1): the copy must keep it, and dropping it lets the mutant survive."""
+    rules = tmp_path / "r.yml"
+    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: Doubled\n"
+                     "    expr: x * 2 > 1\n    annotations: {summary: 'at {{ $value }}'}\n")
+    tests = tmp_path / "t.yml"
+    tests.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
+                     "- interval: 1m\n  input_series:\n  - series: x\n    values: 2x5\n"
+                     "  alert_rule_test:\n  - eval_time: 2m\n    alertname: Doubled\n"
+                     "    exp_alerts:\n    - exp_annotations: {summary: at 4}\n")
+
+    def verdict() -> str:
+        report = mutate.run([str(rules)], [str(tests)], operators=frozenset({"literal"}))
+        return next(o.state for a in report.alerts for o in a.outcomes
+                    if o.mutation.expr.startswith("x * 3"))
+
+    assert verdict() == "killed"
+    monkeypatch.setattr(mutate, "labels_only", lambda template: True)
+    assert verdict() == "survived"
