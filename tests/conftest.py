@@ -35,7 +35,8 @@ def require_binary(*names: str) -> str:
         if found:
             return found
     package = ("prometheus-pushgateway" if "pushgateway" in names[0] else
-               "prometheus-alertmanager" if names[0] == "amtool" else "prometheus")
+               "prometheus-alertmanager" if names[0] == "amtool" else
+               "chromium" if names[0] == "chromium" else "prometheus")
     message = f"{names[0]} not found on PATH (Debian package: {package})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true and {message}", pytrace=False)

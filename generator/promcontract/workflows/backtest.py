@@ -21,6 +21,10 @@ from typing import Any
 from promcontract.durations import parse_duration
 from promcontract.model import alertstate
 from promcontract.problems import UserError
+from promcontract.promql import ParseError, parse
+from promcontract.promql.labels import constant_value
+from promcontract.promql.nodes import COMPARISONS, Binary, text, unparen
+from promcontract.render import timeline
 from promcontract.runners import http
 
 MAX_POINTS = 10_000  # per series and query: Prometheus refuses more than 11,000
@@ -47,11 +51,22 @@ class Episode:
         return (self.end if self.end is not None else until) - self.start
 
 
+@dataclass(frozen=True)
+class Plot:
+    """What a picture draws of a rule: ``series`` (the side of its first comparison with a
+    constant) against ``threshold``; a rule without one draws its own result."""
+    series: str
+    threshold: float | None = None
+
+
 @dataclass
 class Result:
     rule: AlertRule
     episodes: list[Episode] = field(default_factory=list)
     queries: int = 0
+    pending: list[Episode] = field(default_factory=list)  # held, not (yet) firing
+    plot: Plot | None = None  # with the series drawn, when asked for
+    lines: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
     def summary(self, until: float) -> dict[str, Any]:
         spans = [e.seconds(until) for e in self.episodes]
@@ -155,6 +170,28 @@ def evaluate(api: Api, rule: AlertRule, start: float, end: float, step: float,
     return held, queries
 
 
+def plotted(expr: str) -> Plot:
+    """The series and threshold to draw for ``expr``: its first comparison with a constant
+    (not ``bool``), looked for from the top through parentheses and the left side of
+    ``and``/``or``/``unless``; else the expression itself."""
+    try:
+        node = unparen(parse(expr))
+    except ParseError:
+        return Plot(expr)
+    while isinstance(node, Binary):
+        if node.op in COMPARISONS and not node.return_bool:
+            right, left = constant_value(node.rhs), constant_value(node.lhs)
+            if right is not None and left is None:
+                return Plot(text(node.lhs), right)
+            if left is not None and right is None:
+                return Plot(text(node.rhs), left)
+            break
+        if node.op not in ("and", "or", "unless"):
+            break
+        node = unparen(node.lhs)
+    return Plot(expr)
+
+
 def _identity(rule: AlertRule, metric: dict[str, str]) -> tuple[tuple[str, str], ...]:
     labels = {k: v for k, v in metric.items() if k != "__name__"}
     labels.update(dict(rule.labels))
@@ -164,8 +201,22 @@ def _identity(rule: AlertRule, metric: dict[str, str]) -> tuple[tuple[str, str],
 
 def episodes(rule: AlertRule, held: dict[float, dict], times: list[float]) -> list[Episode]:
     """The firing episodes over ``times`` of the alert whose expression held ``held``."""
-    states = alertstate.firing(lambda t: held.get(round(t, 3), {}), times, rule.for_s,
-                               rule.keep_s)
+    return _spans(_states(rule, held, times), times)
+
+
+def _states(rule: AlertRule, held: dict[float, dict], times: list[float]) -> dict:
+    return alertstate.firing(lambda t: held.get(round(t, 3), {}), times, rule.for_s,
+                             rule.keep_s)
+
+
+def pending(held: dict[float, dict], states: dict, times: list[float]) -> list[Episode]:
+    """The spans over ``times`` when an identity held but did not fire (waiting on for:)."""
+    waiting = {t: [i for i in held.get(round(t, 3), {}) if i not in states[t]] for t in times}
+    return _spans(waiting, times)
+
+
+def _spans(states: dict, times: list[float]) -> list[Episode]:
+    """The runs of each identity in ``states`` (time -> identities), as episodes."""
     open_since: dict[tuple, float] = {}
     out: list[Episode] = []
     for t in times:
@@ -180,11 +231,113 @@ def episodes(rule: AlertRule, held: dict[float, dict], times: list[float]) -> li
 
 
 def run(api: Api, rules: list[AlertRule], start: float, end: float, step: float,
-        progress: Callable[[str], None] | None = None) -> list[Result]:
+        progress: Callable[[str], None] | None = None, draw: bool = False) -> list[Result]:
+    """Each rule's episodes over the range; with ``draw``, its pending spans and the series
+    its picture draws too (one more query range per rule)."""
     count = int(math.floor((end - start) / step + 1e-9)) + 1
     times = [round(start + k * step, 3) for k in range(count)]
     out = []
     for rule in rules:
         held, queries = evaluate(api, rule, start, end, step, progress)
-        out.append(Result(rule, episodes(rule, held, times), queries=queries))
+        states = _states(rule, held, times)
+        result = Result(rule, _spans(states, times), queries=queries)
+        if draw:
+            result.pending = pending(held, states, times)
+            result.plot = plotted(rule.expr)
+            series = AlertRule(rule.name, result.plot.series, 0.0, 0.0, (), rule.where)
+            values, more = evaluate(api, series, start, end, step, progress)
+            result.queries += more
+            lines: dict[str, list[tuple[float, float]]] = {}
+            for t in sorted(values):
+                for identity, value in values[t].items():
+                    lines.setdefault(_shown(identity), []).append((t, value))
+            result.lines = lines
+        out.append(result)
     return out
+
+
+def _shown(identity: tuple[tuple[str, str], ...]) -> str:
+    inner = ", ".join(f'{k}="{v}"' for k, v in identity if k != "alertname")
+    return "{" + inner + "}"
+
+
+# --- comparing two versions -----------------------------------------------------------------
+
+@dataclass
+class Change:
+    """What a rule change does to the episodes: each episode of the new version that overlaps
+    one of the old with the same identity is unchanged or shifted; the others are added; old
+    episodes nothing overlaps are removed."""
+    added: list[Episode] = field(default_factory=list)
+    removed: list[Episode] = field(default_factory=list)
+    shifted: list[tuple[Episode, Episode]] = field(default_factory=list)  # (before, now)
+    unchanged: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {"added": len(self.added), "removed": len(self.removed),
+                "shifted": len(self.shifted), "unchanged": self.unchanged}
+
+
+def compare(now: list[Episode], before: list[Episode], until: float) -> Change:
+    change = Change()
+    left = sorted(before, key=lambda e: (e.labels, e.start))
+    used: set[int] = set()
+    for episode in sorted(now, key=lambda e: (e.start, e.labels)):
+        end = episode.end if episode.end is not None else until
+        match = next((k for k, old in enumerate(left) if k not in used
+                      and old.labels == episode.labels and old.start < max(end, episode.start
+                                                                           + 1e-9)
+                      and episode.start < (old.end if old.end is not None else until)),
+                     None)
+        if match is None:
+            change.added.append(episode)
+            continue
+        used.add(match)
+        old = left[match]
+        if (old.start, old.end) == (episode.start, episode.end):
+            change.unchanged += 1
+        else:
+            change.shifted.append((old, episode))
+    change.removed = [old for k, old in enumerate(left) if k not in used]
+    return change
+
+
+def pair(now: list[Result], before: list[Result]) -> list[tuple[Result | None, Result | None]]:
+    """The results of two versions side by side, matched by alert name (and, among alerts of
+    one name, by order); an alert only in one version is paired with None."""
+    waiting: dict[str, list[Result]] = {}
+    for result in before:
+        waiting.setdefault(result.rule.name, []).append(result)
+    out: list[tuple[Result | None, Result | None]] = []
+    for result in now:
+        same = waiting.get(result.rule.name) or []
+        out.append((result, same.pop(0) if same else None))
+    out += [(None, r) for rs in waiting.values() for r in rs]
+    return out
+
+
+# --- pictures -----------------------------------------------------------------------------
+
+def picture(now: Result | None, before: Result | None, start: float, end: float,
+            step: float, subtitle: str) -> timeline.Picture:
+    """The timeline of one alert: the series its picture draws against the threshold, a
+    strip of states per alert identity, the other version's strips and threshold beside."""
+    shown = now or before
+    assert shown is not None
+    p = timeline.Picture(f"{shown.rule.name}  ({shown.rule.where})", subtitle, start, end,
+                         step, lines=dict(shown.lines),
+                         threshold=shown.plot.threshold if shown.plot else None)
+    if now is not None and before is not None and before.plot is not None:
+        if before.plot.threshold != p.threshold:
+            p.threshold_before = before.plot.threshold
+    for result, is_before in ((now, False), (before, True)):
+        if result is None:
+            continue
+        strips: dict[tuple, timeline.Strip] = {}
+        for kind, episodes_ in (("firing", result.episodes), ("pending", result.pending)):
+            for e in episodes_:
+                strip = strips.setdefault(e.labels, timeline.Strip(
+                    _shown(e.labels), before=is_before))
+                getattr(strip, kind).append(timeline.Span(e.start, e.end))
+        p.strips += [strips[k] for k in sorted(strips)]
+    return p
