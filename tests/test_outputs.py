@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
+from promcontract.durations import parse_duration
 from promcontract.runners import promtool
 
 CONTRACTS = sorted((ROOT / "rules").glob("*.contract.yaml"))
@@ -269,3 +270,59 @@ def test_no_metadata_input_breaks_the_manifest(name, namespace, labels, cli,
     parsed = [(item.partition("=")[0], item.partition("=")[2])
               for item in (f"{k}={v}" for k, v in labels)]
     assert doc["metadata"].get("labels", {}) == dict(parsed)
+
+
+def _scenario_panels(svg_path: Path) -> list:
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(svg_path).getroot()
+    return [panel for panel in root if panel.tag == ns + "svg"]
+
+
+def _drawn_disagreements(svg_path: Path, test_path: Path) -> list[str]:
+    """Where a drawn scenario and its derived test group disagree: an evaluation the test
+    expects firing outside every drawn firing span, or expects quiet inside one."""
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = yaml.safe_load(test_path.read_text())["tests"]
+    panels = _scenario_panels(svg_path)
+    out = [] if len(panels) == len(groups) else [f"{len(panels)} panels, {len(groups)} groups"]
+    for panel, group in zip(panels, groups, strict=False):
+        spans = [(float(r.get("data-start")), float(r.get("data-end") or "inf"))
+                 for r in panel.iter(ns + "rect") if (r.get("class") or "").startswith("firing")]
+        title = panel.find(ns + "title").text
+        for case in group["alert_rule_test"]:
+            t = parse_duration(case["eval_time"])
+            drawn = any(a <= t < b for a, b in spans)
+            if drawn != bool(case["exp_alerts"]):
+                out.append(f"{title} at {case['eval_time']}: drawn "
+                           f"{'firing' if drawn else 'quiet'}, tested the other way")
+    return out
+
+
+def test_the_scenario_pictures_draw_what_the_derived_tests_assert(monkeypatch) -> None:
+    """docs/<contract>.scenarios.svg has a panel per derived test group, in order, and each
+    evaluation the test expects firing is inside a drawn firing span, each it expects quiet
+    outside. The check fails on pictures that ignore for: (drawn from the condition)."""
+    for contract in ("drift", "db-backup", "image-scan"):
+        problems = _drawn_disagreements(ROOT / "docs" / f"{contract}.scenarios.svg",
+                                        ROOT / "rules" / "generated" / f"{contract}.test.yml")
+        assert problems == [], problems[:5]
+
+    from promcontract import kinds
+    from promcontract.contract import load_contract
+    from promcontract.render.writers import timelines
+    from promcontract.testgen import oracle
+
+    def held_only(alert, contract, scenario, until):  # noqa: ANN001, ANN202
+        held = kinds.of(alert).condition(alert, contract, scenario.series)
+        return {t: held(t) for t in range(0, until + 1, 60)}
+
+    monkeypatch.setattr(oracle, "timeline", held_only)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wrong = Path(tmp) / "drift.scenarios.svg"
+        wrong.write_text(timelines.render_svg(load_contract(str(ROOT / "rules" /
+                                                                "drift.contract.yaml"))))
+        assert _drawn_disagreements(wrong, ROOT / "rules" / "generated" / "drift.test.yml")

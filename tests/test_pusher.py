@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -240,10 +241,23 @@ def test_pusher_test_fails_each_broken_pusher(script, pushgateway_bin, tmp_path)
     env = dict(os.environ, PYTHONPATH=str(ROOT / "generator"))
     proc = subprocess.run(
         [sys.executable, "-m", "promcontract", "pusher-test", "--sequences", "60", "--seed",
-         "5", "--", str(ROOT / "tests" / "pushers" / script)],
+         "5", "--timeline", str(tmp_path / "failure.svg"), "--",
+         str(ROOT / "tests" / "pushers" / script)],
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "minimal failing run sequence:" in proc.stdout
+    # the sequence drawn: a mark per run, the defect at the failing one
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    drawn = ET.parse(tmp_path / "failure.svg").getroot()
+    runs = [int(n) for n in re.findall(r"run \d+: NOW=(\d+)", proc.stdout)]
+    assert [float(m.get("data-t")) for m in drawn.iter(ns + "line")
+            if m.get("class") == "mark"] == [float(n) for n in runs]
+    (band,) = [r for r in drawn.iter(ns + "rect") if r.get("class") == "firing now"]
+    assert float(band.get("data-start")) < runs[-1] < float(band.get("data-end"))
+    assert f"pusher-test: the failing sequence, run by run: {tmp_path / 'failure.svg'}" \
+        in proc.stdout
     first = next(line for line in proc.stdout.splitlines() if "defect:" in line)
     assert BAD_PUSHERS[script] in first, proc.stdout
     if script in WRONG:

@@ -38,7 +38,7 @@ def test_every_folder_is_discovered_one_way() -> None:
         set(kinds.alert_kinds()) | set(kinds.invariant_kinds())
     assert plugins.discover(lint, Check, lint.HELPERS) == list(lint.CHECKS)
     assert set(writers.writers()) == {"docs", "mimir", "prometheusrule", "pusherfile",
-                                      "rulefile", "testfile"}
+                                      "rulefile", "testfile", "timelines"}
     assert set(writers.formats()) < set(writers.writers())
 
 

@@ -6,10 +6,14 @@ import argparse
 import math
 
 from promcontract.cli.common import one_contract, pushable, say
+from promcontract.labels import format_series
 from promcontract.payload import harness
 from promcontract.payload.proxy import Proxy
+from promcontract.payload.pusher import Roles
 from promcontract.problems import EXIT_CHECK_FAILED, EXIT_OK, UserError
+from promcontract.render import timeline
 from promcontract.runners import process, servers
+from promcontract.runners.fileio import check_writable, write_atomic
 
 NAME = "pusher-test"
 HELP = ("Contract-test a pusher command against a real Pushgateway over generated run "
@@ -27,6 +31,42 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="test the reference pusher in-process instead of a command")
     p.add_argument("--run-timeout", type=float, default=60.0, metavar="S",
                    help="seconds one pusher run may take (default: 60)")
+    p.add_argument("--timeline", default="pusher-test-failure.svg", metavar="FILE",
+                   help="where to draw the failing sequence, run by run, when there is one "
+                        "(default: pusher-test-failure.svg)")
+
+
+def _label(series: harness.Series, r: Roles) -> str:
+    metric, item = series
+    return format_series(metric, ((r.item_label, item),) if item is not None else ())
+
+
+def failure_picture(failure: harness.Failure, r: Roles) -> timeline.Picture:
+    """The failing sequence drawn: what the group must hold after each run (timestamps left
+    out: they would flatten the rest), what it held after the failing one (dots), a mark per
+    run, and the defect at the failing run."""
+    runs = failure.runs
+    times = [float(run.now) for run in runs]
+    gap = max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0) or 60.0
+    start, end = times[0] - gap / 2, times[-1] + gap / 2
+    clocks = {r.heartbeat, r.first_seen}
+    lines: dict[str, list[tuple[float, float]]] = {}
+    for index, run in enumerate(runs):
+        for series, value in harness.expected_after(runs, index, r).items():
+            if series[0] not in clocks:
+                lines.setdefault(f"expected {_label(series, r)}", []).append(
+                    (float(run.now), float(value)))
+    for series, value in failure.actual_values:
+        if series[0] not in clocks:
+            lines[f"actual {_label(series, r)}"] = [(times[-1], float(value))]
+    defect = failure.defects[0] if failure.defects else "failed"
+    picture = timeline.Picture(
+        f"pusher-test: the minimal failing sequence ({len(runs)} runs)",
+        f"after run {failure.failed_run}: {defect}"[:150], start, end, gap,
+        lines=lines, marks=times, key=True)
+    picture.strips.append(timeline.Strip(f"run {failure.failed_run}: {defect}"[:140], firing=[
+        timeline.Span(times[-1] - gap / 4, times[-1] + gap / 4)], side="defect"))
+    return picture
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--run-timeout must be a positive number of seconds, got "
                         f"{args.run_timeout}")
     contract = one_contract(args.contract, pushable)
+    check_writable(args.timeline)
     cmd = list(args.cmd)
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
@@ -57,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     if failure is not None:
         print(f"pusher-test: FAILED ({h.sequences} sequences run, including shrinking)")
         print(failure.report())
+        write_atomic(args.timeline, timeline.svg(failure_picture(failure, h.roles)))
+        print(f"pusher-test: the failing sequence, run by run: {args.timeline}")
         return EXIT_CHECK_FAILED
     print(f"pusher-test: ok: {h.sequences} run sequences passed")
     return EXIT_OK

@@ -56,6 +56,7 @@ class Failure:
     defects: tuple[str, ...]
     expected: tuple[str, ...]
     actual: tuple[str, ...]
+    actual_values: tuple[tuple[Series, float], ...] = ()  # the group after the failing run
 
     def report(self) -> str:
         out = ["minimal failing run sequence:"]
@@ -350,7 +351,8 @@ class Harness:
                 # the first thing that is wrong: what went over the wire explains the state
                 defects = wire or found + [f"contract: {f}" for f in findings[:5]]
                 return Failure(runs[: index + 1], index + 1, tuple(defects),
-                               self._shown(expected), self._shown(actual))
+                               self._shown(expected), self._shown(actual),
+                               tuple(sorted(actual.items(), key=str)))
         return None
 
     def _lookup_works(self, runs: tuple[Run, ...]) -> bool:

@@ -108,7 +108,8 @@ def plan_outputs(contracts: list[Contract], tpl_path: str,
 
 # Files a writer makes, by directory: a file of these names that no current contract makes,
 # and that says it was made by promcontract, is an orphan (its contract was deleted).
-_OWNED = {"generated": (".rules.yml", ".test.yml", ".push.py"), "docs": (".md",)}
+_OWNED = {"generated": (".rules.yml", ".test.yml", ".push.py"),
+          "docs": (".md", ".scenarios.svg")}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import html
 import math
+import re
 from dataclasses import dataclass, field
 
 WIDTH = 960
@@ -41,6 +42,7 @@ class Strip:
     firing: list[Span] = field(default_factory=list)
     pending: list[Span] = field(default_factory=list)
     before: bool = False
+    side: str | None = None  # the word left of the strip (default: now / before)
 
 
 @dataclass
@@ -54,6 +56,10 @@ class Picture:
     threshold: float | None = None
     threshold_before: float | None = None
     strips: list[Strip] = field(default_factory=list)
+    marks: list[float] = field(default_factory=list)  # evaluations a test checks
+    clock: bool = True  # the time axis in UTC dates; False: minutes from the start
+    plot_height: int = PLOT_HEIGHT
+    key: bool = False  # list each line's label under the picture
 
 
 def _fmt(value: float) -> str:
@@ -65,10 +71,30 @@ def _when(t: float) -> str:
         "%Y-%m-%d %H:%M")
 
 
+def _minutes(seconds: float) -> str:
+    hours, minutes = divmod(int(round(seconds / 60)), 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
+
+
 def _number(value: float) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e6:
         return f"{value:.4g}"
     return f"{value:.2e}"
+
+
+def spans(states: dict, times: list) -> dict[tuple, list[Span]]:
+    """Per identity, its runs in ``states`` (time -> identities) over ``times``."""
+    out: dict[tuple, list[Span]] = {}
+    since: dict[tuple, int] = {}
+    for t in times:
+        for identity in list(since):
+            if identity not in states[t]:
+                out.setdefault(identity, []).append(Span(since.pop(identity), t))
+        for identity in states[t]:
+            since.setdefault(identity, t)
+    for identity, start in since.items():
+        out.setdefault(identity, []).append(Span(start, None))
+    return out
 
 
 def thin(points: list[tuple[float, float]], start: float, end: float, columns: int
@@ -115,13 +141,15 @@ def svg(picture: Picture) -> str:
     low, high = low - pad, high + pad
 
     def y(v: float) -> float:
-        return plot_top + (high - v) / (high - low) * PLOT_HEIGHT
+        return plot_top + (high - v) / (high - low) * p.plot_height
 
     strips = p.strips[:MAX_STRIPS]
     hidden = len(p.strips) - len(strips)
-    strips_top = plot_top + PLOT_HEIGHT + 12
-    axis_y = strips_top + len(strips) * (STRIP + STRIP_GAP) + (14 if hidden else 0) + 6
-    height = axis_y + 34
+    strips_top = plot_top + p.plot_height + 12
+    marks_y = strips_top + len(strips) * (STRIP + STRIP_GAP) + (14 if hidden else 0)
+    axis_y = marks_y + (14 if p.marks else 0) + 6
+    keyed = sorted(p.lines)[:MAX_LINES] if p.key else []
+    height = axis_y + 34 + (14 * len(keyed) + 6 if keyed else 0)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
            f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="11" '
            f'data-start="{p.start:.17g}" data-end="{p.end:.17g}">',
@@ -132,7 +160,7 @@ def svg(picture: Picture) -> str:
            *(f'<text x="{LEFT}" y="{32 + 14 * k}" fill="#444444">{html.escape(line)}</text>'
              for k, line in enumerate(subtitle)),
            f'<rect class="plot" x="{LEFT}" y="{plot_top}" width="{plot_w}" '
-           f'height="{PLOT_HEIGHT}" fill="#fafafa" stroke="#cccccc"/>']
+           f'height="{p.plot_height}" fill="#fafafa" stroke="#cccccc"/>']
     # episode boundaries behind the lines: where each firing span starts and ends
     for strip in strips:
         colour = BEFORE_FIRING if strip.before else FIRING
@@ -140,7 +168,7 @@ def svg(picture: Picture) -> str:
             for t in (s.start, s.end):
                 if t is not None:
                     out.append(f'<line class="boundary" x1="{_fmt(x(t))}" y1="{plot_top}" '
-                               f'x2="{_fmt(x(t))}" y2="{plot_top + PLOT_HEIGHT}" '
+                               f'x2="{_fmt(x(t))}" y2="{plot_top + p.plot_height}" '
                                f'stroke="{colour}" stroke-opacity="0.35"/>')
     for k, (label, points) in enumerate(sorted(p.lines.items())[:MAX_LINES]):
         colour = COLOURS[k % len(COLOURS)]
@@ -174,7 +202,7 @@ def svg(picture: Picture) -> str:
                    f'fill="{colour}">{html.escape(_number(value))}</text>')
     out.append(f'<text x="{LEFT - 4}" y="{plot_top + 10}" text-anchor="end" fill="#666666">'
                f'{html.escape(_number(high - pad))}</text>')
-    out.append(f'<text x="{LEFT - 4}" y="{plot_top + PLOT_HEIGHT}" text-anchor="end" '
+    out.append(f'<text x="{LEFT - 4}" y="{plot_top + p.plot_height}" text-anchor="end" '
                f'fill="#666666">{html.escape(_number(low + pad))}</text>')
     for n, strip in enumerate(strips):
         top = strips_top + n * (STRIP + STRIP_GAP)
@@ -183,8 +211,9 @@ def svg(picture: Picture) -> str:
         which = "before" if strip.before else "now"
         out.append(f'<rect class="strip {which}" x="{LEFT}" y="{top}" width="{plot_w}" '
                    f'height="{STRIP}" fill="#f0f0f0"/>')
+        side = strip.side if strip.side is not None else which
         out.append(f'<text x="{LEFT - 4}" y="{top + 11}" text-anchor="end" fill="#444444">'
-                   f'{"before" if strip.before else "now"}</text>')
+                   f'{html.escape(side)}</text>')
         for css, spans, colour in (("pending", strip.pending, pending),
                                    ("firing", strip.firing, firing)):
             for s in spans:
@@ -199,10 +228,18 @@ def svg(picture: Picture) -> str:
     if hidden:
         out.append(f'<text x="{LEFT}" y="{strips_top + len(strips) * (STRIP + STRIP_GAP) + 10}"'
                    f' fill="#444444">and {hidden} more alert series</text>')
+    if p.marks:
+        out.append(f'<text x="{LEFT - 4}" y="{marks_y + 10}" text-anchor="end" '
+                   'fill="#444444">checked</text>')
+        for t in p.marks:
+            out.append(f'<line class="mark" data-t="{t:.17g}" x1="{_fmt(x(t))}" '
+                       f'y1="{marks_y}" x2="{_fmt(x(t))}" y2="{marks_y + 10}" '
+                       'stroke="#000000" stroke-width="1.5"/>')
     for t, anchor in ((p.start, "start"), ((p.start + p.end) / 2, "middle"),
                       (p.end, "end")):
+        shown = f"{_when(t)} UTC" if p.clock else _minutes(t - p.start)
         out.append(f'<text x="{_fmt(x(t))}" y="{axis_y + 12}" text-anchor="{anchor}" '
-                   f'fill="#444444">{_when(t)} UTC</text>')
+                   f'fill="#444444">{shown}</text>')
     legend = [("firing", FIRING), ("pending", PENDING)]
     if any(s.before for s in strips):
         legend += [("firing before", BEFORE_FIRING), ("pending before", BEFORE_PENDING)]
@@ -211,8 +248,27 @@ def svg(picture: Picture) -> str:
         out.append(f'<rect x="{lx}" y="{axis_y + 20}" width="10" height="10" '
                    f'fill="{colour}"/><text x="{lx + 14}" y="{axis_y + 29}">{name}</text>')
         lx += 24 + 7 * len(name)
+    for k, label in enumerate(keyed):
+        ky = axis_y + 44 + 14 * k
+        out.append(f'<rect x="{LEFT}" y="{ky - 9}" width="10" height="3" '
+                   f'fill="{COLOURS[k % len(COLOURS)]}"/><text x="{LEFT + 14}" y="{ky}">'
+                   f'{html.escape(label[:140])}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def stack(pictures: list[Picture], comment: str) -> str:
+    """Several pictures one under the other in one SVG document, ``comment`` at its top."""
+    parts, offset = [], 0
+    for picture in pictures:
+        inner = svg(picture)
+        height = int(re.search(r'height="(\d+)"', inner).group(1))
+        parts.append(inner.replace("<svg ", f'<svg x="0" y="{offset}" ', 1))
+        offset += height + 8
+    safe = comment.replace("--", "- -")
+    return (f"<!-- {safe} -->\n"
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{offset}" '
+            f'viewBox="0 0 {WIDTH} {offset}">\n' + "".join(parts) + "</svg>\n")
 
 
 def index_html(title: str, summary: str, entries: list[tuple[str, str, str]]) -> str:

@@ -21,9 +21,7 @@ from typing import Any
 from promcontract.durations import parse_duration
 from promcontract.model import alertstate
 from promcontract.problems import UserError
-from promcontract.promql import ParseError, parse
-from promcontract.promql.labels import constant_value
-from promcontract.promql.nodes import COMPARISONS, Binary, text, unparen
+from promcontract.promql.plotted import Plot, plotted
 from promcontract.render import timeline
 from promcontract.runners import http
 
@@ -49,14 +47,6 @@ class Episode:
 
     def seconds(self, until: float) -> float:
         return (self.end if self.end is not None else until) - self.start
-
-
-@dataclass(frozen=True)
-class Plot:
-    """What a picture draws of a rule: ``series`` (the side of its first comparison with a
-    constant) against ``threshold``; a rule without one draws its own result."""
-    series: str
-    threshold: float | None = None
 
 
 @dataclass
@@ -170,28 +160,6 @@ def evaluate(api: Api, rule: AlertRule, start: float, end: float, step: float,
     return held, queries
 
 
-def plotted(expr: str) -> Plot:
-    """The series and threshold to draw for ``expr``: its first comparison with a constant
-    (not ``bool``), looked for from the top through parentheses and the left side of
-    ``and``/``or``/``unless``; else the expression itself."""
-    try:
-        node = unparen(parse(expr))
-    except ParseError:
-        return Plot(expr)
-    while isinstance(node, Binary):
-        if node.op in COMPARISONS and not node.return_bool:
-            right, left = constant_value(node.rhs), constant_value(node.lhs)
-            if right is not None and left is None:
-                return Plot(text(node.lhs), right)
-            if left is not None and right is None:
-                return Plot(text(node.rhs), left)
-            break
-        if node.op not in ("and", "or", "unless"):
-            break
-        node = unparen(node.lhs)
-    return Plot(expr)
-
-
 def _identity(rule: AlertRule, metric: dict[str, str]) -> tuple[tuple[str, str], ...]:
     labels = {k: v for k, v in metric.items() if k != "__name__"}
     labels.update(dict(rule.labels))
@@ -217,17 +185,9 @@ def pending(held: dict[float, dict], states: dict, times: list[float]) -> list[E
 
 def _spans(states: dict, times: list[float]) -> list[Episode]:
     """The runs of each identity in ``states`` (time -> identities), as episodes."""
-    open_since: dict[tuple, float] = {}
-    out: list[Episode] = []
-    for t in times:
-        now = states[t]
-        for identity in list(open_since):
-            if identity not in now:
-                out.append(Episode(identity, open_since.pop(identity), t))
-        for identity in now:
-            open_since.setdefault(identity, t)
-    out += [Episode(identity, since, None) for identity, since in open_since.items()]
-    return sorted(out, key=lambda e: (e.start, e.labels))
+    return sorted((Episode(identity, span.start, span.end)
+                   for identity, found in timeline.spans(states, times).items()
+                   for span in found), key=lambda e: (e.start, e.labels))
 
 
 def run(api: Api, rules: list[AlertRule], start: float, end: float, step: float,
