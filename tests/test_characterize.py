@@ -647,3 +647,44 @@ def test_a_terminated_run_leaves_no_promtool_running(tmp_path, promtool_bin) -> 
     assert "interrupted" in err
     time.sleep(0.5)
     assert ours() == []
+
+
+@pytest.mark.integration
+def test_each_definition_of_a_name_gets_its_own_scenarios(cli, tmp_path, promtool_bin) -> None:
+    """Severity tiers: one name, a warning at 80 and a critical at 95. Each definition's
+    thresholds are driven and recorded (both fire in the recordings where both hold), and
+    each one's mutants are checked against all of the name's tests: both characterized
+    (once, the second was listed as not characterized, its tests the first's)."""
+    rules = tmp_path / "tiers.yml"
+    rules.write_text("groups:\n- name: Tiers\n  rules:\n"
+                     "  - alert: DiskFull\n    expr: disk_used{job=\"d\"} > 80\n"
+                     "    for: 5m\n    labels: {severity: warning}\n"
+                     "  - alert: DiskFull\n    expr: disk_used{job=\"d\"} > 95\n"
+                     "    for: 2m\n    labels: {severity: critical}\n")
+    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert "characterized 2/2 alerts" in result.out, result.out
+    (tests,) = (tmp_path / "out").glob("*.test.yml")
+    text = tests.read_text()
+    assert 'DiskFull: disk_used{job="d"} > 95: just above (95.095): firing from 2m' in text
+    assert 'DiskFull: disk_used{job="d"} > 95: just below (94.905): firing from 5m' in text
+    check = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"), "--check")
+    assert check.code == 0, check.out
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_negative_matchers_that_let_little_or_nothing_through_never_hang(cli, tmp_path,
+                                                                         promtool_bin) -> None:
+    """`!~".*"` lets no value through and `!~".+"` only the missing label: looking for a
+    value by lengthening "a" once never ended (a kube-prometheus alert hung characterize).
+    Now the first is a reason, the second is driven with the label left out."""
+    rules = tmp_path / "neg.yml"
+    rules.write_text("groups:\n- name: Neg\n  rules:\n"
+                     "  - alert: Nothing\n    expr: x{integration!~\".*\"} > 1\n"
+                     "  - alert: Unlabelled\n    expr: y{integration!~\".+\"} > 1\n")
+    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    assert re.search(r"Nothing: not characterized: .*no label value gets past "
+                     r"integration!~'\.\*'", result.out), result.out
+    assert "characterized 1/2 alerts" in result.out, result.out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -506,3 +507,75 @@ def test_a_mutant_told_apart_only_by_its_annotation_is_still_killed(tmp_path, mo
     assert verdict() == "killed"
     monkeypatch.setattr(mutate, "labels_only", lambda template: True)
     assert verdict() == "survived"
+
+
+@pytest.mark.parametrize("expr, equivalent", [
+    ('sum by (i) (rate(x{code=~"5.."}[5m])) / sum by (i) (rate(x[5m])) * 100 > 5 '
+     'and sum by (i) (rate(x[5m])) > 0', True),
+    ('increase(x{code="500"}[10m]) / increase(x[10m]) > 0.1 and increase(x[10m]) > 0', True),
+    ('(sum by (z) (rate(x{s=~"4.."}[15m])) / on (z) sum by (z) (rate(x[15m]))) * 100 > 5 '
+     'and sum by (z) (rate(x[15m])) > 0', True),
+    ('100 * sum by (j) (rate(x{s="500"}[5m])) / sum by (j) (rate(x[5m])) > 20 '
+     'and sum by (j) (rate(x[5m])) > 0', True),
+    ('sum by (j) (rate(x{s="4xx"}[1m]) * 100) / sum by (j) (rate(x[1m])) > 5 '
+     'and sum by (j) (rate(x[1m])) > 0', True),
+    # on() names fewer labels than the grouping: pairs one total with many parts
+    ('sum by (z, k) (rate(x{s="5"}[5m])) / on (z) group_left sum by (z) (rate(x[5m])) > 1 '
+     'and sum by (z) (rate(x[5m])) > 0', False),
+    # the total holds a different function: its zero says nothing of the part
+    ('sum(rate(x{s="5"}[5m])) / sum(increase(x[5m])) > 1 and sum(increase(x[5m])) > 0',
+     False),
+    # independent numerator: at d = 0 the ratio is +Inf where n > 0, and the mutant fires
+    ("used / max_bytes > 0.9 and max_bytes > 0", False),
+    ('rate(e[5m]) / rate(t[5m]) > 0.1 and rate(t[5m]) > 0', False),
+    # another branch could hold where d = 0; on() pairs across groups
+    ('(sum(rate(x{code="500"}[5m])) / sum(rate(x[5m])) > 0.1 or up == 0) '
+     'and sum(rate(x[5m])) > 0', False),
+    ('sum(rate(x{code="500"}[5m])) / sum(rate(x[5m])) > 0.1 and on() sum(rate(x[5m])) > 0',
+     False),
+])
+def test_a_zero_guard_beside_a_part_of_its_own_total_is_equivalent(expr, equivalent) -> None:
+    found = [m for m in operators.mutations(expr, "5m", None, 60, operators.Hints())
+             if m.operator in ("strictness", "literal") and "0/0" in m.equivalent]
+    assert bool(found) is equivalent, [m.diff for m in found]
+    if equivalent:
+        assert sorted(m.operator for m in found) == ["literal", "strictness"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("expr", [
+    'sum by (i) (rate(x{code=~"5.."}[5m])) / sum by (i) (rate(x[5m])) * 100 > 5 '
+    'and sum by (i) (rate(x[5m])) > 0',
+    '(100 * sum by (i) (rate(x{code="500"}[3m])) / on (i) sum by (i) (rate(x[3m]))) > 5 '
+    'and sum by (i) (rate(x[3m])) > 0',
+    'increase(x{code="500"}[10m]) / increase(x[10m]) > 0.1 and increase(x[10m]) > 0',
+])
+def test_the_zero_guard_equivalence_holds_in_promtool(expr, tmp_path, promtool_bin) -> None:
+    """The mutants called equivalent above select exactly what the rule selects, at every
+    minute of series that stop, start, reset and stay flat (so the total's rate is 0 in some
+    windows): promtool finds nothing in (mutant unless rule) nor in (rule unless mutant)."""
+    found = [m for m in operators.mutations(expr, "5m", None, 60, operators.Hints())
+             if "0/0" in m.equivalent]
+    assert len(found) == 2
+    series = [
+        ('x{i="a",code="200"}', "0+0x30 0+10x30"), ('x{i="a",code="500"}', "0+0x40 0+3x20"),
+        ('x{i="b",code="200"}', "0+0x60"), ('x{i="b",code="500"}', "0+0x60"),
+        ('x{i="c",code="200"}', "0+5x20 0+5x20 100+0x20"),
+        ('x{i="c",code="500"}', "0+1x10 10+0x50"),
+        ('x{i="d",code="500"}', "0+2x30 _x10 60+2x20")]
+    cases = []
+    for mutant in found:
+        for a, b in ((mutant.expr, expr), (expr, mutant.expr)):
+            cases += [{"expr": f"({a}) unless ({b})", "eval_time": f"{k}m", "exp_samples": []}
+                      for k in range(0, 61)]
+    cases.append({"expr": f"count({expr}) > bool 0", "eval_time": "50m",
+                  "exp_samples": [{"labels": "{}", "value": 1}]})  # the rule does fire
+    (tmp_path / "r.yml").write_text("groups: []\n")
+    (tmp_path / "t.yml").write_text(yaml.safe_dump({
+        "rule_files": ["r.yml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": [{"series": s, "values": v}
+                                                      for s, v in series],
+                   "promql_expr_test": cases}]}))
+    proc = subprocess.run([promtool_bin, "test", "rules", str(tmp_path / "t.yml")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]

@@ -524,17 +524,31 @@ def series_labels(selector: Selector, joined: tuple[str, ...] = ()) -> tuple[tup
             labels[matcher.name] = _matching(matcher.value)
     for matcher in selector.matchers:  # != and !~: a value they let through
         if matcher.op in ("!=", "!~") and matcher.name not in labels:
-            value = "a"
-            while (value == matcher.value if matcher.op == "!=" else
-                   re.fullmatch(matcher.value, value) is not None):
-                value += "a"
-            labels[matcher.name] = value
+            labels[matcher.name] = _passing(matcher)
     for name in joined:
         labels.setdefault(name, "a")
     # every scraped series has an instance; the expression's matchers may say otherwise
     if not any(m.name == "instance" for m in selector.matchers):
         labels.setdefault("instance", "a")
     return tuple(sorted((k, v) for k, v in labels.items() if v != ""))
+
+
+_PASSING = ("a", "aa", "aaa", "x", "0", "Z9", "-", "a_b-c.d", "")
+
+
+def _passing(matcher) -> str:  # noqa: ANN001 - a nodes.Matcher with op != or !~
+    """A value the negative ``matcher`` lets through ("": the label left out, where that
+    passes); Unsupported when none of a few tries does (``!~".*"`` lets nothing through)."""
+    for value in _PASSING:
+        try:
+            passes = value != matcher.value if matcher.op == "!=" else \
+                re.fullmatch(matcher.value, value) is None
+        except re.error:
+            break
+        if passes:
+            return value
+    raise Unsupported(f"no label value gets past {matcher.name}{matcher.op}"
+                      f"{matcher.value!r}")
 
 
 def matching_value(pattern: str) -> str:

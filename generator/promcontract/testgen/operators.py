@@ -34,6 +34,7 @@ from promcontract.numbers import format_number
 from promcontract.promql import labels as plabels
 from promcontract.promql import parse
 from promcontract.promql.nodes import (
+    COMPARISONS,
     Aggregate,
     Binary,
     Call,
@@ -315,7 +316,10 @@ def _equivalence(operator: str, tree: Node, path: tuple[int, ...], new: Node | N
     if operator == "matching-label":
         return _dropped_label_equivalence(at_path(tree, path), new)
     if operator == "strictness":
-        return _strictness_equivalence(at_path(tree, path), hints)
+        return _strictness_equivalence(at_path(tree, path), hints) or \
+            _zero_guard_equivalence(tree, path)
+    if operator == "literal" and new is not None and _zero_guard_literal(tree, path, new):
+        return _zero_guard_equivalence(tree, path[:-1])
     if operator == "literal" and _is_fallback_zero(tree, path) and new is not None:
         return _negative_fallback_equivalence(tree, path)
     if operator == "literal" and new is not None:
@@ -385,6 +389,129 @@ def _dropped_label_equivalence(node: Node, new: Node | None) -> str:
     if label in left and left.get(label) == right.get(label):
         return (f'every series on both sides of "{node.op}" has {label}="{left[label]}", so '
                 f"matching on it or not pairs the same series")
+    return ""
+
+
+_RATES = ("rate", "irate", "increase")
+
+
+def _zero_guard_literal(tree: Node, path: tuple[int, ...], new: Node) -> bool:
+    """The literal mutant turns ``d > 0`` into ``d > c`` with -1 <= c < 0 (the same as
+    ``d >= 0`` for a d that is never negative)."""
+    if not path:
+        return False
+    after = plabels.constant_value(new)
+    guard = at_path(tree, path[:-1])
+    return after is not None and -1 <= after < 0 and isinstance(guard, Binary) and \
+        _guard_side(guard) is not None
+
+
+def _guard_side(node: Binary) -> Node | None:
+    """``d`` of ``d > 0`` (or ``0 < d``), else None."""
+    if node.return_bool:
+        return None
+    if node.op == ">" and plabels.constant_value(node.rhs) == 0 and \
+            plabels.constant_value(node.lhs) is None:
+        return unparen(node.lhs)
+    if node.op == "<" and plabels.constant_value(node.lhs) == 0 and \
+            plabels.constant_value(node.rhs) is None:
+        return unparen(node.rhs)
+    return None
+
+
+def _unscaled(node: Node) -> Node:
+    """``node`` without positive constant factors around it (``100 * x``, ``x / 60``)."""
+    node = unparen(node)
+    while isinstance(node, Binary) and node.op in ("*", "/") and not node.matching:
+        right, left = plabels.constant_value(node.rhs), plabels.constant_value(node.lhs)
+        if right is not None and right > 0 and left is None:
+            node = unparen(node.lhs)
+        elif node.op == "*" and left is not None and left > 0 and right is None:
+            node = unparen(node.rhs)
+        else:
+            break
+    return node
+
+
+def _rate_of(node: Node) -> tuple | None:
+    """(aggregation, grouping, labels, function, metric, range, matchers) of ``rate(m[w])``,
+    ``increase(...)`` or ``sum by (l) (rate(...))``, positive constant factors aside: a never
+    negative rate of a counter (0 exactly where the counter did not move)."""
+    node = _unscaled(node)
+    outer: tuple = (None, None, ())
+    if isinstance(node, Aggregate):
+        if node.op != "sum" or node.param is not None:
+            return None
+        outer = ("sum", node.grouping, tuple(sorted(node.labels)))
+        node = _unscaled(node.expr)
+    if not (isinstance(node, Call) and node.func in _RATES and len(node.args) == 1):
+        return None
+    matrix = node.args[0]
+    if not isinstance(matrix, Matrix) or not matrix.selector.name or \
+            matrix.selector.offset or matrix.selector.at or matrix.selector.or_matchers:
+        return None
+    return (*outer, node.func, matrix.selector.name, matrix.range,
+            frozenset(matrix.selector.matchers))
+
+
+def _divides_by(node: Node, denominator: Node) -> bool:
+    """Whether ``node`` is ``n / d`` (times or divided by positive constants) where ``n``
+    selects a part of what ``d`` selects (the same rate of the same counter, by the same
+    grouping, with every matcher of ``d`` and maybe more): where ``d`` is 0, so is ``n``,
+    and the ratio is NaN. ``on (l)`` naming exactly the grouping labels pairs as no
+    matching does."""
+    node = _unscaled(node)
+    if not (isinstance(node, Binary) and node.op == "/"):
+        return False
+    part, whole = _rate_of(node.lhs), _rate_of(node.rhs)
+    if part is None or whole is None or part[:-1] != whole[:-1] or not part[-1] >= whole[-1]:
+        return False
+    if node.matching and not (node.card is None and (
+            (node.matching == "on" and set(node.labels) == set(whole[2]) and whole[1] == "by")
+            or (node.matching == "ignoring" and not node.labels))):
+        return False  # matching that pairs other series than the plain one-to-one would
+    return text(_unscaled(node.rhs)) == text(denominator)
+
+
+def _conjuncts(node: Node) -> Iterator[Node]:
+    """The operands of a chain of plain ``and`` (each one a superset of the chain's result)."""
+    node = unparen(node)
+    if isinstance(node, Binary) and node.op == "and" and not node.matching:
+        yield from _conjuncts(node.lhs)
+        yield from _conjuncts(node.rhs)
+    else:
+        yield node
+
+
+def _zero_guard_equivalence(tree: Node, path: tuple[int, ...]) -> str:
+    """``n / d > 0.05 and d > 0`` where n counts a part of what d counts (errors of all
+    requests): at d = 0, n = 0 too and n / d is NaN, which no comparison passes; so letting
+    d = 0 through the guard (``d >= 0``, or ``d > -1``: a rate is never negative) adds
+    only series the other side of ``and`` does not have. Plain ``and`` only (both sides
+    keep the same labels)."""
+    guard = at_path(tree, path)
+    if not isinstance(guard, Binary):
+        return ""
+    denominator = _guard_side(guard)
+    if denominator is None or _rate_of(denominator) is None:
+        return ""
+    probe = path
+    while probe:
+        above = at_path(tree, probe[:-1])
+        if isinstance(above, Paren):
+            probe = probe[:-1]
+            continue
+        if not (isinstance(above, Binary) and above.op == "and" and not above.matching):
+            return ""
+        other = above.rhs if probe[-1] == 0 else above.lhs
+        if any(_divides_by(at_path(node, (1 - _constant_side(node),)), denominator)
+               for node in _conjuncts(other) if isinstance(node, Binary)
+               and node.op in COMPARISONS and not node.return_bool
+               and _constant_side(node) is not None):
+            return (f"where {text(denominator)[:60]} is 0 the ratio beside it is 0/0 "
+                        "(its numerator counts a part of the same series), which fails "
+                        "every comparison: letting 0 through the guard adds nothing")
+        probe = probe[:-1]
     return ""
 
 

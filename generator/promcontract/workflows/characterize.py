@@ -176,16 +176,10 @@ def plan_group(group: GroupPlan) -> None:
                 records[str(rule["record"])] = parse(str(rule["expr"]))
             except ParseError:
                 pass
-    first: dict[str, AlertPlan] = {}
     alert_rules = [r for r in rules if "alert" in r]
     for plan, rule in zip(group.alerts, alert_rules, strict=False):
-        earlier = first.setdefault(plan.name, plan)
-        if earlier is not plan:
-            # the same name twice in one group: tests expect by name, so the first's
-            # scenarios record both definitions (they share its files)
-            plan.reasons.append(f"defined twice in the group (first on line {earlier.line}): "
-                                "its tests are the first definition's, and record both")
-            continue
+        # the same name twice in one group (severity tiers): tests expect by name, so each
+        # definition's scenarios record both, and each one's mutants meet both's tests
         try:
             _plan_alert(plan, rule, records)
         except drv.Unsupported as exc:
@@ -921,30 +915,45 @@ def _prove(groups: list[GroupPlan], tmp: str, workers: int, progress: Progress |
             progress(f"proving: {done}/{total} mutant test files run")
 
     report = mutate.run(rules, tests, None, None, said, workers, operators=PINNED)
-    by_rule = {(os.path.basename(r.rule.file), r.rule.name): r for r in report.alerts}
+    # per file and name, the rules in file order: an alert defined twice in a group is two
+    # rules of one name, each with its own mutants, both run against the first's tests
+    by_rule: dict[tuple[str, str], list[mutate.AlertResult]] = {}
+    for result in report.alerts:
+        by_rule.setdefault((os.path.basename(result.rule.file), result.rule.name),
+                           []).append(result)
     for group in groups:
+        seen: dict[tuple[str, str], int] = {}
         for alert in group.alerts:
-            found = by_rule.get((f"{alert.slug or group.slug}.rules.yml", alert.name))
-            _judge(alert, found)
+            key = (f"{alert.slug or group.slug}.rules.yml", alert.name)
+            index = seen[key] = seen.get(key, -1) + 1
+            found = by_rule.get(key) or []
+            _judge(alert, found[index] if index < len(found) else None)
 
 
 def _judge(alert: AlertPlan, found: mutate.AlertResult | None) -> None:
-    problems = [s.problem for s in alert.scenarios if s.problem]
-    if not alert.scenarios or found is None or found.status == "untested":
+    """``alert``'s status from its mutants' outcomes (``found``: this definition's, where
+    its name is defined twice in the group)."""
+    _set_status(alert, found, alert.scenarios, list(alert.reasons),
+                [s.problem for s in alert.scenarios if s.problem])
+
+
+def _set_status(alert: AlertPlan, found: mutate.AlertResult | None, scenarios: list,
+                reasons: list[str], problems: list[str]) -> None:
+    if not scenarios or found is None or found.status == "untested":
         alert.status = "not characterized"
-        alert.why = "; ".join(dict.fromkeys(alert.reasons)) or "no scenario could be built"
+        alert.why = "; ".join(dict.fromkeys(reasons)) or "no scenario could be built"
         return
     if found.status == "baseline-failed":
         alert.status = "not characterized"
         alert.why = f"the recorded tests do not pass again: {found.baseline}"
         return
-    recorded = [s for s in alert.scenarios if not s.problem]
+    recorded = [s for s in scenarios if not s.problem]
     if recorded and not any(s.record for s in recorded):
         # a finding, not a recording: an alert no driven input fires may be dead (a join
         # that never matches, a threshold outside what the metric can take)
         alert.status = "not characterized"
-        if alert.reasons:  # a part that was not driven may be what keeps it quiet
-            alert.why = (f"{'; '.join(dict.fromkeys(alert.reasons))}; none of its "
+        if reasons:  # a part that was not driven may be what keeps it quiet
+            alert.why = (f"{'; '.join(dict.fromkeys(reasons))}; none of its "
                          f"{len(recorded)} scenarios makes it fire with that part undriven")
             return
         alert.why = (f"never fires: none of its {len(recorded)} scenarios (each threshold "
@@ -955,7 +964,7 @@ def _judge(alert: AlertPlan, found: mutate.AlertResult | None) -> None:
     if alive:
         shown = "; ".join(f"[{m.operator}] {m.diff}" for m in alive[:2])
         more = f" (+{len(alive) - 2} more)" if len(alive) > 2 else ""
-        because = f" ({'; '.join(dict.fromkeys(alert.reasons))})" if alert.reasons else ""
+        because = f" ({'; '.join(dict.fromkeys(reasons))})" if reasons else ""
         alert.status = "not characterized"
         alert.why = f"no scenario pins {shown}{more}{because}"
         return
