@@ -356,6 +356,7 @@ def parse_junit(xml_text: str) -> dict[str, FileResult]:
 
 
 CHUNK_FILES = 150
+CHUNKS_PER_WORKER = 3  # a few per worker: the costliest files are spread, none waits alone
 
 
 def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
@@ -371,7 +372,8 @@ def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
         return {}, []
     # a few chunks per worker, and no chunk over CHUNK_FILES files: one promtool process
     # per few thousand mutant files held gigabytes at once on a 1,093-alert corpus
-    count = max(1, min(len(files), max(workers * 3, math.ceil(len(files) / CHUNK_FILES))))
+    count = max(1, min(len(files), max(workers * CHUNKS_PER_WORKER,
+                                       math.ceil(len(files) / CHUNK_FILES))))
     loads = [0.0] * count
     chunks: list[list[str]] = [[] for _ in range(count)]
     for path, cost in sorted(files, key=lambda item: -item[1]):
