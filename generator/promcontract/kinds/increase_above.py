@@ -201,6 +201,13 @@ class IncreaseAbove(base.AlertKind):
         # the increase is held while the window holds the last zero and the jump: w steps
         held_long_enough = for_steps <= window - 1
         out = []
+        # Only what a scenario shows needs its length. A jump that does not hold is quiet
+        # from the start: a mutant that lets it hold fires once for: has passed, so it runs
+        # that long and a little more; one that holds runs until it has left the window.
+        # Firing on a steady increase (across a reset, too) needs no more than for: and a few
+        # steps. A window's length of steps costs every rule of the file that many
+        # evaluations per scenario (a 6h window: 6h of steps).
+        quiet_length = lead + for_steps + 4
         for title, size in self.jumps(spec):
             if not self.holds(size, spec):
                 outcome = ": quiet"
@@ -211,21 +218,20 @@ class IncreaseAbove(base.AlertKind):
             out.append(Scenario(alert.name, f"one increase of {format_number(size)} {title} the "
                                 f"threshold ({format_number(size)} {spec.comparison} "
                                 f"{format_number(spec.threshold)}?){outcome}",
-                                (jump(metric.name, labels, lead, size, length),)))
+                                (jump(metric.name, labels, lead, size,
+                                      length if self.holds(size, spec) else quiet_length),)))
         rate = spec.threshold + 1  # per sample: the window's increase stays well above
-        ramp = tuple(float(rate * k) for k in range(2 * (window + for_steps + 6)))
+        # an even sample count keeps the last on a half minute (see SAMPLE)
+        short = tuple(float(rate * k) for k in range(2 * (for_steps + 6)))
         out.append(Scenario(alert.name, "steady increase through for: fires",
-                            (Series(metric.name, labels, ramp, SAMPLE),)))
-        half = window + 1
-        reset = ramp[:half] + tuple(float(rate * k) for k in range(len(ramp) - half))
+                            (Series(metric.name, labels, short, SAMPLE),)))
+        reset_at = 2 * (for_steps + 3)  # once it fires
+        reset = short[:reset_at] + tuple(float(rate * k) for k in range(len(short) - reset_at
+                                                                          + 6))
         out.append(Scenario(alert.name, "counter reset while increasing: still counted, fires",
                             (Series(metric.name, labels, reset, SAMPLE),)))
-        # Firing needs no more than for: and a few steps of increase; what this pins is the
-        # window (the alert resolves once the last sample has left it). A ramp as long as the
-        # window would double the evaluations for nothing (a 6h window: 12h of steps, in
-        # every rule of the file). An even sample count keeps the last on a half minute.
+        # what this pins is the window: the alert resolves once the last sample has left it
         gap = 2 * (window + steps(LOOKBACK) + 3)
-        short = ramp[:2 * (for_steps + 6)]
         out.append(Scenario(alert.name, "series missing after firing (gap longer than the "
                             "window): resolves", (Series(metric.name, labels,
                                                          short + (None,) * gap, SAMPLE),)))
