@@ -436,13 +436,16 @@ def _firing_pixels(png: bytes) -> int:
 
 
 def _screenshot(page: Path, out: Path) -> bytes:
+    from promcontract.runners.process import run_bounded
+
     chromium = require_binary("chromium", "chromium-browser")
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                    f"--user-data-dir={out.parent / 'chromium-profile'}",
-                    "--window-size=1000,4000", f"--screenshot={out}", page.as_uri()],
-                   capture_output=True, timeout=120, check=False, start_new_session=True)
+    # its own process group, killed whole when it ends or times out (chromium forks helpers)
+    run_bounded([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                 f"--user-data-dir={out.parent / 'chromium-profile'}",
+                 "--window-size=1000,4000", f"--screenshot={out}", page.as_uri()],
+                timeout=120)
     assert out.is_file(), "chromium wrote no screenshot"
     return out.read_bytes()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promcontract.durations import parse_duration
+from promcontract.labels import format_series
 from promcontract.model import alertstate
 from promcontract.problems import UserError
 from promcontract.promql.plotted import Plot, plotted
@@ -217,8 +218,9 @@ def run(api: Api, rules: list[AlertRule], start: float, end: float, step: float,
 
 
 def _shown(identity: tuple[tuple[str, str], ...]) -> str:
-    inner = ", ".join(f'{k}="{v}"' for k, v in identity if k != "alertname")
-    return "{" + inner + "}"
+    """An alert identity as a picture labels it: its labels, alertname aside."""
+    return format_series("", tuple((k, v) for k, v in identity if k != "alertname"),
+                         braces_when_empty=True)
 
 
 # --- comparing two versions -----------------------------------------------------------------

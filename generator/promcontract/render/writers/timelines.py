@@ -9,6 +9,7 @@ import os
 
 from promcontract import kinds
 from promcontract.kinds.series import STALE, STEP
+from promcontract.labels import format_series
 from promcontract.model.contract import Contract
 from promcontract.promql.plotted import plotted, selected_metric
 from promcontract.render import timeline
@@ -16,10 +17,6 @@ from promcontract.testgen import oracle
 from promcontract.testgen.scenarios import derive
 
 NAME = "timelines"
-
-
-def _shown(labels) -> str:  # noqa: ANN001 - sorted (name, value) pairs
-    return "{" + ", ".join(f'{k}="{v}"' for k, v in labels) + "}"
 
 
 def pictures(contract: Contract) -> list[timeline.Picture]:
@@ -53,16 +50,15 @@ def pictures(contract: Contract) -> list[timeline.Picture]:
              + ("" if threshold is not None else f" · condition: {plot.series}"))[:150],
             0.0, float(until), float(STEP), lines=lines, threshold=threshold,
             marks=[float(t) for t in times_checked], clock=False, plot_height=110)
+        strips: dict[tuple, timeline.Strip] = {}
         for kind_name, spans in (("firing", timeline.spans(firing, times)),
                                  ("pending", timeline.spans(waiting, times))):
             for identity, found in spans.items():
-                strip = next((s for s in picture.strips if s.label == _shown(
-                    oracle.alert_labels(alert, identity))), None)
-                if strip is None:
-                    strip = timeline.Strip(_shown(oracle.alert_labels(alert, identity)),
-                                           side="alert")
-                    picture.strips.append(strip)
+                labels = oracle.alert_labels(alert, identity)
+                strip = strips.setdefault(labels, timeline.Strip(
+                    format_series("", labels, braces_when_empty=True), side="alert"))
                 getattr(strip, kind_name).extend(found)
+        picture.strips = list(strips.values())
         if not picture.strips:
             picture.strips.append(timeline.Strip("never pending or firing", side="alert"))
         out.append(picture)
