@@ -282,19 +282,33 @@ def _scenario_panels(svg_path: Path) -> list:
 
 def _drawn_disagreements(svg_path: Path, test_path: Path) -> list[str]:
     """Where a drawn scenario and its derived test group disagree: an evaluation the test
-    expects firing outside every drawn firing span, or expects quiet inside one."""
+    expects firing outside every drawn firing span, or expects quiet inside one. A group
+    whose scenarios are told apart by a label has a panel per scenario, in the order of its
+    input series."""
+    from promcontract.kinds.series import SCENARIO_LABEL
+
     ns = "{http://www.w3.org/2000/svg}"
     groups = yaml.safe_load(test_path.read_text())["tests"]
+    scenarios = []  # (group, label, tag): one per drawn panel
+    for group in groups:
+        found = [(name, value) for s in group["input_series"]
+                 for name, value in re.findall(r'(\w+)="([^"]*)"', s["series"])
+                 if name == SCENARIO_LABEL]
+        tags = list(dict.fromkeys(found))
+        scenarios += [(group, name, value) for name, value in tags] or [(group, None, None)]
     panels = _scenario_panels(svg_path)
-    out = [] if len(panels) == len(groups) else [f"{len(panels)} panels, {len(groups)} groups"]
-    for panel, group in zip(panels, groups, strict=False):
+    out = [] if len(panels) == len(scenarios) else [
+        f"{len(panels)} panels, {len(scenarios)} scenarios in {len(groups)} groups"]
+    for panel, (group, name, tag) in zip(panels, scenarios, strict=False):
         spans = [(float(r.get("data-start")), float(r.get("data-end") or "inf"))
                  for r in panel.iter(ns + "rect") if (r.get("class") or "").startswith("firing")]
         title = panel.find(ns + "title").text
         for case in group["alert_rule_test"]:
             t = parse_duration(case["eval_time"])
             drawn = any(a <= t < b for a, b in spans)
-            if drawn != bool(case["exp_alerts"]):
+            tested = any(name is None or str(a["exp_labels"].get(name)) == tag
+                         for a in case["exp_alerts"])
+            if drawn != tested:
                 out.append(f"{title} at {case['eval_time']}: drawn "
                            f"{'firing' if drawn else 'quiet'}, tested the other way")
     return out

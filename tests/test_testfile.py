@@ -340,3 +340,36 @@ def test_increase_extrapolates_in_the_order_of_the_version() -> None:
         assert series.increase_at(s, 6 * STEP, 6 * 3600) == 5.5
     with oracle.lookback_semantics(closed=False):
         assert series.increase_at(s, 6 * STEP, 6 * 3600) == 5.0
+
+
+@pytest.mark.integration
+def test_scenarios_share_groups_only_where_no_other_rule_joins_them(
+        drift_contract, promtool_bin, tmp_path, monkeypatch) -> None:
+    """An alert that keeps a label has its scenarios share test groups of up to
+    SCENARIOS_PER_GROUP, numbered by the label in the alert's order. Drift's gauges are read
+    by its invariants' joins (on (job)), which error on series told apart only by that label:
+    a group each there. Forced to share, promtool fails the file: what the guard is for."""
+    from promcontract.contract import load_contract
+
+    image = load_contract(str(ROOT / "rules" / "image-scan.contract.yaml"))
+    scenarios, _ = derive.derive(image)
+    groups = [g for g in testfile.derived_groups(image, scenarios)
+              if g.scenarios[0].alert == "ImageCriticalVulnerabilities"]
+    shared = [g for g in groups if g.label]
+    assert shared and all(g.label == series.SCENARIO_LABEL for g in shared)
+    assert all(len(g.scenarios) <= testfile.SCENARIOS_PER_GROUP for g in groups)
+    numbers = [dict(s.series[0].labels).get(series.SCENARIO_LABEL) for g in groups
+               for s in g.scenarios]
+    assert numbers[:len(shared[0].scenarios)] == [str(n) for n in
+                                                  range(1, len(shared[0].scenarios) + 1)]
+
+    drift_scenarios, _ = derive.derive(drift_contract)
+    assert all(g.label is None for g in testfile.derived_groups(drift_contract,
+                                                                 drift_scenarios))
+    monkeypatch.setattr(testfile, "_alone", lambda *_: True)
+    body, _ = testfile.contract_test_file(drift_contract, "drift.rules.yml")
+    assert series.SCENARIO_LABEL in body
+    (tmp_path / "drift.rules.yml").write_text(group.render_rule_file(drift_contract) + "\n")
+    (tmp_path / "drift.test.yml").write_text(body)
+    result = promtool.test_rules(str(tmp_path / "drift.test.yml"))
+    assert result.returncode != 0 and "many-to-one" in result.output, result.output[-500:]

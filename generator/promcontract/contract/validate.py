@@ -14,6 +14,7 @@ from promcontract.contract import schema
 from promcontract.contract.build import build_alert, build_metric
 from promcontract.durations import parse_duration
 from promcontract.kinds.base import CheckContext
+from promcontract.kinds.series import SCENARIO_LABEL
 from promcontract.model.contract import Contract
 from promcontract.model.yamlsource import Path, SourceMap, format_path
 from promcontract.problems import Problem
@@ -53,6 +54,10 @@ def check_for(text: str, path: Path, add, derived: bool = True,  # noqa: ANN001
             "hand-written cases, or a shorter for: over a longer expression window")
 
 
+RESERVED_SCENARIO = (f"label name '{SCENARIO_LABEL}' is reserved (the derived tests tell "
+                     "scenarios apart by it)")
+
+
 def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
     """Checks the schema cannot express: references, durations, domains, unique names."""
     problems: list[Problem] = []
@@ -65,6 +70,8 @@ def semantic_problems(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
     except ValueError as exc:
         add(("push", "cadence"), str(exc))
     _check_group_name(data["group"], add)
+    if SCENARIO_LABEL in data["push"]["grouping_key"]:
+        add(("push", "grouping_key", SCENARIO_LABEL), RESERVED_SCENARIO, key=True)
 
     metrics = _check_metrics(data, add)
     inv_names: set[str] = set()
@@ -142,6 +149,8 @@ def _check_metrics(data: dict[str, Any], add) -> dict[str, dict[str, Any]]:  # n
             if label.startswith("__"):
                 add(("metrics", index, "labels", label_index),
                     f"label name '{label}' is reserved (leading __)")
+            if label == SCENARIO_LABEL:
+                add(("metrics", index, "labels", label_index), RESERVED_SCENARIO)
             if label in data["push"]["grouping_key"] or label in ("job", "instance"):
                 add(("metrics", index, "labels", label_index),
                     f"label '{label}' is set by the Pushgateway grouping key")

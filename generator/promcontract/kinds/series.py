@@ -95,6 +95,11 @@ class Series:
         return (len(self.values) - 1) * self.interval
 
 
+SCENARIO_LABEL = "promcontract_scenario"
+"""Tells apart the scenarios that share a derived test group (testgen.testfile); validate
+refuses it as a metric's or the grouping key's label, and the delivery tests leave it out."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     alert: str

@@ -26,8 +26,8 @@ from promcontract.promql.nodes import (
     text,
     walk,
 )
-from promcontract.promql.parse import ParseError, parse
+from promcontract.promql.parse import ParseError, metrics_read, parse
 
 __all__ = ["Aggregate", "Binary", "Call", "Matcher", "Matrix", "Node", "Number", "Paren",
-           "Selector", "String", "Subquery", "Unary", "ParseError", "children", "parse",
-           "replace_child", "text", "walk"]
+           "Selector", "String", "Subquery", "Unary", "ParseError", "children", "metrics_read",
+           "parse", "replace_child", "text", "walk"]

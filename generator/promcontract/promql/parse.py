@@ -22,6 +22,7 @@ from promcontract.promql.nodes import (
     String,
     Subquery,
     Unary,
+    walk,
 )
 
 _MATCH_OPS = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
@@ -114,3 +115,15 @@ def _convert(node) -> Node:  # noqa: ANN001, C901 - one branch per node type
     if isinstance(node, p.ParenExpr):
         return Paren(_convert(node.expr))
     raise ParseError(f"unsupported PromQL node {type(node).__name__}")
+
+
+def metrics_read(expr: str) -> set[str] | None:
+    """Metric names ``expr`` reads (None: it reads by regex on the name, so anything);
+    ``ParseError`` when it is not PromQL."""
+    names = set()
+    for node, _ in walk(parse(expr)):
+        if isinstance(node, Selector):
+            if not node.name:
+                return None
+            names.add(node.name)
+    return names

@@ -39,8 +39,7 @@ from dataclasses import dataclass, field
 
 from promcontract.model import promfiles
 from promcontract.model.promfiles import AlertRule, RuleFile, TestFile
-from promcontract.promql import ParseError, parse
-from promcontract.promql.nodes import Selector, walk
+from promcontract.promql import ParseError, metrics_read
 from promcontract.runners import promtool
 from promcontract.runners.promtool import Alerted, Mismatch
 from promcontract.testgen.operators import Hints, Mutation, mutations
@@ -161,7 +160,7 @@ def run(rule_paths: list[str], test_paths: list[str],
             else:
                 these = hints
             try:
-                needed = _read_metrics(rule.expr)
+                needed = metrics_read(rule.expr)
                 found = mutations(rule.expr, rule.for_, rule.keep_firing_for, step, these)
             except ParseError as exc:
                 result.unparsed = str(exc)
@@ -283,17 +282,6 @@ def run_texts(rule_text: str, rule_name: str, test_text: str,
         with open(test_path, "w", encoding="utf-8") as handle:
             handle.write(test_text)
         return run([rule_path], [test_path], hints, only)
-
-
-def _read_metrics(expr: str) -> set[str] | None:
-    """Metric names ``expr`` reads (None: it reads by regex on the name, so anything)."""
-    names = set()
-    for node, _ in walk(parse(expr)):
-        if isinstance(node, Selector):
-            if not node.name:
-                return None
-            names.add(node.name)
-    return names
 
 
 class _Batch:
@@ -519,7 +507,7 @@ def _needed_records(context: dict[str, RuleFile], needed: set[str] | None
         wanted.add(name)
         for expr in records[name]:
             try:
-                more = _read_metrics(expr)
+                more = metrics_read(expr)
             except ParseError:
                 return None
             if more is None:

@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from promcontract.contract.schema import describe
+from promcontract.kinds.series import SCENARIO_LABEL
 from promcontract.model.contract import Route
 from promcontract.model.yamlsource import (
     check_expansion,
@@ -386,7 +387,8 @@ DERIVED_HEADER = ("# Delivery tests derived by promcontract routes --derive: eve
 
 def derived_label_sets(test_text: str) -> list[dict[str, str]]:
     """The distinct label sets (by alert and label names) the derived promtool tests expect:
-    each ``exp_labels`` with its ``alertname``, in file order."""
+    each ``exp_labels`` with its ``alertname``, in file order, without the label that only
+    tells scenarios of one test group apart (no alert carries it in a real Prometheus)."""
     data = yaml.safe_load(test_text) or {}
     out: list[dict[str, str]] = []
     seen: set[tuple] = set()
@@ -394,7 +396,8 @@ def derived_label_sets(test_text: str) -> list[dict[str, str]]:
         for case in group.get("alert_rule_test") or ():
             for alert in case.get("exp_alerts") or ():
                 labels = {"alertname": str(case["alertname"]),
-                          **{str(k): str(v) for k, v in (alert.get("exp_labels") or {}).items()}}
+                          **{str(k): str(v) for k, v in (alert.get("exp_labels") or {}).items()
+                             if str(k) != SCENARIO_LABEL}}
                 key = (labels["alertname"], tuple(sorted(labels)), labels.get("severity"))
                 if key not in seen:
                     seen.add(key)

@@ -15,19 +15,22 @@ from promcontract.promql.plotted import plotted, selected_metric
 from promcontract.render import timeline
 from promcontract.testgen import oracle
 from promcontract.testgen.scenarios import derive
+from promcontract.testgen.testfile import derived_groups
 
 NAME = "timelines"
 
 
 def pictures(contract: Contract) -> list[timeline.Picture]:
-    """A picture per derived scenario, in the order of the derived test file."""
+    """A picture per derived scenario, in the order of the derived test file, each as its
+    test group runs it (its series with the label that tells it apart from the others of
+    the group, checked at every eval time of the group)."""
     scenarios, _ = derive(contract)
     out = []
-    for scenario in scenarios:
+    for scenario in (s for group in derived_groups(contract, scenarios)
+                     for s in group.scenarios):
         alert = contract.alert(scenario.alert)
         kind = kinds.of(alert)
-        times_checked = sorted(scenario.eval_times
-                               or oracle.choose_eval_times(alert, contract, scenario))
+        times_checked = sorted(scenario.eval_times)
         until = max(times_checked) + 2 * STEP
         times = list(range(0, until + 1, STEP))
         firing_at = oracle.timeline(alert, contract, scenario, until)
