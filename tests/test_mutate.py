@@ -509,6 +509,65 @@ def test_a_mutant_told_apart_only_by_its_annotation_is_still_killed(tmp_path, mo
     assert verdict() == "survived"
 
 
+def _static(rule_yaml: str, series: str, expr_extra: str = "") -> frozenset[str]:
+    """The labels merged copies of alert A leave out (one mutant: A's expression)."""
+    import os
+    import tempfile
+
+    from promcontract.model import promfiles
+    from promcontract.testgen.operators import Mutation
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "r.yml").write_text(rule_yaml)
+        (Path(tmp) / "t.yml").write_text(
+            "rule_files: [r.yml]\ntests:\n- input_series:\n  - series: '" + series
+            + "'\n    values: 1\n  alert_rule_test:\n  - eval_time: 0m\n    alertname: A\n")
+        rules = promfiles.load_rules(os.path.join(tmp, "r.yml"))
+        rule = rules.alerts[0]
+        mutant = Mutation("literal", "", "", rule.expr + expr_extra, rule.for_, None)
+        return mutate._static_labels({os.path.realpath(rules.path): rules}, rule,
+                                     [("A__pcm0", mutant)],
+                                     [promfiles.load_tests(os.path.join(tmp, "t.yml"))])
+
+
+def test_copies_leave_out_only_labels_nothing_else_can_set() -> None:
+    """A constant label of the alert's, not named by an input series, an expression or a
+    recording rule, is left out of the copies; each of those keeps it."""
+    alert = ("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: m > 1\n"
+             "    labels: {severity: page, team: '{{ $labels.t }}'}\n")
+    assert _static(alert, 'm{job="x"}') == {"severity"}
+    assert _static(alert, 'm{severity="low"}') == frozenset()
+    assert _static(alert, "m", ' or label_replace(m, "severity", "x", "", "")') == frozenset()
+    assert _static(alert + "  - record: r\n    expr: m\n    labels: {severity: x}\n",
+                   "m") == frozenset()
+    assert _static(alert.replace("m > 1", "sum by (severity) (m) > 1"), "m") == frozenset()
+
+
+@pytest.mark.integration
+def test_a_label_an_input_series_carries_stays_on_the_copies(tmp_path, monkeypatch,
+                                                             promtool_bin) -> None:
+    """The rule sets severity: page over the series' severity="low". The test does not pin
+    the threshold (the value is far above it), so m > 11 survives. Left out of the copies,
+    severity would come from the series and every copy would differ: a false kill."""
+    rules = tmp_path / "r.yml"
+    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: m > 10\n"
+                     "    labels: {severity: page}\n")
+    tests = tmp_path / "t.yml"
+    tests.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
+                     "- interval: 1m\n  input_series:\n  - series: m{severity=\"low\"}\n"
+                     "    values: 100x5\n  alert_rule_test:\n  - eval_time: 2m\n"
+                     "    alertname: A\n    exp_alerts:\n    - exp_labels: {severity: page}\n")
+
+    def verdict() -> str:
+        report = mutate.run([str(rules)], [str(tests)], operators=frozenset({"literal"}))
+        return next(o.state for a in report.alerts for o in a.outcomes
+                    if o.mutation.expr == "m > 11")
+
+    assert verdict() == "survived"
+    monkeypatch.setattr(mutate, "_static_labels", lambda *_: frozenset({"severity"}))
+    assert verdict() == "killed"
+
+
 @pytest.mark.parametrize("expr, equivalent", [
     ('sum by (i) (rate(x{code=~"5.."}[5m])) / sum by (i) (rate(x[5m])) * 100 > 5 '
      'and sum by (i) (rate(x[5m])) > 0', True),

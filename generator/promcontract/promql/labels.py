@@ -27,6 +27,7 @@ from promcontract.promql.nodes import (
     String,
     Subquery,
     Unary,
+    walk,
 )
 
 # Functions that return their argument's series with the labels unchanged except __name__
@@ -316,3 +317,23 @@ def _binary_labels(node: Binary) -> Kept:
     if node.matching == "ignoring":
         return left.minus(set(node.labels))
     return left
+
+
+def named(node: Node) -> set[str]:
+    """Every label name ``node`` names: in matchers, aggregation and vector matching, and
+    every string in it (``label_replace``'s target, ``count_values``' label), so a label
+    that is not in the answer cannot come out of the query other than from its input
+    series."""
+    out: set[str] = set()
+    for item, _ in walk(node):
+        if isinstance(item, Selector):
+            matchers = [*item.matchers, *(m for group in item.or_matchers
+                                                         for m in group)]
+            out |= {m.name for m in matchers}
+        elif isinstance(item, Aggregate):
+            out |= set(item.labels)
+        elif isinstance(item, Binary):
+            out |= set(item.labels) | set(item.group_labels)
+        elif isinstance(item, String):
+            out.add(item.value)
+    return out

@@ -36,10 +36,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from promcontract.model import promfiles
 from promcontract.model.promfiles import AlertRule, RuleFile, TestFile
-from promcontract.promql import ParseError, metrics_read
+from promcontract.promql import ParseError, metrics_read, parse
+from promcontract.promql.labels import named
 from promcontract.runners import promtool
 from promcontract.runners.promtool import Alerted, Mismatch
 from promcontract.testgen.operators import Hints, Mutation, mutations
@@ -314,6 +316,7 @@ class _Batch:
         # copy whose labels are the expected ones would print the expected text anyway, and
         # promtool spends a third of a merged file's time expanding annotation templates.
         plain = bool(clones) and _labels_only(self.context, rule)
+        strip = _static_labels(self.context, rule, clones, tests) if clones else frozenset()
         for n, test in enumerate(tests):
             if selection is not None and not selection.get(n):
                 continue
@@ -321,7 +324,7 @@ class _Batch:
             kept_groups: set[str] = set()
             for m, path in enumerate(test.rule_paths):
                 data, groups = _isolated(self.context[os.path.realpath(path)], rule,
-                                         mutation, records, clones, plain)
+                                         mutation, records, clones, plain, strip)
                 rule_name = f"rules-{n}-{m}.yml"
                 with open(os.path.join(name, rule_name), "w", encoding="utf-8") as handle:
                     handle.write(promfiles.dump(data))
@@ -329,7 +332,8 @@ class _Batch:
                 kept_groups |= groups
             data, weight = _tests_for(test, rule.name, rule_names, kept_groups,
                                       None if selection is None else selection[n],
-                                      copies=[c for c, _ in clones], plain=plain)
+                                      copies=[c for c, _ in clones], plain=plain,
+                                      strip=strip)
             cost += weight * (1 + len(clones))
             test_path = os.path.join(name, f"tests-{n}.yml")
             with open(test_path, "w", encoding="utf-8") as handle:
@@ -478,6 +482,50 @@ def _labels_only(context: dict[str, RuleFile], rule: AlertRule) -> bool:
     return True
 
 
+def _static_labels(context: dict[str, RuleFile], rule: AlertRule,
+                   clones: list[tuple[str, Mutation]], tests: list[TestFile]) -> frozenset[str]:
+    """Labels the copies of a merged file leave out, with them in what their tests expect:
+    promtool expands every label of a rule as a template for every pending or firing alert
+    at every step (on drawn contracts a third of the merged files' time went to the one
+    ``severity`` label). A label can go where every definition of the alert sets it to a
+    constant (no template action) or not at all, and nothing else can give an alert that
+    label: no input series of the tests carries it, and no expression (the alert's, a
+    mutant's, a recording rule's) names it, nor sets it (a recording rule's labels). Then a
+    copy's alerts, less the label, differ from the expected ones, less the label, exactly
+    when they would with it: the label has one value on all of them."""
+    names: set[str] = set()
+    blocked: set[str] = set()
+    exprs = [mutation.expr for _, mutation in clones]
+    for rule_file in context.values():
+        for group in rule_file.data.get("groups") or ():
+            for other in group.get("rules") or ():
+                if not isinstance(other, dict):
+                    return frozenset()
+                labels = other.get("labels") or {}
+                if not isinstance(labels, dict):
+                    return frozenset()
+                if "record" in other:
+                    blocked |= {str(k) for k in labels}
+                    exprs.append(str(other.get("expr", "")))
+                elif str(other.get("alert")) == rule.name:
+                    for key, value in labels.items():
+                        (blocked if "{{" in str(value) else names).add(str(key))
+                    exprs.append(str(other.get("expr", "")))
+    names -= blocked
+    for test in tests:
+        for group in test.data.get("tests") or ():
+            for series in (group.get("input_series") or ()) if isinstance(group, dict) else ():
+                exprs.append(str(series.get("series")) if isinstance(series, dict) else "")
+    for expr in exprs:
+        if not names:
+            break
+        try:
+            names -= named(parse(expr))
+        except ParseError:
+            return frozenset()
+    return frozenset(names)
+
+
 def _renamed(mismatch: Mismatch, name: str) -> Mismatch:
     """``mismatch`` of a merged copy, told with the alert's own name."""
     def fix(items: tuple[Alerted, ...]) -> tuple[Alerted, ...]:
@@ -518,11 +566,13 @@ def _needed_records(context: dict[str, RuleFile], needed: set[str] | None
 
 def _isolated(rule_file: RuleFile, target: AlertRule, mutation: Mutation | None,
               records: set[str] | None, clones: list[tuple[str, Mutation]] = (),
-              plain: bool = False) -> tuple[promfiles.Node, set[str]]:
+              plain: bool = False, strip: frozenset[str] = frozenset()
+              ) -> tuple[promfiles.Node, set[str]]:
     """``rule_file`` with only the alerts named like ``target`` (``target`` itself mutated)
     and the recording rules in ``records`` (None: all); groups left empty are dropped.
     ``clones``: after each alert named like ``target``, one copy per (name, mutation),
-    renamed, and mutated where it is ``target``; ``plain``: the copies without annotations."""
+    renamed, and mutated where it is ``target``; ``plain``: the copies without annotations;
+    ``strip``: the copies without these labels (see ``_static_labels``)."""
     data = copy.copy(rule_file.data)
     groups = promfiles.Seq()
     names = set()
@@ -545,6 +595,13 @@ def _isolated(rule_file: RuleFile, target: AlertRule, mutation: Mutation | None,
                 clone["alert"] = clone_name
                 if plain:
                     clone.pop("annotations", None)
+                if strip and isinstance(clone.get("labels"), dict):
+                    labels = promfiles.Node((k, v) for k, v in clone["labels"].items()
+                                            if str(k) not in strip)
+                    if labels:
+                        clone["labels"] = labels
+                    else:
+                        clone.pop("labels")
                 kept.append(clone)
         if kept:
             new_group = copy.copy(group)
@@ -598,11 +655,12 @@ def _rounds(tests: list[TestFile], alertname: str
 
 
 def _tests_for(test: TestFile, alertname: str, rule_names: list[str], groups: set[str],
-               only: set[int] | None = None, copies: list[str] = (), plain: bool = False
-               ) -> tuple[promfiles.Node, float]:
+               only: set[int] | None = None, copies: list[str] = (), plain: bool = False,
+               strip: frozenset[str] = frozenset()) -> tuple[promfiles.Node, float]:
     """``test`` with only the test groups that name ``alertname`` (and of those, the indexes
     in ``only``), each with only those ``alert_rule_test`` entries (repeated for each name
-    in ``copies``, without expected annotations when ``plain``), loading ``rule_names``;
+    in ``copies``, without expected annotations when ``plain`` and without the labels in
+    ``strip``), loading ``rule_names``;
     and its cost in evaluation steps."""
     data = promfiles.Node(test.data)
     data["rule_files"] = promfiles.Seq(rule_names)
@@ -626,10 +684,9 @@ def _tests_for(test: TestFile, alertname: str, rule_names: list[str], groups: se
             for case in originals:
                 renamed = promfiles.Node(case)
                 renamed["alertname"] = copy_name
-                if plain:
+                if plain or strip:
                     renamed["exp_alerts"] = promfiles.Seq(
-                        promfiles.Node((k, v) for k, v in alert.items()
-                                       if k != "exp_annotations")
+                        _expected_copy(alert, plain, strip)
                         for alert in case.get("exp_alerts") or ())
                 cases.append(renamed)
         new_group["alert_rule_test"] = promfiles.Seq(cases)
@@ -637,6 +694,20 @@ def _tests_for(test: TestFile, alertname: str, rule_names: list[str], groups: se
         cost += weight
     data["tests"] = kept
     return data, cost
+
+
+def _expected_copy(alert: Any, plain: bool, strip: frozenset[str]) -> Any:  # noqa: ANN401
+    """An ``exp_alerts`` entry as a merged copy is expected to fire: without annotations
+    when ``plain``, without the labels in ``strip``."""
+    if not isinstance(alert, dict):
+        return alert
+    out = promfiles.Node((k, v) for k, v in alert.items()
+                         if not (plain and k == "exp_annotations"))
+    labels = out.get("exp_labels")
+    if strip and isinstance(labels, dict):
+        out["exp_labels"] = promfiles.Node((k, v) for k, v in labels.items()
+                                           if str(k) not in strip)
+    return out
 
 
 def contract_hints(contract) -> Hints:  # noqa: ANN001 - a promcontract.model.contract.Contract
