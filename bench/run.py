@@ -413,7 +413,7 @@ def bench_pinning() -> None:
 
     @settings(max_examples=60, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
-    @given(cs.batches(40).filter(lambda b: len(b) >= 34))
+    @given(cs.batches(40, least=34))
     def run(batch: list) -> None:
         verdict = cs.judge(batch)
         totals["drawn"] += len(batch)
