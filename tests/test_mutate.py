@@ -170,6 +170,44 @@ def test_scalars_are_written_back_as_written(tmp_path: Path) -> None:
     assert yaml.safe_load(dumped) == yaml.safe_load(source)
 
 
+def test_dump_writes_what_pyyaml_writes(tmp_path: Path) -> None:
+    """promfiles.dump builds the nodes itself (faster than PyYAML's representer); its text
+    is PyYAML's, byte for byte, for every rule and test file of the repository and for
+    values of every style and type (quoted, block, flow, unicode, empty, numbers, null)."""
+
+    class Reference(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+        def ignore_aliases(self, data):  # noqa: ANN001, ANN202
+            return True
+
+    Reference.add_representer(promfiles.Verbatim, promfiles._represent_verbatim)
+    Reference.add_representer(promfiles.Node, promfiles._represent_node)
+    Reference.add_representer(promfiles.Seq, promfiles._represent_seq)
+    odd = tmp_path / "odd.yml"
+    odd.write_text(textwrap.dedent("""\
+        a: 'single ''quoted'''
+        b: "double\\ttab \\u00e9"
+        c: |
+          block
+          text
+        d: >-
+          folded
+          text
+        e: [1, 0x1F, 1.50, ~, true, '', "x: y", 2026-01-01]
+        f: {k: v, "q k": 1e3}
+        g:
+        h: ünïcödé 😀
+        i: '- not a list'
+        """))
+    files = [odd, *ROOT.glob("rules/**/*.yml"), *ROOT.glob("tests/fixtures/**/*.yml")]
+    values = [promfiles.load(str(f), "YAML") for f in files]
+    values += [{"plain": "m > 1", "n": 1, "none": None, "list": [1.5, True, "a: b"],
+                "multi": "l1\nl2\n", "empty": ""}, [], {}, "top", 3]
+    assert len(values) > 15
+    for value in values:
+        assert promfiles.dump(value) == yaml.dump(
+            value, Dumper=Reference, sort_keys=False, allow_unicode=True, width=1 << 20)
+
+
 # --- against promtool ---------------------------------------------------------------------------
 
 def _weakened(name: str, drop: tuple[str, ...]) -> tuple[str, str, operators.Hints, int]:

@@ -10,7 +10,9 @@ read. Values the engine sets itself (a mutated ``expr``) are plain ``str``.
 
 from __future__ import annotations
 
+import functools
 import glob
+import io
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +71,21 @@ class _Out(_Dumper):  # type: ignore[misc, valid-type]
     def ignore_aliases(self, data: Any) -> bool:  # noqa: ANN401 - any YAML value
         return True  # write repeated values out in full: no anchors in generated files
 
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:  # noqa: ANN401
+        # The emitter asks twice per scalar which tag its text would read as; the answer
+        # depends on the text alone (no path resolvers here), and the texts repeat.
+        if kind is yaml.ScalarNode:
+            return _scalar_tag(value, implicit)
+        return super().resolve(kind, value, implicit)
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _scalar_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    return _RESOLVER.resolve(yaml.ScalarNode, value, implicit)
+
 
 _Out.add_representer(Verbatim, _represent_verbatim)
 _Out.add_representer(Node, _represent_node)
@@ -121,7 +138,34 @@ def load(path: str, what: str) -> Any:  # noqa: ANN401 - any YAML value
 
 
 def dump(data: Any) -> str:  # noqa: ANN401 - any YAML value
-    return yaml.dump(data, Dumper=_Out, sort_keys=False, allow_unicode=True, width=1 << 20)
+    """``data`` as YAML, the text ``yaml.dump(data, Dumper=_Out, sort_keys=False,
+    allow_unicode=True, width=1 << 20)`` writes (tested), without PyYAML's representer for
+    mappings, lists and kept scalars: it dispatched on every node and was most of mutate's
+    own time. Other values go through the representer as before."""
+    stream = io.StringIO()
+    dumper = _Out(stream, sort_keys=False, allow_unicode=True, width=1 << 20)
+    try:
+        dumper.open()
+        dumper.serialize(_node(dumper, data))
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+def _node(dumper: Any, value: Any) -> yaml.Node:  # noqa: ANN401
+    """The node the representer would make for ``value`` (block style throughout)."""
+    if isinstance(value, Verbatim):
+        return yaml.ScalarNode(value.tag, str(value), style=value.style)
+    if isinstance(value, dict):
+        return yaml.MappingNode(_MAP, [(_node(dumper, k), _node(dumper, v))
+                                       for k, v in value.items()], flow_style=False)
+    if isinstance(value, list):
+        return yaml.SequenceNode(_SEQ, [_node(dumper, v) for v in value], flow_style=False)
+    return dumper.represent_data(value)
 
 
 def where(path: str, value: Any) -> Location:  # noqa: ANN401
@@ -150,8 +194,8 @@ class AlertRule:
     keep_firing_for: str | None
     line: int
 
-    @property
-    def key(self) -> tuple[str, int, int]:
+    @functools.cached_property
+    def key(self) -> tuple[str, int, int]:  # asked often: realpath once
         return (os.path.realpath(self.file), self.group, self.index)
 
     @property

@@ -136,16 +136,19 @@ def run(rule_paths: list[str], test_paths: list[str],
             if real not in context:
                 context[real] = promfiles.load_rules(path)
     results: list[AlertResult] = []
+    covering_tests: dict[tuple, list[TestFile]] = {}
+    # what each test file names and loads, once (not once per alert and test file)
+    named = [(test, test.alertnames(), {os.path.realpath(p) for p in test.rule_paths})
+             for test in tests]
     for rule_file in rule_files.values():
         for alert in rule_file.alerts:
             if only is not None and alert.name != only:
                 continue
-            covering = [t for t in tests if alert.name in t.alertnames()
-                        and os.path.realpath(alert.file) in
-                        {os.path.realpath(p) for p in t.rule_paths}]
+            real = os.path.realpath(alert.file)
+            covering = [t for t, names, loads in named if alert.name in names and real in loads]
             results.append(AlertResult(alert, [t.path for t in covering]))
+            covering_tests[alert.key] = covering
     by_key = {r.rule.key: r for r in results}
-    covering_tests = {r.rule.key: [t for t in tests if t.path in r.tests] for r in results}
 
     with tempfile.TemporaryDirectory(prefix="promcontract-mutants-") as tmp:
         runner = _Batch(tmp, context, workers)
