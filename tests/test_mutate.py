@@ -522,25 +522,34 @@ def test_copies_drop_only_annotations_that_print_nothing_but_labels(template, pl
     assert mutate.labels_only(template) is plain
 
 
+def _literal_verdict(tmp_path: Path, rule: str, group: str, mutant: str):  # noqa: ANN202
+    """A function giving the state of the literal mutant ``mutant`` of the one alert
+    ``rule`` (a rules list entry) against one test group (``group``: its input series on)."""
+    rules = tmp_path / "r.yml"
+    rules.write_text("groups:\n- name: g\n  rules:\n  " + rule)
+    tests = tmp_path / "t.yml"
+    tests.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
+                     "- interval: 1m\n  input_series:\n  " + group)
+
+    def verdict() -> str:
+        report = mutate.run([str(rules)], [str(tests)], operators=frozenset({"literal"}))
+        return next(o.state for a in report.alerts for o in a.outcomes
+                    if o.mutation.expr == mutant)
+    return verdict
+
+
 @pytest.mark.integration
 def test_a_mutant_told_apart_only_by_its_annotation_is_still_killed(tmp_path, monkeypatch,
                                                                     promtool_bin) -> None:
     """Merged copies carry no annotations only where those print labels alone. Here the
     annotation prints $value and nothing else tells the mutant (x * 3 > 1) from the rule
     (x * 2 > 1): the copy must keep it, and dropping it lets the mutant survive."""
-    rules = tmp_path / "r.yml"
-    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: Doubled\n"
-                     "    expr: x * 2 > 1\n    annotations: {summary: 'at {{ $value }}'}\n")
-    tests = tmp_path / "t.yml"
-    tests.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
-                     "- interval: 1m\n  input_series:\n  - series: x\n    values: 2x5\n"
-                     "  alert_rule_test:\n  - eval_time: 2m\n    alertname: Doubled\n"
-                     "    exp_alerts:\n    - exp_annotations: {summary: at 4}\n")
-
-    def verdict() -> str:
-        report = mutate.run([str(rules)], [str(tests)], operators=frozenset({"literal"}))
-        return next(o.state for a in report.alerts for o in a.outcomes
-                    if o.mutation.expr.startswith("x * 3"))
+    verdict = _literal_verdict(
+        tmp_path, "- alert: Doubled\n    expr: x * 2 > 1\n"
+        "    annotations: {summary: 'at {{ $value }}'}\n",
+        "- series: x\n    values: 2x5\n  alert_rule_test:\n  - eval_time: 2m\n"
+        "    alertname: Doubled\n    exp_alerts:\n    - exp_annotations: {summary: at 4}\n",
+        "x * 3 > 1")
 
     assert verdict() == "killed"
     monkeypatch.setattr(mutate, "labels_only", lambda template: True)
@@ -587,19 +596,11 @@ def test_a_label_an_input_series_carries_stays_on_the_copies(tmp_path, monkeypat
     """The rule sets severity: page over the series' severity="low". The test does not pin
     the threshold (the value is far above it), so m > 11 survives. Left out of the copies,
     severity would come from the series and every copy would differ: a false kill."""
-    rules = tmp_path / "r.yml"
-    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: m > 10\n"
-                     "    labels: {severity: page}\n")
-    tests = tmp_path / "t.yml"
-    tests.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
-                     "- interval: 1m\n  input_series:\n  - series: m{severity=\"low\"}\n"
-                     "    values: 100x5\n  alert_rule_test:\n  - eval_time: 2m\n"
-                     "    alertname: A\n    exp_alerts:\n    - exp_labels: {severity: page}\n")
-
-    def verdict() -> str:
-        report = mutate.run([str(rules)], [str(tests)], operators=frozenset({"literal"}))
-        return next(o.state for a in report.alerts for o in a.outcomes
-                    if o.mutation.expr == "m > 11")
+    verdict = _literal_verdict(
+        tmp_path, "- alert: A\n    expr: m > 10\n    labels: {severity: page}\n",
+        "- series: m{severity=\"low\"}\n    values: 100x5\n  alert_rule_test:\n"
+        "  - eval_time: 2m\n    alertname: A\n    exp_alerts:\n"
+        "    - exp_labels: {severity: page}\n", "m > 11")
 
     assert verdict() == "survived"
     monkeypatch.setattr(mutate, "_static_labels", lambda *_: frozenset({"severity"}))
