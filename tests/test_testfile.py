@@ -297,21 +297,38 @@ def test_instants_of_many_series_agree_with_the_walk_back(many, times, closed) -
                 assert at(t) == [series.scan(s, t) for s in chosen]
 
 
-@pytest.mark.parametrize("name", ["drift", "image-scan"])
-def test_derived_tests_hold_on_promtool_2_and_3(name) -> None:
-    """Prometheus 3 no longer counts a sample exactly 5m old. No derived scenario sits on
-    that edge: the expectations are the same under both rules, so one file serves both."""
+def _version_disagreements(contract) -> list[str]:  # noqa: ANN001
+    """Scenarios whose expectations differ between the Prometheus 2.x and 3.x readings at an
+    eval time of the derived test group that checks them."""
+    scenarios, _ = derive.derive(contract)
+    assert scenarios
+    out = []
+    for shared in testfile.derived_groups(contract, scenarios):
+        for scenario in shared.scenarios:  # as the group runs it: every time of the group
+            alert = _alert(contract, scenario.alert)
+            with oracle.lookback_semantics(closed=True):
+                closed = oracle.expected(alert, contract, scenario)
+            with oracle.lookback_semantics(closed=False):
+                if oracle.expected(alert, contract, scenario) != closed:
+                    out.append(scenario.title)
+    return out
+
+
+@pytest.mark.parametrize("name", ["drift", "image-scan", "db-backup"])
+def test_derived_tests_hold_on_promtool_2_and_3(name, monkeypatch) -> None:
+    """Prometheus 3 no longer counts a sample exactly 5m old and reordered increase()'s
+    extrapolation. No derived scenario is checked on such an edge, in its own group or in
+    one it shares (a time another scenario of the group needs): the expectations are the
+    same under both readings, so one file serves both. Scenarios that would share a group
+    otherwise (db-backup's increase scenarios) take separate groups; made to share, the
+    check finds the disagreement."""
     from promcontract.contract import load_contract
 
     contract = load_contract(str(ROOT / "rules" / f"{name}.contract.yaml"))
-    scenarios, _ = derive.derive(contract)
-    assert scenarios
-    for scenario in scenarios:
-        alert = _alert(contract, scenario.alert)
-        with oracle.lookback_semantics(closed=True):
-            closed = oracle.expected(alert, contract, scenario)
-        with oracle.lookback_semantics(closed=False):
-            assert oracle.expected(alert, contract, scenario) == closed, scenario.title
+    assert _version_disagreements(contract) == []
+    if name == "db-backup":
+        monkeypatch.setattr(testfile, "_versions_agree", lambda *_: True)
+        assert _version_disagreements(contract)
 
 
 def test_a_scenario_on_the_lookback_edge_tells_the_rules_apart(drift_contract) -> None:

@@ -14,7 +14,12 @@ from promcontract.kinds.series import SCENARIO_LABEL, STEP, Firing, Scenario
 from promcontract.model import yamlout
 from promcontract.model.contract import Alert, Contract
 from promcontract.promql import ParseError, metrics_read
-from promcontract.testgen.oracle import choose_eval_times, expected
+from promcontract.testgen.oracle import (
+    choose_eval_times,
+    expected,
+    lookback_semantics,
+    timeline,
+)
 from promcontract.testgen.scenarios import can_batch, derive, sequential, single_alert
 
 SCENARIOS_PER_GROUP = 4
@@ -96,6 +101,26 @@ def _alone(alert: Alert, contract: Contract, metrics: set[str]) -> bool:
     return True
 
 
+def _versions_agree(alert: Alert, contract: Contract, scenarios: list[Scenario]) -> bool:
+    """Whether each scenario fires the same under Prometheus 2.x and 3.x readings at every
+    eval time of the group they would share. Each scenario's own times are chosen where the
+    two agree (``choose_eval_times``), but a group checks every scenario at all its times,
+    and a time one scenario needs can sit on another's edge (a sample exactly 5m old, an
+    increase() window's left edge): then they take separate groups, and the file still holds
+    on both versions."""
+    times = sorted({t for scenario in scenarios
+                    for t in (scenario.eval_times
+                              or choose_eval_times(alert, contract, scenario))})
+    for scenario in scenarios:
+        lines = []
+        for closed in (True, False):
+            with lookback_semantics(closed):
+                lines.append(timeline(alert, contract, scenario, times[-1]))
+        if any(lines[0][t] != lines[1][t] for t in times):
+            return False
+    return True
+
+
 @dataclasses.dataclass(frozen=True)
 class DerivedGroup:
     """One test group of a contract's derived test file: its comment and its scenarios as
@@ -129,7 +154,8 @@ def derived_groups(contract: Contract, scenarios: list[Scenario]) -> list[Derive
         for number, scenario in numbered:
             intervals = {s.interval for s in scenario.series}
             if chunks and len(chunks[-1]) < SCENARIOS_PER_GROUP and intervals == {
-                    s.interval for _, c in chunks[-1] for s in c.series}:
+                    s.interval for _, c in chunks[-1] for s in c.series} and _versions_agree(
+                    alert, contract, [c for _, c in chunks[-1]] + [scenario]):
                 chunks[-1].append((number, scenario))
             else:
                 chunks.append([(number, scenario)])
