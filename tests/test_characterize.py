@@ -151,6 +151,15 @@ def _template(tmp_path: Path, services: int = 4) -> Path:
     return path
 
 
+def _characterize(cli, tmp_path: Path, name: str, text: str):  # noqa: ANN001, ANN202
+    """``text`` written as the rule file ``name`` and characterized into tmp_path/out (exit 0)."""
+    rules = tmp_path / name
+    rules.write_text(text)
+    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    return result
+
+
 def _hash(*paths: Path) -> str:
     return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(paths))).hexdigest()
 
@@ -448,11 +457,11 @@ def test_an_or_vector_default_is_driven_through(cli, tmp_path, promtool_bin) -> 
     """`(x or on() vector(0)) > 5` ("the compared side holds a 'or'" before): x is driven,
     its missing scenarios record the default, and a default moved by one that still fails
     the comparison is equivalent (it never fires either way)."""
-    rules = tmp_path / "or.yml"
-    rules.write_text("groups:\n- name: O\n  rules:\n  - alert: ErrorsHigh\n"
-                     "    expr: (sum(rate(errors_total{job=\"a\"}[5m])) or on() vector(0)) > 5\n"
-                     "    for: 5m\n")
-    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
+    result = _characterize(
+        cli, tmp_path, "or.yml",
+        "groups:\n- name: O\n  rules:\n  - alert: ErrorsHigh\n"
+        "    expr: (sum(rate(errors_total{job=\"a\"}[5m])) or on() vector(0)) > 5\n"
+        "    for: 5m\n")
     assert "characterized 1/1 alerts" in result.out, result.out
     text = (tmp_path / "out" / "o.test.yml").read_text()
     assert "firing, then the series goes missing: firing from 9m to 13m" in text
@@ -493,12 +502,11 @@ def test_an_alert_no_input_fires_is_a_finding_not_a_recording(cli, tmp_path,
                                                               promtool_bin) -> None:
     """`... and on(pod) max by (node) (...)`: the right side never carries pod, so nothing
     ever joins; recording it as "just above: not firing" misstated the alert."""
-    rules = tmp_path / "never.yml"
-    rules.write_text("groups:\n- name: N\n  rules:\n  - alert: NeverJoins\n"
-                     "    expr: errors_total{job=\"a\"} > 5 and on(pod) max by (node) "
-                     "(up{job=\"a\"})\n  - alert: Fine\n    expr: errors_total{job=\"a\"} > 5\n")
-    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
-    assert result.code == 0, result.err
+    result = _characterize(
+        cli, tmp_path, "never.yml",
+        "groups:\n- name: N\n  rules:\n  - alert: NeverJoins\n"
+        "    expr: errors_total{job=\"a\"} > 5 and on(pod) max by (node) "
+        "(up{job=\"a\"})\n  - alert: Fine\n    expr: errors_total{job=\"a\"} > 5\n")
     assert re.search(r"never\.yml:4: NeverJoins: not characterized: never fires: none of its "
                      r"\d+ scenarios .* makes it fire", result.out), result.out
     assert "characterized 1/2 alerts" in result.out
@@ -567,15 +575,13 @@ def test_shapes_once_refused_are_pinned(cli, tmp_path, promtool_bin) -> None:
     error ratio whose total counts the errors too (the rest held outside the errors'
     selector), a 0.01 ratio (its denominator held where the numerator is whole): each
     characterized (every mutant killed, > vs >= included) and the files pass promtool."""
-    rules = tmp_path / "shapes.yml"
-    rules.write_text(_ONCE_REFUSED)
-    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
-    assert result.code == 0, result.err
+    result = _characterize(cli, tmp_path, "shapes.yml", _ONCE_REFUSED)
     assert "characterized 9/9 alerts" in result.out, result.out
     text = (tmp_path / "out" / "shapes.test.yml").read_text()
     assert "RestartsBurst: increase(restarts_total[5m]) > 3: at (3, samples 2m30s apart)" in text
     assert "held true (its denominator near 0" not in text  # the why is not a title
-    check = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"), "--check")
+    check = cli("characterize", "--rules", str(tmp_path / "shapes.yml"), "-o",
+                str(tmp_path / "out"), "--check")
     assert check.code == 0, check.out
 
 
@@ -584,11 +590,10 @@ def test_a_range_of_one_sample_is_planned(cli, tmp_path, promtool_bin) -> None:
     here ("could not be planned"). Prometheus 2 sees two samples in [t - 1m, t] and the alert
     is characterized; Prometheus 3's (t - 1m, t] holds one, and it never fires: either is an
     answer, a crash is not."""
-    rules = tmp_path / "one.yml"
-    rules.write_text("groups:\n- name: One\n  rules:\n  - alert: TimeoutsOverOneSample\n"
-                     "    expr: rate(timeouts_total[1m]) > 0.5\n")
-    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
-    assert result.code == 0, result.err
+    result = _characterize(
+        cli, tmp_path, "one.yml",
+        "groups:\n- name: One\n  rules:\n  - alert: TimeoutsOverOneSample\n"
+        "    expr: rate(timeouts_total[1m]) > 0.5\n")
     assert "could not be planned" not in result.out
     assert "characterized 1/1 alerts" in result.out or "never fires" in result.out, result.out
 
@@ -655,20 +660,20 @@ def test_each_definition_of_a_name_gets_its_own_scenarios(cli, tmp_path, promtoo
     thresholds are driven and recorded (both fire in the recordings where both hold), and
     each one's mutants are checked against all of the name's tests: both characterized
     (once, the second was listed as not characterized, its tests the first's)."""
-    rules = tmp_path / "tiers.yml"
-    rules.write_text("groups:\n- name: Tiers\n  rules:\n"
-                     "  - alert: DiskFull\n    expr: disk_used{job=\"d\"} > 80\n"
-                     "    for: 5m\n    labels: {severity: warning}\n"
-                     "  - alert: DiskFull\n    expr: disk_used{job=\"d\"} > 95\n"
-                     "    for: 2m\n    labels: {severity: critical}\n")
-    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
-    assert result.code == 0, result.err
+    result = _characterize(
+        cli, tmp_path, "tiers.yml",
+        "groups:\n- name: Tiers\n  rules:\n"
+        "  - alert: DiskFull\n    expr: disk_used{job=\"d\"} > 80\n"
+        "    for: 5m\n    labels: {severity: warning}\n"
+        "  - alert: DiskFull\n    expr: disk_used{job=\"d\"} > 95\n"
+        "    for: 2m\n    labels: {severity: critical}\n")
     assert "characterized 2/2 alerts" in result.out, result.out
     (tests,) = (tmp_path / "out").glob("*.test.yml")
     text = tests.read_text()
     assert 'DiskFull: disk_used{job="d"} > 95: just above (95.095): firing from 2m' in text
     assert 'DiskFull: disk_used{job="d"} > 95: just below (94.905): firing from 5m' in text
-    check = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"), "--check")
+    check = cli("characterize", "--rules", str(tmp_path / "tiers.yml"), "-o",
+                str(tmp_path / "out"), "--check")
     assert check.code == 0, check.out
 
 
@@ -679,12 +684,11 @@ def test_negative_matchers_that_let_little_or_nothing_through_never_hang(cli, tm
     """`!~".*"` lets no value through and `!~".+"` only the missing label: looking for a
     value by lengthening "a" once never ended (a kube-prometheus alert hung characterize).
     Now the first is a reason, the second is driven with the label left out."""
-    rules = tmp_path / "neg.yml"
-    rules.write_text("groups:\n- name: Neg\n  rules:\n"
-                     "  - alert: Nothing\n    expr: x{integration!~\".*\"} > 1\n"
-                     "  - alert: Unlabelled\n    expr: y{integration!~\".+\"} > 1\n")
-    result = cli("characterize", "--rules", str(rules), "-o", str(tmp_path / "out"))
-    assert result.code == 0, result.err
+    result = _characterize(
+        cli, tmp_path, "neg.yml",
+        "groups:\n- name: Neg\n  rules:\n"
+        "  - alert: Nothing\n    expr: x{integration!~\".*\"} > 1\n"
+        "  - alert: Unlabelled\n    expr: y{integration!~\".+\"} > 1\n")
     assert re.search(r"Nothing: not characterized: .*no label value gets past "
                      r"integration!~'\.\*'", result.out), result.out
     assert "characterized 1/2 alerts" in result.out, result.out
