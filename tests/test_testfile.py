@@ -63,6 +63,39 @@ def test_value_at_threshold_does_not_fire(drift_contract) -> None:
     assert all(not v for v in oracle.timeline(alert, drift_contract, s, 39 * STEP).values())
 
 
+def test_remembered_timelines_are_the_ones_computed(drift_contract) -> None:
+    """The oracle keeps what it computed per (alert, contract, scenario) and reading: a
+    shorter run is served from a longer one, a longer one is computed again, each reading
+    (2.x, 3.x) has its own, and another alert is not served the first one's states."""
+    alert = _alert(drift_contract, "DriftStacksMany")  # > 10 for 30m
+    s = Scenario(alert.name, "t", (Series("drift_stack_count", LABELS, (11.0,) * 36),))
+    untils = (45 * STEP, 20 * STEP, 60 * STEP, 45 * STEP)
+
+    def alone(closed, until):
+        oracle._cache.clear()
+        with oracle.lookback_semantics(closed):
+            return oracle.timeline(alert, drift_contract, s, until)
+
+    want = {(closed, until): alone(closed, until) for closed in (True, False)
+            for until in untils}
+    # the readings differ once the last sample (35m) is exactly 5m old: a mix-up shows
+    assert want[(True, 60 * STEP)] != want[(False, 60 * STEP)]
+    oracle._cache.clear()
+    for closed in (True, False, True):
+        for until in untils:
+            with oracle.lookback_semantics(closed):
+                got = oracle.timeline(alert, drift_contract, s, until)
+            assert got == want[(closed, until)]
+            assert sorted(got) == list(range(0, until + 1, STEP))
+    times = oracle.choose_eval_times(alert, drift_contract, s)
+    slower = _changed(alert, {"for_": "40m", "for_seconds": 2400.0})
+    assert oracle.timeline(slower, drift_contract, s, 60 * STEP)[35 * STEP] == {}
+    assert oracle.timeline(alert, drift_contract, s, 60 * STEP)[35 * STEP] != {}
+    assert oracle.choose_eval_times(slower, drift_contract, s) != times
+    oracle._cache.clear()
+    assert oracle.choose_eval_times(alert, drift_contract, s) == times
+
+
 def test_heartbeat_absent_fires_with_job_label(drift_contract) -> None:
     alert = _alert(drift_contract, "DriftDetectionStale")
     s = Scenario(alert.name, "t", (Series("other", LABELS, (0.0,) * 40),))

@@ -147,6 +147,12 @@ def lookback_semantics(closed: bool, zero_clamp_last: bool | None = None) -> Ite
         _ZERO_CLAMP_LAST.reset(clamp)
 
 
+def semantics() -> tuple[bool, bool]:
+    """The readings in force (see :func:`lookback_semantics`): (lookback closed, zero clamp
+    last)."""
+    return _LOOKBACK_CLOSED.get(), _ZERO_CLAMP_LAST.get()
+
+
 def version_semantics(version: str) -> tuple[bool, bool]:
     """(lookback closed, zero clamp last) for a promtool version: 3.0 left-opened the windows;
     PR #13725 (2.52) reordered increase()'s extrapolation."""

@@ -9,6 +9,11 @@ expectations from here, never from hand-written numbers.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
 from promcontract import kinds
 from promcontract.kinds import annotation_templates
 from promcontract.kinds.series import (
@@ -22,20 +27,60 @@ from promcontract.kinds.series import (
     Value,
     instant,
     lookback_semantics,
+    semantics,
 )
 from promcontract.labels import Labels
 from promcontract.model import alertstate
 from promcontract.model.contract import Alert, Contract
 from promcontract.testgen import promtemplate
 
+# What the oracle computed, by the identity of its inputs (alert, contract, scenario: all
+# frozen), so deriving a contract's file does not run the same alert states again: eval times
+# are chosen from two timelines per scenario, then expectations, the check that scenarios may
+# share a group, and the group itself read the same ones. Entries hold their inputs, so an id
+# is not reused while its entry lives; the oldest go first.
+_CACHE_SIZE = 1024
+_cache: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _remembered(key: tuple, inputs: tuple, compute: Callable[[], Any],
+                enough: Callable[[Any], bool] = lambda _: True) -> Any:  # noqa: ANN401
+    """``compute()`` once per key and inputs (compared by identity), again only when what
+    was kept is not ``enough``."""
+    with _cache_lock:
+        kept = _cache.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], inputs, strict=True)) \
+                and enough(kept[1]):
+            _cache.move_to_end(key)
+            return kept[1]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = (inputs, value)
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
+
 
 def timeline(alert: Alert, contract: Contract, scenario: Scenario, until: int
              ) -> dict[int, dict[Labels, float]]:
     """Firing alerts (labels -> $value) at every evaluation from 0 to ``until``, by the
-    alerting rule states of ``model.alertstate`` (for:, keep_firing_for)."""
-    held_at = kinds.of(alert).condition(alert, contract, scenario.series)
-    return alertstate.firing(held_at, range(0, until + 1, STEP), alert.for_seconds,
-                             alert.keep_firing_seconds)
+    alerting rule states of ``model.alertstate`` (for:, keep_firing_for). Read only: the
+    result may be shared."""
+
+    def compute() -> tuple[int, dict[int, dict[Labels, float]]]:
+        held_at = kinds.of(alert).condition(alert, contract, scenario.series)
+        return until, alertstate.firing(held_at, range(0, until + 1, STEP),
+                                        alert.for_seconds, alert.keep_firing_seconds)
+
+    # the states are causal: a longer run's first evaluations are the shorter run
+    longest, line = _remembered(("timeline", id(alert), id(contract), id(scenario),
+                                 semantics()), (alert, contract, scenario), compute,
+                                lambda kept: kept[0] >= until)
+    if longest == until:
+        return line
+    return {t: firing for t, firing in line.items() if t <= until}
 
 
 def alert_labels(alert: Alert, series_labels: Labels) -> Labels:
@@ -77,6 +122,12 @@ def choose_eval_times(alert: Alert, contract: Contract, scenario: Scenario) -> t
     keep_firing_for boundary, resolution), and the end; only times at which Prometheus 2.x
     and 3.x agree (3.0 no longer counts a sample exactly 5m old), so one test file holds on
     both. With nothing firing: the first evaluation at which for: could have elapsed."""
+    return _remembered(("eval times", id(alert), id(contract), id(scenario)),
+                       (alert, contract, scenario),
+                       lambda: _eval_times(alert, contract, scenario))
+
+
+def _eval_times(alert: Alert, contract: Contract, scenario: Scenario) -> tuple[int, ...]:
     end = scenario.end
     lines = []
     for closed in (True, False):
