@@ -16,6 +16,7 @@ from conftest import ROOT
 from promcontract.model import promfiles
 from promcontract.promql import parse, text
 from promcontract.render import group
+from promcontract.runners import promtool
 from promcontract.testgen import mutate, operators, testfile
 from promcontract.testgen import scenarios as derive
 
@@ -482,11 +483,85 @@ def test_a_merged_file_promtool_cannot_load_is_run_one_by_one(tmp_path, handwrit
     broken = operators.Mutation("literal", "100", "x", "job:queue_depth:max > ", "5m", None)
     fine = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m", None)
     job = batch.merged(rule, [broken, fine], [test], None)
-    assert batch.run_merged({"k": job}, None) == {"k": None}
+    assert batch.run_merged([("k", job)], 1, None) == ({"k": None}, {})
     job = batch.merged(rule, [fine], [test], None)
-    outcome = batch.run_merged({"k": job}, None)["k"]
+    outcome = batch.run_merged([("k", job)], 1, None)[0]["k"]
     assert outcome is not None and outcome[0] == "" and outcome[1][0][0] == "killed"
     assert "QueueDeep at" in outcome[1][0][1] and mutate.MERGED_SUFFIX not in outcome[1][0][1]
+
+
+@pytest.mark.integration
+def test_follow_up_jobs_run_while_others_still_run(tmp_path, handwritten, promtool_bin
+                                                   ) -> None:
+    """run_merged hands each alert's outcome to ``then`` as its files are read, and the
+    job ``then`` returns runs in the same pool: its outcome comes back second, per key,
+    whether the first jobs were queued one per process or all in one."""
+    rules, tests = handwritten
+    loaded = promfiles.load_rules(str(rules))
+    test = promfiles.load_tests(str(tests))
+    rule = next(a for a in loaded.alerts if a.name == "QueueDeep")
+    (tmp_path / "work").mkdir()
+    batch = mutate._Batch(str(tmp_path / "work"), {str(rules.resolve()): loaded}, 2)
+    killed = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m",
+                                None)
+    same = operators.Mutation("literal", "100", "100.0", "job:queue_depth:max > 100.0",
+                              "5m", None)
+    seen = []
+
+    def then(key, outcome):
+        seen.append(key)
+        return batch.merged(rule, [same, killed], [test], None) if key != "c" else None
+
+    for count in (1, 3):
+        seen.clear()
+        made = ((key, batch.merged(rule, [killed, same], [test], None)) for key in "abc")
+        first, second = batch.run_merged(made, count, None, then)
+        assert sorted(seen) == ["a", "b", "c"] and set(first) == {"a", "b", "c"}
+        assert all(first[k] == ("", [("killed", first["a"][1][0][1]),
+                                     ("survived", "promtool test rules passed")]) for k in first)
+        assert set(second) == {"a", "b"}
+        assert all(second[k][1][0][0] == "survived" and second[k][1][1][0] == "killed"
+                   for k in second)
+
+
+@pytest.mark.integration
+def test_the_test_pool_hands_back_every_chunk(tmp_path, promtool_bin, monkeypatch) -> None:
+    """promtool.TestPool: chunks queued while others ran are handed back too, one chunk per
+    process where asked, each file read per file; a chunk whose run raises comes back as a
+    problem instead of leaving the caller waiting."""
+    (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: A\n"
+                                    "    expr: vector(1)\n")
+    paths = []
+    for n, expected in enumerate(["[]", "[{exp_labels: {}}]"] * 3):
+        path = tmp_path / f"t{n}.yml"
+        path.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
+                        "- interval: 1m\n  input_series: []\n  alert_rule_test:\n"
+                        f"  - eval_time: 1m\n    alertname: A\n    exp_alerts: {expected}\n")
+        paths.append(str(path))
+    with promtool.TestPool(2, str(tmp_path)) as pool:
+        pool.add([(p, 1.0) for p in paths[:2]], 1)
+        found: dict = {}
+        chunks = []
+        for chunk, results, problems in pool.finished():
+            assert problems == []
+            chunks.append(chunk)
+            found.update(results)
+            if len(chunks) == 1:
+                pool.add([(p, 1.0) for p in paths[2:]])
+    assert chunks[0] == paths[:2] and len(chunks) == 5  # then 4 files in 4 chunks
+    assert sorted(found) == sorted(paths) and pool.processes == len(chunks)
+    assert [found[p].ok for p in paths] == [False, True] * 3
+    assert found == promtool.test_many([(p, 1.0) for p in paths], 2, str(tmp_path))[0]
+
+    def broken(self, chunk):
+        raise OSError("no such file")
+
+    monkeypatch.setattr(promtool.TestPool, "_run", broken)
+    with promtool.TestPool(2, str(tmp_path)) as pool:
+        pool.add([(p, 1.0) for p in paths])
+        handed = list(pool.finished())
+    assert sum(len(chunk) for chunk, _, _ in handed) == len(paths)
+    assert all(problems == ["promtool test rules: no such file"] for _, _, problems in handed)
 
 
 def test_usage_errors_are_one_line(cli, handwritten) -> None:

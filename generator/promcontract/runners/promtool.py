@@ -6,15 +6,18 @@ flags added after it (no ``--run``, ``--junit``).
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import os
+import queue
 import re
 import subprocess
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from promcontract.problems import ToolMissing
@@ -359,67 +362,139 @@ CHUNK_FILES = 150
 CHUNKS_PER_WORKER = 3  # a few per worker: the costliest files are spread, none waits alone
 
 
-def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
-              progress: Callable[[int, int], None] | None = None
-              ) -> tuple[dict[str, FileResult], list[str]]:
-    """``promtool test rules`` over many test files (path, cost), shared out over ``workers``
-    processes at a time (a few chunks per worker, the costliest first onto the least loaded
-    chunk), each file's result read per file (``--junit`` into ``scratch`` where promtool has
-    it: promtool 3 no longer names the file of a failure on stdout). Returns the results and
-    what went wrong running promtool itself (a timeout), if anything."""
-
-    if not files:
-        return {}, []
-    # a few chunks per worker, and no chunk over CHUNK_FILES files: one promtool process
-    # per few thousand mutant files held gigabytes at once on a 1,093-alert corpus
-    count = max(1, min(len(files), max(workers * CHUNKS_PER_WORKER,
-                                       math.ceil(len(files) / CHUNK_FILES))))
+def _chunks(files: list[tuple[str, float]], count: int) -> list[list[str]]:
+    """``files`` (path, cost) in ``count`` chunks, the costliest first onto the least loaded."""
     loads = [0.0] * count
     chunks: list[list[str]] = [[] for _ in range(count)]
     for path, cost in sorted(files, key=lambda item: -item[1]):
         index = loads.index(min(loads))
         loads[index] += cost
         chunks[index].append(path)
-    chunks = [c for c in chunks if c]
-    junit = has_junit()
+    return [c for c in chunks if c]
+
+
+class TestPool:
+    """``promtool test rules`` over test files handed in while others run: up to
+    ``workers`` processes at a time, each on one chunk of files, each file's result read per
+    file (``--junit`` into ``scratch`` where promtool has it: promtool 3 no longer names the
+    file of a failure on stdout). :meth:`finished` hands back each chunk's results as it
+    finishes, so a caller can queue work that follows from them while other chunks run (no
+    wave waits for its slowest process). Use as a context manager: leaving it stops the
+    workers (a running promtool ends by its timeout at the latest)."""
+
+    def __init__(self, workers: int, scratch: str,
+                 progress: Callable[[int, int], None] | None = None):
+        self.workers = max(1, workers)
+        self.scratch = scratch
+        self.progress = progress
+        self.processes = 0  # chunks queued: one promtool process each
+        self._queue: collections.deque[list[str]] = collections.deque()
+        self._ready: queue.SimpleQueue[tuple[list[str], dict[str, FileResult], list[str]]] = \
+            queue.SimpleQueue()
+        self._lock = threading.Condition()
+        self._outstanding = 0  # chunks queued or running, not yet handed back
+        self._closed = False
+        self._threads: list[threading.Thread] = []
+        self._counts = [0, 0]  # files done, files queued
+        self._junit: bool | None = None
+
+    def __enter__(self) -> TestPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def add(self, files: list[tuple[str, float]], chunks: int | None = None) -> None:
+        """Queue ``files`` (path, cost): in ``chunks`` chunks, by default a few per worker
+        and none over CHUNK_FILES files (one promtool process per few thousand mutant files
+        held gigabytes at once on a 1,093-alert corpus)."""
+        if not files:
+            return
+        if self._junit is None:
+            self._junit = has_junit()
+        at_least = math.ceil(len(files) / CHUNK_FILES)
+        wanted = self.workers * CHUNKS_PER_WORKER if chunks is None else chunks
+        split = _chunks(files, max(1, min(len(files), max(wanted, at_least))))
+        with self._lock:
+            self._queue.extend(split)
+            self._outstanding += len(split)
+            self._counts[1] += len(files)
+            self.processes += len(split)
+            while len(self._threads) < min(self.workers, self._outstanding):
+                thread = threading.Thread(target=self._work, daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            self._lock.notify_all()
+
+    def finished(self) -> Iterator[tuple[list[str], dict[str, FileResult], list[str]]]:
+        """(the chunk's files, their results, what went wrong running promtool itself: a
+        timeout) for each chunk as it finishes, until none is queued or running; chunks
+        added meanwhile are included."""
+        while True:
+            with self._lock:
+                if not self._outstanding:
+                    return
+            item = self._ready.get()
+            with self._lock:
+                self._outstanding -= 1
+            yield item
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._queue.clear()
+            self._lock.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._lock.wait()
+                if not self._queue:
+                    return
+                chunk = self._queue.popleft()
+            try:
+                results, problems = self._run(chunk)
+            except Exception as exc:  # noqa: BLE001 - handed back, never a stuck caller
+                results, problems = {}, [f"promtool test rules: {exc}"]
+            with self._lock:
+                self._counts[0] += len(chunk)
+                done, total = self._counts
+            if self.progress:
+                self.progress(done, total)
+            self._ready.put((chunk, results, problems))
+
+    def _run(self, chunk: list[str]) -> tuple[dict[str, FileResult], list[str]]:
+        fd, report = tempfile.mkstemp(prefix="junit-", suffix=".xml", dir=self.scratch)
+        os.close(fd)
+        os.unlink(report)
+        args = ["test", "rules", *([f"--junit={report}"] if self._junit else []), *chunk]
+        running = Running(args, merge=True, timeout=max(TIMEOUT_S, 5.0 * len(chunk)))
+        try:
+            output = running.wait()
+        except ToolMissing as exc:
+            return {}, [str(exc.problems[0].message)]
+        if self._junit and os.path.isfile(report):
+            with open(report, encoding="utf-8") as handle:
+                return parse_junit(handle.read()), []
+        return parse_test_output(output.output), []
+
+
+def test_many(files: list[tuple[str, float]], workers: int, scratch: str,
+              progress: Callable[[int, int], None] | None = None
+              ) -> tuple[dict[str, FileResult], list[str]]:
+    """``promtool test rules`` over many test files (path, cost), shared out over ``workers``
+    processes at a time (see :class:`TestPool`). Returns the results and what went wrong
+    running promtool itself (a timeout), if anything."""
     results: dict[str, FileResult] = {}
     problems: list[str] = []
-    lock = threading.Lock()
-    done = [0]
-    pending = list(range(len(chunks)))
-
-    def worker() -> None:
-        while True:
-            with lock:
-                if not pending:
-                    return
-                index = pending.pop(0)
-            chunk = chunks[index]
-            report = os.path.join(scratch, f"junit-{id(chunks)}-{index}.xml")
-            args = ["test", "rules", *([f"--junit={report}"] if junit else []), *chunk]
-            running = Running(args, merge=True, timeout=max(TIMEOUT_S, 5.0 * len(chunk)))
-            try:
-                output = running.wait()
-            except ToolMissing as exc:
-                with lock:
-                    problems.append(str(exc.problems[0].message))
-                continue
-            if junit and os.path.isfile(report):
-                with open(report, encoding="utf-8") as handle:
-                    parsed = parse_junit(handle.read())
-            else:
-                parsed = parse_test_output(output.output)
-            with lock:
-                results.update(parsed)
-                done[0] += len(chunk)
-                if progress:
-                    progress(done[0], len(files))
-
-    threads = [threading.Thread(target=worker) for _ in range(min(workers, len(chunks)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with TestPool(workers, scratch, progress) as pool:
+        pool.add(files)
+        for _, found, trouble in pool.finished():
+            results.update(found)
+            problems += trouble
     return results, problems
 
 

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +117,9 @@ class BaselineFailed(Exception):
 
 
 Progress = Callable[[int, int], None]
+# a merged job's outcome: (why the unchanged rule fails, or ""; (state, detail) per mutant),
+# or None where its files cannot be read per mutant
+Merged = tuple[str, list[tuple[str, str]]] | None
 
 
 def run(rule_paths: list[str], test_paths: list[str],
@@ -188,25 +192,28 @@ def run(rule_paths: list[str], test_paths: list[str],
         # cannot be read per mutant (the rules read ALERTS, a template prints the alert's
         # name, or the merged file fails for a reason other than an alert mismatch), the
         # alert falls back to the rounds below, each mutant in its own files.
-        merged = {key: runner.merged(by_key[key].rule, [m for m, _, _ in planned[key]],
-                                     *baselines[key], planned[key][0][1] if planned[key]
-                                     else None)
-                  for key in planned if _mergeable(context, by_key[key].rule)}
-        outcomes = runner.run_merged(merged, progress)
-        again = {}
-        for key, outcome in outcomes.items():
+        mergeable = [key for key in planned if _mergeable(context, by_key[key].rule)]
+        # written one by one while promtool already runs the first ones (run_merged)
+        merged = ((key, runner.merged(by_key[key].rule, [m for m, _, _ in planned[key]],
+                                      *baselines[key], planned[key][0][1] if planned[key]
+                                      else None))
+                  for key in mergeable)
+        alive_of: dict[tuple, list[int]] = {}
+
+        def second_round(key: tuple, outcome: Merged) -> str | None:
             rest = planned[key][0][2] if planned[key] else None
             if outcome is None or outcome[0] or not rest:
-                continue
+                return None
             alive = [k for k, (state, _) in enumerate(outcome[1]) if state == "survived"]
+            alive_of[key] = alive
             # Round two covers the rest of the groups, so the unchanged rule runs on them
             # too, even when no mutant is left.
-            again[key] = (alive, runner.merged(
-                by_key[key].rule, [planned[key][k][0] for k in alive], *baselines[key],
-                rest))
-        second_outcomes = runner.run_merged({k: job for k, (_, job) in again.items()},
-                                            progress)
-        for key, (alive, _) in again.items():
+            return runner.merged(by_key[key].rule, [planned[key][k][0] for k in alive],
+                                 *baselines[key], rest)
+
+        outcomes, second_outcomes = runner.run_merged(merged, len(mergeable), progress,
+                                                      second_round)
+        for key, alive in alive_of.items():
             later = second_outcomes[key]
             if later is None:
                 outcomes[key] = None
@@ -360,47 +367,96 @@ class _Batch:
         self.clones[name] = (rule.name, names)
         return name
 
-    def run_merged(self, jobs: dict[tuple, str], progress: Progress | None
-                   ) -> dict[tuple, tuple[str, list[tuple[str, str]]] | None]:
-        """Per alert key: (why the unchanged rule fails, or ""; (state, detail) per mutant),
-        or None when the merged files cannot be read per mutant (then the caller runs the
-        mutants one by one)."""
-        if not jobs:
-            return {}
-        files = [(path, self.cost[job] / len(self.files[job])) for job in jobs.values()
-                 for path in self.files[job]]
-        results, _ = promtool.test_many(files, self.workers, self.tmp, progress)
-        self.processes += min(len(files), self.workers * 3)
-        outcomes: dict[tuple, tuple[str, list[tuple[str, str]]] | None] = {}
-        for key, job in jobs.items():
-            original, names = self.clones[job]
-            index = {n: k for k, n in enumerate(names)}
-            baseline: list[Mismatch] = []
-            killed: dict[int, Mismatch] = {}
-            readable = True
-            for path in self.files[job]:
-                found = results.get(path)
-                if found is None or found.errors or (not found.ok and not found.mismatches):
-                    readable = False
-                    break
-                for mismatch in found.mismatches or ():
-                    if mismatch.alertname == original:
-                        baseline.append(mismatch)
-                    elif mismatch.alertname in index:
-                        killed.setdefault(index[mismatch.alertname],
-                                          _renamed(mismatch, original))
-                    else:
-                        readable = False
-            if not readable:
-                outcomes[key] = None
-                continue
-            if baseline:
-                outcomes[key] = (" | ".join(m.describe() for m in baseline[:1]), [])
-                continue
-            outcomes[key] = ("", [("killed", killed[k].describe()) if k in killed
-                                  else ("survived", "promtool test rules passed")
-                                  for k in range(len(names))])
-        return outcomes
+    def run_merged(self, made: Iterable[tuple[tuple, str]], count: int,
+                   progress: Progress | None,
+                   then: Callable[[tuple, Merged], str | None] | None = None
+                   ) -> tuple[dict[tuple, Merged], dict[tuple, Merged]]:
+        """Run the merged jobs ``made`` ((alert key, job), ``count`` of them, each queued to
+        promtool as it is made, a few per process). Per alert key: (why the unchanged rule
+        fails, or ""; (state, detail) per mutant), or None when the merged files cannot be
+        read per mutant (then the caller runs the mutants one by one). ``then(key,
+        outcome)``, called as each alert's outcome is read, may return a follow-up merged
+        job: it runs in the same pool while other alerts' files still run, and its outcome
+        comes back second."""
+        jobs: dict[tuple, str] = {}
+        first: dict[tuple, Merged] = {}
+        second: dict[tuple, Merged] = {}
+        followed: dict[tuple, str] = {}
+        owner: dict[str, tuple[int, tuple]] = {}  # test file -> (round, alert key)
+        left: dict[tuple[int, tuple], int] = {}  # files of a job not yet read
+        results: dict[str, promtool.FileResult] = {}
+        with promtool.TestPool(self.workers, self.tmp, progress) as pool:
+
+            def read(round_: int, key: tuple) -> dict[tuple, str]:
+                if round_ == 2:
+                    second[key] = self._outcome(followed[key], results)
+                    return {}
+                first[key] = self._outcome(jobs[key], results)
+                job = then(key, first[key]) if then else None
+                if job is None:
+                    return {}
+                followed[key] = job
+                return {key: job}
+
+            def queue(round_: int, queued: dict[tuple, str], chunks: int | None) -> None:
+                files = []
+                empty: dict[tuple, str] = {}
+                for key, job in queued.items():
+                    left[(round_, key)] = len(self.files[job])
+                    if not self.files[job]:
+                        empty |= read(round_, key)
+                    for path in self.files[job]:
+                        owner[path] = (round_, key)
+                        files.append((path, self.cost[job] / len(self.files[job])))
+                pool.add(files, chunks)
+                if empty:
+                    queue(2, empty, 1)
+
+            # a few processes per worker, as promtool.test_many would make; the first starts
+            # once its jobs are written, while the rest are being written
+            per = max(1, math.ceil(count / (self.workers * promtool.CHUNKS_PER_WORKER)))
+            waiting: dict[tuple, str] = {}
+            for key, job in made:
+                jobs[key] = waiting[key] = job
+                if len(waiting) >= per:
+                    queue(1, waiting, 1)
+                    waiting = {}
+            queue(1, waiting, 1)
+            for chunk, found, _ in pool.finished():
+                results.update(found)
+                follow: dict[tuple, str] = {}
+                for path in chunk:
+                    place = owner[path]
+                    left[place] -= 1
+                    if not left[place]:
+                        follow |= read(*place)
+                # the second round of the alerts this chunk finished: one more process
+                queue(2, follow, 1)
+            self.processes += pool.processes
+        return first, second
+
+    def _outcome(self, job: str, results: dict[str, promtool.FileResult]) -> Merged:
+        """A merged job's outcome from its files' results (see :meth:`run_merged`)."""
+        original, names = self.clones[job]
+        index = {n: k for k, n in enumerate(names)}
+        baseline: list[Mismatch] = []
+        killed: dict[int, Mismatch] = {}
+        for path in self.files[job]:
+            found = results.get(path)
+            if found is None or found.errors or (not found.ok and not found.mismatches):
+                return None
+            for mismatch in found.mismatches or ():
+                if mismatch.alertname == original:
+                    baseline.append(mismatch)
+                elif mismatch.alertname in index:
+                    killed.setdefault(index[mismatch.alertname], _renamed(mismatch, original))
+                else:
+                    return None
+        if baseline:
+            return (" | ".join(m.describe() for m in baseline[:1]), [])
+        return ("", [("killed", killed[k].describe()) if k in killed
+                     else ("survived", "promtool test rules passed")
+                     for k in range(len(names))])
 
     def run(self, jobs: list[str], progress: Progress | None) -> dict[str, tuple[str, str]]:
         """(state, detail) per job: survived when every test file passed, killed when one
