@@ -209,6 +209,91 @@ def test_dump_writes_what_pyyaml_writes(tmp_path: Path) -> None:
             value, Dumper=Reference, sort_keys=False, allow_unicode=True, width=1 << 20)
 
 
+_ODD = textwrap.dedent("""\
+    a: 'single ''quoted'''
+    b: "double\\ttab \\u00e9 \\\\ back"
+    c: |
+      block
+      text
+    d: >-
+      folded
+      text
+    e: [1, 0x1F, 1.50, ~, true, '', "x: y", -.inf, 1e3]
+    f: {k: v, "q k": 1e3, 7: seven}
+    g:
+    h: ünïcödé 😀
+    i: '- not a list'
+    """)
+
+
+def test_flow_dump_reads_as_the_block_dump(tmp_path: Path) -> None:
+    """promfiles.dump_flow (mutate's temp files) reads as the same values as dump writes,
+    for every rule and test file of the repository and scalars of every style and type; it
+    writes flow (no fallback to dump) for all of these, and falls back where a flow
+    collection could not hold a scalar as it was."""
+    odd = tmp_path / "odd.yml"
+    odd.write_text(_ODD)
+    files = [odd, *ROOT.glob("rules/**/*.yml"), *ROOT.glob("tests/fixtures/**/*.yml")]
+    values = [promfiles.load(str(f), "YAML") for f in files]
+    values += [{"plain": "m > 1", "n": 1, "none": None, "list": [True, "a: b", "2"],
+                "multi": "l1\nl2\n", "empty": ""}, [], {}, "top", 3]
+    assert len(values) > 15
+    for value in values:
+        flow = promfiles.dump_flow(value)
+        assert flow != promfiles.dump(value) or not isinstance(value, dict) or not value
+        assert yaml.safe_load(flow) == yaml.safe_load(promfiles.dump(value))
+    for source in ("t: 2026-01-01", "t: 12:30", "t: !custom x", 'd: "del\\x7f"'):
+        (tmp_path / "fall.yml").write_text(source)
+        value = promfiles.load(str(tmp_path / "fall.yml"), "YAML")
+        assert promfiles.dump_flow(value) == promfiles.dump(value)
+    assert promfiles.dump_flow({"f": 1.5}) == promfiles.dump({"f": 1.5})
+
+
+@pytest.mark.integration
+def test_promtool_reads_flow_dumped_files_as_the_block_ones(tmp_path: Path, promtool_bin
+                                                            ) -> None:
+    """The bundled derived tests and their rule files, written by dump_flow: promtool passes
+    them as it passes the originals, and reports the same failure when one expectation is
+    changed; so does a file with numbers where promtool wants numbers (quoted, promtool
+    would refuse them)."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "numbers.rules.yml").write_text(
+        "groups:\n- name: g\n  limit: 10\n  rules:\n  - record: r\n    expr: vector(1000)\n"
+        "  - alert: A\n    expr: m > r\n")
+    (own / "numbers.test.yml").write_text(
+        "rule_files: [numbers.rules.yml]\nevaluation_interval: 1m\ntests:\n- interval: 1m\n"
+        "  input_series:\n  - series: m\n    values: 0 0 2e3 2e3\n  promql_expr_test:\n"
+        "  - expr: r\n    eval_time: 1m\n    exp_samples:\n    - labels: r\n      value: 1e3\n"
+        "  alert_rule_test:\n  - eval_time: 3m\n    alertname: A\n    exp_alerts: [{}]\n")
+    for test_path in [*sorted(ROOT.glob("rules/generated/*.test.yml")),
+                      own / "numbers.test.yml"]:
+        test = promfiles.load_tests(str(test_path))
+        outputs = {}
+        for kind, dump in (("flow", promfiles.dump_flow), ("block", promfiles.dump)):
+            where = tmp_path / kind / test_path.stem
+            where.mkdir(parents=True)
+            for rule_path in test.rule_paths:
+                (where / Path(rule_path).name).write_text(
+                    dump(promfiles.load(rule_path, "rules")))
+            data = promfiles.Node(test.data)
+            (where / "t.yml").write_text(dump(data))
+            group = promfiles.Node(data["tests"][0])
+            group["alert_rule_test"] = promfiles.Seq(group["alert_rule_test"])
+            group["alert_rule_test"][-1] = promfiles.Node(group["alert_rule_test"][-1],
+                                                          eval_time="1m")
+            changed = promfiles.Node(data, tests=promfiles.Seq([group, *data["tests"][1:]]))
+            (where / "changed.yml").write_text(dump(changed))
+            passed = subprocess.run([promtool_bin, "test", "rules", "t.yml"], cwd=where,
+                                    capture_output=True, text=True, check=False)
+            assert passed.returncode == 0, passed.stdout + passed.stderr
+            failed = subprocess.run([promtool_bin, "test", "rules", "changed.yml"], cwd=where,
+                                    capture_output=True, text=True, check=False)
+            assert failed.returncode == 1
+            outputs[kind] = failed.stdout + failed.stderr
+        assert outputs["flow"] == outputs["block"] and "FAILED" in outputs["flow"]
+
+
 # --- against promtool ---------------------------------------------------------------------------
 
 def _weakened(name: str, drop: tuple[str, ...]) -> tuple[str, str, operators.Hints, int]:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import glob
 import io
+import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,6 +168,85 @@ def _node(dumper: Any, value: Any) -> yaml.Node:  # noqa: ANN401
     if isinstance(value, list):
         return yaml.SequenceNode(_SEQ, [_node(dumper, v) for v in value], flow_style=False)
     return dumper.represent_data(value)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null"))
+# what a YAML double-quoted scalar may not hold raw and JSON's escaping leaves raw (DEL, C1
+# controls, line/paragraph separators, BOM, surrogates), and what a plain scalar in a flow
+# collection may not hold
+_NOT_QUOTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+_NOT_PLAIN = re.compile(r"[,\[\]{}#&*!|>'\"%@`\s]|^$|:")
+# a string dump writes plain that a flow collection can hold plain (a decoder may read it as
+# a number, bool or null, as it reads dump's text); any other string reads the same quoted
+_WORD = re.compile(r"(?:[A-Za-z0-9_.~+]|-(?=[A-Za-z0-9_.]))[A-Za-z0-9_.+~-]*\Z")
+
+
+class _NotFlow(Exception):
+    pass
+
+
+def dump_flow(data: Any) -> str:  # noqa: ANN401 - any YAML value
+    """``data`` as YAML flow collections (JSON-like), for files only promtool reads (mutate's
+    temp files): several times faster to write than :func:`dump`, and read by promtool as the
+    text :func:`dump` writes. A scalar is written plain where dump writes it plain and it is
+    one word (``1e3`` is a string to PyYAML but a number to promtool's decoder: it stays
+    plain), a number, bool or null as its own text, any other string double-quoted (the same
+    string: Go's decoder gives a string field the scalar's text, quoted or not); anything else
+    (other tags, characters a quoted scalar cannot hold) makes it :func:`dump` the whole
+    document."""
+    out: list[str] = []
+    try:
+        _flow(data, out)
+    except _NotFlow:
+        return dump(data)
+    out.append("\n")
+    return "".join(out)
+
+
+def _flow(value: Any, out: list[str]) -> None:  # noqa: ANN401
+    if isinstance(value, str):
+        tag, style = (value.tag, value.style) if isinstance(value, Verbatim) else (_STR_TAG,
+                                                                                   None)
+        if tag == _STR_TAG:
+            if style is None and _WORD.match(value) and \
+                    _scalar_tag(value, (True, False)) == _STR_TAG:
+                # plain, as dump writes it: "1e3" is a string to PyYAML, a number to Go
+                out.append(str(value))
+                return
+            if _NOT_QUOTABLE.search(value):
+                raise _NotFlow
+            out.append(json.dumps(str(value), ensure_ascii=False))
+        elif tag in _PLAIN_TAGS and not _NOT_PLAIN.search(value):
+            out.append(str(value))
+        elif tag in _PLAIN_TAGS and value == "":
+            out.append("null")
+        else:
+            raise _NotFlow
+    elif isinstance(value, dict):
+        out.append("{")
+        for n, (key, item) in enumerate(value.items()):
+            if n:
+                out.append(", ")
+            _flow(key, out)
+            out.append(": ")
+            _flow(item, out)
+        out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        for n, item in enumerate(value):
+            if n:
+                out.append(", ")
+            _flow(item, out)
+        out.append("]")
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(str(value))
+    else:  # floats and anything else: as PyYAML writes them
+        raise _NotFlow
 
 
 def where(path: str, value: Any) -> Location:  # noqa: ANN401

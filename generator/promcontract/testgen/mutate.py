@@ -337,7 +337,7 @@ class _Batch:
                                          mutation, records, clones, plain, strip)
                 rule_name = f"rules-{n}-{m}.yml"
                 with open(os.path.join(name, rule_name), "w", encoding="utf-8") as handle:
-                    handle.write(promfiles.dump(data))
+                    handle.write(promfiles.dump_flow(data))
                 rule_names.append(rule_name)
                 kept_groups |= groups
             data, weight = _tests_for(test, rule.name, rule_names, kept_groups,
@@ -347,7 +347,7 @@ class _Batch:
             cost += weight * (1 + len(clones))
             test_path = os.path.join(name, f"tests-{n}.yml")
             with open(test_path, "w", encoding="utf-8") as handle:
-                handle.write(promfiles.dump(data))
+                handle.write(promfiles.dump_flow(data))
             paths.append(test_path)
         self.files[name] = paths
         self.cost[name] = cost
