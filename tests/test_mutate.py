@@ -171,44 +171,6 @@ def test_scalars_are_written_back_as_written(tmp_path: Path) -> None:
     assert yaml.safe_load(dumped) == yaml.safe_load(source)
 
 
-def test_dump_writes_what_pyyaml_writes(tmp_path: Path) -> None:
-    """promfiles.dump builds the nodes itself (faster than PyYAML's representer); its text
-    is PyYAML's, byte for byte, for every rule and test file of the repository and for
-    values of every style and type (quoted, block, flow, unicode, empty, numbers, null)."""
-
-    class Reference(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-        def ignore_aliases(self, data):  # noqa: ANN001, ANN202
-            return True
-
-    Reference.add_representer(promfiles.Verbatim, promfiles._represent_verbatim)
-    Reference.add_representer(promfiles.Node, promfiles._represent_node)
-    Reference.add_representer(promfiles.Seq, promfiles._represent_seq)
-    odd = tmp_path / "odd.yml"
-    odd.write_text(textwrap.dedent("""\
-        a: 'single ''quoted'''
-        b: "double\\ttab \\u00e9"
-        c: |
-          block
-          text
-        d: >-
-          folded
-          text
-        e: [1, 0x1F, 1.50, ~, true, '', "x: y", 2026-01-01]
-        f: {k: v, "q k": 1e3}
-        g:
-        h: ünïcödé 😀
-        i: '- not a list'
-        """))
-    files = [odd, *ROOT.glob("rules/**/*.yml"), *ROOT.glob("tests/fixtures/**/*.yml")]
-    values = [promfiles.load(str(f), "YAML") for f in files]
-    values += [{"plain": "m > 1", "n": 1, "none": None, "list": [1.5, True, "a: b"],
-                "multi": "l1\nl2\n", "empty": ""}, [], {}, "top", 3]
-    assert len(values) > 15
-    for value in values:
-        assert promfiles.dump(value) == yaml.dump(
-            value, Dumper=Reference, sort_keys=False, allow_unicode=True, width=1 << 20)
-
-
 _ODD = textwrap.dedent("""\
     a: 'single ''quoted'''
     b: "double\\ttab \\u00e9 \\\\ back"
@@ -226,18 +188,44 @@ _ODD = textwrap.dedent("""\
     """)
 
 
+def _dump_cases(tmp_path: Path, odd: str, extra: list) -> list:
+    """Values to write: ``odd`` read as a file, every rule and test file of the repository,
+    and ``extra``."""
+    (tmp_path / "odd.yml").write_text(odd)
+    files = [tmp_path / "odd.yml", *ROOT.glob("rules/**/*.yml"),
+             *ROOT.glob("tests/fixtures/**/*.yml")]
+    values = [promfiles.load(str(f), "YAML") for f in files] + extra
+    assert len(values) > 15
+    return values
+
+
+def test_dump_writes_what_pyyaml_writes(tmp_path: Path) -> None:
+    """promfiles.dump builds the nodes itself (faster than PyYAML's representer); its text
+    is PyYAML's, byte for byte, for every rule and test file of the repository and for
+    values of every style and type (quoted, block, flow, unicode, empty, numbers, null)."""
+
+    class Reference(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+        def ignore_aliases(self, data):  # noqa: ANN001, ANN202
+            return True
+
+    Reference.add_representer(promfiles.Verbatim, promfiles._represent_verbatim)
+    Reference.add_representer(promfiles.Node, promfiles._represent_node)
+    Reference.add_representer(promfiles.Seq, promfiles._represent_seq)
+    for value in _dump_cases(tmp_path, _ODD + "j: 2026-01-01\n", [
+            {"plain": "m > 1", "n": 1, "none": None, "list": [1.5, True, "a: b"],
+             "multi": "l1\nl2\n", "empty": ""}, [], {}, "top", 3]):
+        assert promfiles.dump(value) == yaml.dump(
+            value, Dumper=Reference, sort_keys=False, allow_unicode=True, width=1 << 20)
+
+
 def test_flow_dump_reads_as_the_block_dump(tmp_path: Path) -> None:
     """promfiles.dump_flow (mutate's temp files) reads as the same values as dump writes,
     for every rule and test file of the repository and scalars of every style and type; it
     writes flow (no fallback to dump) for all of these, and falls back where a flow
     collection could not hold a scalar as it was."""
-    odd = tmp_path / "odd.yml"
-    odd.write_text(_ODD)
-    files = [odd, *ROOT.glob("rules/**/*.yml"), *ROOT.glob("tests/fixtures/**/*.yml")]
-    values = [promfiles.load(str(f), "YAML") for f in files]
-    values += [{"plain": "m > 1", "n": 1, "none": None, "list": [True, "a: b", "2"],
-                "multi": "l1\nl2\n", "empty": ""}, [], {}, "top", 3]
-    assert len(values) > 15
+    values = _dump_cases(tmp_path, _ODD, [
+        {"plain": "m > 1", "n": 1, "none": None, "list": [True, "a: b", "2"],
+         "multi": "l1\nl2\n", "empty": ""}, [], {}, "top", 3])
     for value in values:
         flow = promfiles.dump_flow(value)
         assert flow != promfiles.dump(value) or not isinstance(value, dict) or not value
@@ -556,15 +544,20 @@ def test_rules_that_read_alerts_are_not_merged(tmp_path) -> None:
     assert mutate._mergeable({str(path.resolve()): loaded}, loaded.alerts[0])
 
 
+def _queue_deep(tmp_path: Path, handwritten, workers: int) -> tuple:  # noqa: ANN001
+    """A mutate job runner on the handwritten rules, their QueueDeep alert and its tests."""
+    rules, tests = handwritten
+    loaded = promfiles.load_rules(str(rules))
+    rule = next(a for a in loaded.alerts if a.name == "QueueDeep")
+    (tmp_path / "work").mkdir()
+    batch = mutate._Batch(str(tmp_path / "work"), {str(rules.resolve()): loaded}, workers)
+    return batch, rule, promfiles.load_tests(str(tests))
+
+
 @pytest.mark.integration
 def test_a_merged_file_promtool_cannot_load_is_run_one_by_one(tmp_path, handwritten,
                                                               promtool_bin) -> None:
-    rules, tests = handwritten
-    loaded = promfiles.load_rules(str(rules))
-    test = promfiles.load_tests(str(tests))
-    rule = next(a for a in loaded.alerts if a.name == "QueueDeep")
-    (tmp_path / "work").mkdir()
-    batch = mutate._Batch(str(tmp_path / "work"), {str(rules.resolve()): loaded}, 1)
+    batch, rule, test = _queue_deep(tmp_path, handwritten, 1)
     broken = operators.Mutation("literal", "100", "x", "job:queue_depth:max > ", "5m", None)
     fine = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m", None)
     job = batch.merged(rule, [broken, fine], [test], None)
@@ -581,12 +574,7 @@ def test_follow_up_jobs_run_while_others_still_run(tmp_path, handwritten, promto
     """run_merged hands each alert's outcome to ``then`` as its files are read, and the
     job ``then`` returns runs in the same pool: its outcome comes back second, per key,
     whether the first jobs were queued one per process or all in one."""
-    rules, tests = handwritten
-    loaded = promfiles.load_rules(str(rules))
-    test = promfiles.load_tests(str(tests))
-    rule = next(a for a in loaded.alerts if a.name == "QueueDeep")
-    (tmp_path / "work").mkdir()
-    batch = mutate._Batch(str(tmp_path / "work"), {str(rules.resolve()): loaded}, 2)
+    batch, rule, test = _queue_deep(tmp_path, handwritten, 2)
     killed = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m",
                                 None)
     same = operators.Mutation("literal", "100", "100.0", "job:queue_depth:max > 100.0",
