@@ -563,9 +563,9 @@ def test_a_merged_file_promtool_cannot_load_is_run_one_by_one(tmp_path, handwrit
     broken = operators.Mutation("literal", "100", "x", "job:queue_depth:max > ", "5m", None)
     fine = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m", None)
     job = batch.merged(rule, [broken, fine], [test], None)
-    assert batch.run_merged([("k", job)], 1, None) == ({"k": None}, {})
+    assert batch.run_merged([("k", job)], None) == {"k": [None]}
     job = batch.merged(rule, [fine], [test], None)
-    outcome = batch.run_merged([("k", job)], 1, None)[0]["k"]
+    outcome = batch.run_merged([("k", job)], None)["k"][0]
     assert outcome is not None and outcome[0] == "" and outcome[1][0][0] == "killed"
     assert "QueueDeep at" in outcome[1][0][1] and mutate.MERGED_SUFFIX not in outcome[1][0][1]
 
@@ -575,7 +575,8 @@ def test_follow_up_jobs_run_while_others_still_run(tmp_path, handwritten, promto
                                                    ) -> None:
     """run_merged hands each alert's outcome to ``then`` as its files are read, and the
     job ``then`` returns runs in the same pool: its outcome comes back second, per key,
-    whether the first jobs were queued one per process or all in one."""
+    whether one promtool runs at a time or two; an alert goes on for as long as ``then``
+    returns a job."""
     batch, rule, test = _queue_deep(tmp_path, handwritten, 2)
     killed = operators.Mutation("literal", "100", "101", "job:queue_depth:max > 101", "5m",
                                 None)
@@ -585,13 +586,19 @@ def test_follow_up_jobs_run_while_others_still_run(tmp_path, handwritten, promto
 
     def then(key, outcome):
         seen.append(key)
-        return batch.merged(rule, [same, killed], [test], None) if key != "c" else None
+        rounds = {"a": 2, "b": 3, "c": 1}[key]
+        return batch.merged(rule, [same, killed], [test], None) if seen.count(
+            key) < rounds else None
 
-    for count in (1, 3):
+    for workers in (1, 2):
+        batch.workers = workers
         seen.clear()
         made = ((key, batch.merged(rule, [killed, same], [test], None)) for key in "abc")
-        first, second = batch.run_merged(made, count, None, then)
-        assert sorted(seen) == ["a", "b", "c"] and set(first) == {"a", "b", "c"}
+        outcomes = batch.run_merged(made, None, then)
+        assert {k: len(v) for k, v in outcomes.items()} == {"a": 2, "b": 3, "c": 1}
+        first = {k: v[0] for k, v in outcomes.items()}
+        second = {k: v[1] for k, v in outcomes.items() if len(v) > 1}
+        assert sorted(seen) == ["a", "a", "b", "b", "b", "c"] and outcomes["b"][2] == second["b"]
         assert all(first[k] == ("", [("killed", first["a"][1][0][1]),
                                      ("survived", "promtool test rules passed")]) for k in first)
         assert set(second) == {"a", "b"}
@@ -637,6 +644,107 @@ def test_the_test_pool_hands_back_every_chunk(tmp_path, promtool_bin, monkeypatc
         handed = list(pool.finished())
     assert sum(len(chunk) for chunk, _, _ in handed) == len(paths)
     assert all(problems == ["promtool test rules: no such file"] for _, _, problems in handed)
+
+
+@pytest.mark.integration
+def test_offered_files_share_processes_and_all_come_back(tmp_path, promtool_bin) -> None:
+    """promtool.TestPool.offer: a worker takes its share of what is offered by then, the
+    waiting cost over the workers (here 2 workers, 4 files offered at once: 2 files, then 1
+    of the 2 left, then the last); files offered while the only worker runs wait and share
+    its next process; every file comes back read as test_many reads it."""
+    (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: A\n"
+                                    "    expr: vector(1)\n")
+    paths = []
+    for n, expected in enumerate(["[]", "[{exp_labels: {}}]"] * 4):
+        path = tmp_path / f"t{n}.yml"
+        path.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
+                        "- interval: 1m\n  input_series: []\n  alert_rule_test:\n"
+                        f"  - eval_time: 1m\n    alertname: A\n    exp_alerts: {expected}\n")
+        paths.append(str(path))
+    with promtool.TestPool(2, str(tmp_path)) as pool:
+        pool.offer([(p, 1.0) for p in paths[:4]])
+        chunks = [sorted(chunk) for chunk, _, _ in pool.finished()]
+    assert sorted(chunks) == [paths[0:2], paths[2:3], paths[3:4]] and pool.processes == 3
+    found: dict = {}
+    with promtool.TestPool(1, str(tmp_path)) as pool:
+        pool.offer([(paths[0], 1.0)])
+        chunks = []
+        for chunk, results, problems in pool.finished():
+            assert problems == []
+            chunks.append(chunk)
+            found.update(results)
+            if len(chunks) == 1:
+                pool.offer([(p, 1.0) for p in paths[1:5]])
+                pool.offer([(p, 1.0) for p in paths[5:]])
+    assert chunks == [paths[:1], paths[1:]] and pool.processes == 2
+    assert found == promtool.test_many([(p, 1.0) for p in paths], 2, str(tmp_path))[0]
+    assert [found[p].ok for p in paths] == [False, True] * 4
+
+
+@pytest.mark.integration
+def test_each_round_runs_the_next_group_on_the_mutants_left(monkeypatch, promtool_bin
+                                                              ) -> None:
+    """An alert's merged rounds run its test groups one each, the cheapest first, every
+    group exactly once, each round with the mutants the one before left alive; the verdicts
+    are the ones each mutant gets alone (see the test above)."""
+    rules, tests = str(GENERATED / "drift.rules.yml"), str(GENERATED / "drift.test.yml")
+    seen: dict[str, list[tuple[int, dict]]] = {}
+    left: dict[str, list[int]] = {}  # per alert and round: the mutants it left alive
+    original, outcome = mutate._Batch.merged, mutate._Batch._outcome
+
+    def spy(self, rule, found, covering, records, selection=None):
+        seen.setdefault(rule.name, []).append((len(found), selection))
+        return original(self, rule, found, covering, records, selection)
+
+    def read(self, job, results):
+        found = outcome(self, job, results)
+        left.setdefault(self.clones[job][0], []).append(
+            sum(state == "survived" for state, _ in found[1]))
+        return found
+
+    monkeypatch.setattr(mutate._Batch, "merged", spy)
+    monkeypatch.setattr(mutate._Batch, "_outcome", read)
+    report = mutate.run([rules], [tests], operators.Hints({}))
+    assert report.clean and report.killed == report.total
+    test = promfiles.load_tests(tests)
+    many = 0
+    for alert in report.alerts:
+        rounds = seen[alert.rule.name]
+        costs = {index: mutate._group_cost(group, alert.rule.name, test.evaluation_interval)
+                 for index, group in enumerate(test.data["tests"])}
+        naming = sorted(index for index, cost in costs.items() if cost is not None)
+        ran = [index for _, selection in rounds for index in sorted(selection[0])]
+        assert sorted(ran) == naming, alert.rule.name
+        counts = [count for count, _ in rounds]
+        assert counts[0] == alert.total and counts[1:] == left[alert.rule.name][:-1]
+        assert all(len(selection[0]) == 1 for count, selection in rounds if count)
+        assert [costs[i] for i in ran[:len(rounds) - 1]] == sorted(
+            costs[i] for i in ran[:len(rounds) - 1])
+        many += len(rounds) > 2
+    assert many, "no alert ran more than two rounds: the test shows nothing"
+
+
+@pytest.mark.integration
+def test_the_unchanged_rule_runs_on_the_groups_left_once_every_mutant_died(tmp_path,
+                                                                          promtool_bin
+                                                                          ) -> None:
+    """The cheapest group kills every mutant; the groups left still run the unchanged rule
+    (in one round) and a failure there is reported as the tests failing the rule."""
+    rules, tests = tmp_path / "r.yml", tmp_path / "t.yml"
+    rules.write_text("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: m > 1\n")
+    group = ("- interval: 1m\n  input_series:\n  - {{series: 'm{{s=\"a\"}}', values: '2x40'}}\n"
+             "  - {{series: 'm{{s=\"b\"}}', values: '1x40'}}\n  alert_rule_test:\n"
+             "  - {{eval_time: {at}, alertname: A, exp_alerts: {exp}}}\n")
+    fires = "[{exp_labels: {s: a}}]"
+    tests.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
+                     + group.format(at="0m", exp=fires) + group.format(at="5m", exp=fires)
+                     + group.format(at="30m", exp="[{exp_labels: {s: b}}]"))
+    report = mutate.run([str(rules)], [str(tests)], operators={"literal"})
+    assert "A at 30m" in report.alerts[0].baseline, report.alerts[0]
+    tests.write_text(tests.read_text().replace("{s: b}", "{s: a}"))
+    report = mutate.run([str(rules)], [str(tests)], operators={"literal"})
+    assert not report.alerts[0].baseline and report.alerts[0].total >= 2
+    assert report.killed == report.total
 
 
 def test_usage_errors_are_one_line(cli, handwritten) -> None:

@@ -389,6 +389,7 @@ class TestPool:
         self.progress = progress
         self.processes = 0  # chunks queued: one promtool process each
         self._queue: collections.deque[list[str]] = collections.deque()
+        self._loose: collections.deque[tuple[str, float]] = collections.deque()  # offered
         self._ready: queue.SimpleQueue[tuple[list[str], dict[str, FileResult], list[str]]] = \
             queue.SimpleQueue()
         self._lock = threading.Condition()
@@ -420,19 +421,51 @@ class TestPool:
             self._outstanding += len(split)
             self._counts[1] += len(files)
             self.processes += len(split)
-            while len(self._threads) < min(self.workers, self._outstanding):
-                thread = threading.Thread(target=self._work, daemon=True)
-                self._threads.append(thread)
-                thread.start()
-            self._lock.notify_all()
+            self._wake()
+
+    def offer(self, files: list[tuple[str, float]]) -> None:
+        """Queue ``files`` (path, cost) without a chunk: a worker that runs out of chunks
+        takes its share of what is offered by then (the offered cost over the workers, at
+        least one file). Files offered while every worker is busy wait to share a process:
+        a caller offering work as it goes starts few processes (promtool takes 30 ms to
+        start) and never leaves a worker idle while a file waits."""
+        if not files:
+            return
+        if self._junit is None:
+            self._junit = has_junit()
+        with self._lock:
+            self._loose.extend(files)
+            self._counts[1] += len(files)
+            self._wake()
+
+    def _wake(self) -> None:
+        """Start the workers the queued work needs and wake the idle ones (lock held)."""
+        while len(self._threads) < min(self.workers, self._outstanding + len(self._loose)):
+            thread = threading.Thread(target=self._work, daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        self._lock.notify_all()
+
+    def _take(self) -> list[str]:
+        """A worker's share of the offered files, oldest first, as a chunk (lock held)."""
+        share = sum(cost for _, cost in self._loose) / self.workers
+        chunk: list[str] = []
+        taken = 0.0
+        while self._loose and len(chunk) < CHUNK_FILES and (not chunk or taken < share):
+            path, cost = self._loose.popleft()
+            chunk.append(path)
+            taken += cost
+        self._outstanding += 1
+        self.processes += 1
+        return chunk
 
     def finished(self) -> Iterator[tuple[list[str], dict[str, FileResult], list[str]]]:
         """(the chunk's files, their results, what went wrong running promtool itself: a
-        timeout) for each chunk as it finishes, until none is queued or running; chunks
-        added meanwhile are included."""
+        timeout) for each chunk as it finishes, until none is queued or running and nothing
+        offered waits; chunks added and files offered meanwhile are included."""
         while True:
             with self._lock:
-                if not self._outstanding:
+                if not self._outstanding and not self._loose:
                     return
             item = self._ready.get()
             with self._lock:
@@ -443,6 +476,7 @@ class TestPool:
         with self._lock:
             self._closed = True
             self._queue.clear()
+            self._loose.clear()
             self._lock.notify_all()
         for thread in self._threads:
             thread.join()
@@ -450,11 +484,14 @@ class TestPool:
     def _work(self) -> None:
         while True:
             with self._lock:
-                while not self._queue and not self._closed:
+                while not self._queue and not self._loose and not self._closed:
                     self._lock.wait()
-                if not self._queue:
+                if self._queue:
+                    chunk = self._queue.popleft()
+                elif self._loose and not self._closed:
+                    chunk = self._take()
+                else:
                     return
-                chunk = self._queue.popleft()
             try:
                 results, problems = self._run(chunk)
             except Exception as exc:  # noqa: BLE001 - handed back, never a stuck caller

@@ -11,10 +11,11 @@ only the test groups that name it, with only those ``alert_rule_test`` entries. 
 in the same rule group as renamed copies (``NAME__pcm0``, ...), and every test entry for the
 alert is repeated for each copy: one promtool test group setup (most of promtool's cost on
 small tests) serves the unchanged rule and all its mutants, and promtool names each failing
-copy. Round one runs the cheaper half of the alert's test groups; round two runs the rest with
-the unchanged rule and the mutants still alive (on generated contracts, half the time of one
-file per mutant). Where copies could see each other (a rule reads ``ALERTS``) or a merged
-file fails for another reason than a differing alert, each mutant gets its own files instead.
+copy. The alert's test groups run one per round, the cheapest first, each round with the
+unchanged rule and the mutants still alive (most die in the first; once none is left, the
+groups still to run go in one round). Where copies could see each other (a rule reads
+``ALERTS``) or a merged file fails for another reason than a differing alert, each mutant gets
+its own files instead.
 All files are shared out over as many ``promtool test rules`` processes as the machine has
 cores (one process takes any number of test files and reports on each).
 ``promql_expr_test`` entries are left out (they test expressions, not the alert); leaving
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import os
 import re
 import tempfile
@@ -158,6 +158,7 @@ def run(rule_paths: list[str], test_paths: list[str],
         runner = _Batch(tmp, context, workers)
         planned: dict[tuple, list[tuple]] = {}
         baselines: dict[tuple, str] = {}
+        sequences: dict[tuple, list[dict[int, set[int]]]] = {}  # each round's test groups
         for result in results:
             if not result.tests:
                 _untested(result, hints)
@@ -179,7 +180,9 @@ def run(rule_paths: list[str], test_paths: list[str],
             covering = covering_tests[rule.key]
             records = _needed_records(context, needed)
             baselines[rule.key] = (covering, records)
-            first, rest = _rounds(covering, rule.name)
+            rounds = _rounds(covering, rule.name)
+            sequences[rule.key] = rounds
+            first, rest = rounds[0], _joined(rounds[1:])
             planned[rule.key] = []
             for mutation in found:
                 if mutation.equivalent:
@@ -193,37 +196,44 @@ def run(rule_paths: list[str], test_paths: list[str],
         # name, or the merged file fails for a reason other than an alert mismatch), the
         # alert falls back to the rounds below, each mutant in its own files.
         mergeable = [key for key in planned if _mergeable(context, by_key[key].rule)]
-        # written one by one while promtool already runs the first ones (run_merged)
-        merged = ((key, runner.merged(by_key[key].rule, [m for m, _, _ in planned[key]],
-                                      *baselines[key], planned[key][0][1] if planned[key]
-                                      else None))
-                  for key in mergeable)
-        alive_of: dict[tuple, list[int]] = {}
+        # Round by round, one test group each, the cheapest first: each mutant runs only
+        # until a group kills it (most die in the first), and a mutant survives only when
+        # it passed every group, as in one run. The unchanged rule runs every round (every
+        # group), and once no mutant is left the groups still to run go in one round.
+        alive_of = {key: list(range(len(planned[key]))) for key in mergeable}
+        states_of: dict[tuple, list[tuple[str, str]]] = {
+            key: [("survived", "promtool test rules passed")] * len(planned[key])
+            for key in mergeable}
+        outcomes: dict[tuple, Merged] = {}
 
-        def second_round(key: tuple, outcome: Merged) -> str | None:
-            rest = planned[key][0][2] if planned[key] else None
-            if outcome is None or outcome[0] or not rest:
-                return None
-            alive = [k for k, (state, _) in enumerate(outcome[1]) if state == "survived"]
-            alive_of[key] = alive
-            # Round two covers the rest of the groups, so the unchanged rule runs on them
-            # too, even when no mutant is left.
+        def merged_job(key: tuple, alive: list[int], selection: dict | None) -> str:
             return runner.merged(by_key[key].rule, [planned[key][k][0] for k in alive],
-                                 *baselines[key], rest)
+                                 *baselines[key], selection)
 
-        outcomes, second_outcomes = runner.run_merged(merged, len(mergeable), progress,
-                                                      second_round)
-        for key, alive in alive_of.items():
-            later = second_outcomes[key]
-            if later is None:
-                outcomes[key] = None
-            elif later[0]:
-                outcomes[key] = later
-            else:
-                states = list(outcomes[key][1])
-                for k, verdict in zip(alive, later[1], strict=True):
-                    states[k] = verdict
+        rounds_done: dict[tuple, int] = {}
+
+        def next_round(key: tuple, outcome: Merged) -> str | None:
+            done = rounds_done[key] = rounds_done.get(key, 0) + 1
+            if outcome is None or outcome[0]:
+                outcomes[key] = outcome
+                return None
+            states = states_of[key]
+            for k, verdict in zip(alive_of[key], outcome[1], strict=True):
+                states[k] = verdict
+            alive = alive_of[key] = [k for k in alive_of[key] if states[k][0] == "survived"]
+            rest = sequences[key][done:] if planned[key] else []
+            if not rest:
                 outcomes[key] = ("", states)
+                return None
+            if not alive:
+                sequences[key][done:] = [_joined(rest)]
+            return merged_job(key, alive, sequences[key][done])
+
+        # written one by one while promtool already runs the first ones (run_merged); an
+        # alert with no mutant to run has its unchanged rule run on all its groups at once
+        runner.run_merged(((key, merged_job(key, alive_of[key], sequences[key][0]
+                                             if planned[key] else None))
+                           for key in mergeable), progress, next_round)
         for key, outcome in outcomes.items():
             if outcome is None:
                 continue
@@ -235,12 +245,12 @@ def run(rule_paths: list[str], test_paths: list[str],
                                                               strict=True):
                     by_key[key].outcomes.append(Outcome(mutation, state, detail))
             planned.pop(key)
-        # Round one: each mutant against the cheaper half of its alert's test groups (most
-        # mutants die there); round two: the survivors against the rest. A mutant survives
-        # only when it passed every group, as in one run; the work is a fraction of it.
-        # The unchanged rules run in the same wave of promtool processes as round one (a wave
-        # waits for its slowest process); an alert whose unchanged rule fails has its
-        # mutants' verdicts dropped, as if they had not run.
+        # The mutants of an alert that cannot share a file, each in its own: round one runs
+        # each against its alert's cheapest test group (most mutants die there), round two
+        # the survivors against the rest. A mutant survives only when it passed every group,
+        # as in one run. The unchanged rules run in the same wave of promtool processes as
+        # round one; an alert whose unchanged rule fails has its mutants' verdicts dropped,
+        # as if they had not run.
         jobs = {key: runner.job(by_key[key].rule, None, *baselines[key], None)
                 for key in planned}
         items = {key: [(m, rest, runner.job(by_key[key].rule, m, *baselines[key], first))
@@ -367,73 +377,61 @@ class _Batch:
         self.clones[name] = (rule.name, names)
         return name
 
-    def run_merged(self, made: Iterable[tuple[tuple, str]], count: int,
-                   progress: Progress | None,
+    def run_merged(self, made: Iterable[tuple[tuple, str]], progress: Progress | None,
                    then: Callable[[tuple, Merged], str | None] | None = None
-                   ) -> tuple[dict[tuple, Merged], dict[tuple, Merged]]:
-        """Run the merged jobs ``made`` ((alert key, job), ``count`` of them, each queued to
-        promtool as it is made, a few per process). Per alert key: (why the unchanged rule
-        fails, or ""; (state, detail) per mutant), or None when the merged files cannot be
-        read per mutant (then the caller runs the mutants one by one). ``then(key,
-        outcome)``, called as each alert's outcome is read, may return a follow-up merged
-        job: it runs in the same pool while other alerts' files still run, and its outcome
-        comes back second."""
-        jobs: dict[tuple, str] = {}
-        first: dict[tuple, Merged] = {}
-        second: dict[tuple, Merged] = {}
-        followed: dict[tuple, str] = {}
-        owner: dict[str, tuple[int, tuple]] = {}  # test file -> (round, alert key)
-        left: dict[tuple[int, tuple], int] = {}  # files of a job not yet read
+                   ) -> dict[tuple, list[Merged]]:
+        """Run the merged jobs ``made`` ((alert key, job), each offered to promtool as it is
+        made: see promtool.TestPool.offer). Per alert key, the outcome of each of its
+        jobs in turn: (why the unchanged rule fails, or ""; (state, detail) per mutant), or
+        None when the merged files cannot be read per mutant (then the caller runs the
+        mutants one by one). ``then(key, outcome)``, called as each job's outcome is read,
+        may return the alert's next job: it runs in the same pool while other alerts' files
+        still run, and its outcome is read in turn."""
+        outcomes: dict[tuple, list[Merged]] = {}
+        current: dict[tuple, str] = {}  # alert key -> its job running now
+        owner: dict[str, tuple] = {}  # test file -> alert key
+        left: dict[tuple, int] = {}  # files of an alert's current job not yet read
         results: dict[str, promtool.FileResult] = {}
         with promtool.TestPool(self.workers, self.tmp, progress) as pool:
 
-            def read(round_: int, key: tuple) -> dict[tuple, str]:
-                if round_ == 2:
-                    second[key] = self._outcome(followed[key], results)
-                    return {}
-                first[key] = self._outcome(jobs[key], results)
-                job = then(key, first[key]) if then else None
-                if job is None:
-                    return {}
-                followed[key] = job
-                return {key: job}
+            def read(key: tuple) -> dict[tuple, str]:
+                outcome = self._outcome(current.pop(key), results)
+                outcomes.setdefault(key, []).append(outcome)
+                job = then(key, outcome) if then else None
+                return {} if job is None else {key: job}
 
-            def queue(round_: int, queued: dict[tuple, str], chunks: int | None) -> None:
-                files = []
-                empty: dict[tuple, str] = {}
-                for key, job in queued.items():
-                    left[(round_, key)] = len(self.files[job])
-                    if not self.files[job]:
-                        empty |= read(round_, key)
-                    for path in self.files[job]:
-                        owner[path] = (round_, key)
-                        files.append((path, self.cost[job] / len(self.files[job])))
-                pool.add(files, chunks)
-                if empty:
-                    queue(2, empty, 1)
+            def queue(queued: dict[tuple, str]) -> None:
+                while queued:
+                    files = []
+                    empty: dict[tuple, str] = {}
+                    for key, job in queued.items():
+                        current[key] = job
+                        left[key] = len(self.files[job])
+                        if not self.files[job]:
+                            empty |= read(key)
+                        for path in self.files[job]:
+                            owner[path] = key
+                            files.append((path, self.cost[job] / len(self.files[job])))
+                    pool.offer(files)
+                    queued = empty
 
-            # a few processes per worker, as promtool.test_many would make; the first starts
-            # once its jobs are written, while the rest are being written
-            per = max(1, math.ceil(count / (self.workers * promtool.CHUNKS_PER_WORKER)))
-            waiting: dict[tuple, str] = {}
+            # offered as each is written: the first process starts on the first job while
+            # the rest are being written, and a worker that finishes takes its share of what
+            # waits by then
             for key, job in made:
-                jobs[key] = waiting[key] = job
-                if len(waiting) >= per:
-                    queue(1, waiting, 1)
-                    waiting = {}
-            queue(1, waiting, 1)
+                queue({key: job})
             for chunk, found, _ in pool.finished():
                 results.update(found)
                 follow: dict[tuple, str] = {}
                 for path in chunk:
-                    place = owner[path]
-                    left[place] -= 1
-                    if not left[place]:
-                        follow |= read(*place)
-                # the second round of the alerts this chunk finished: one more process
-                queue(2, follow, 1)
+                    key = owner.pop(path)
+                    left[key] -= 1
+                    if not left[key]:
+                        follow |= read(key)
+                # the next jobs of the alerts this chunk finished
+                queue(follow)
             self.processes += pool.processes
-        return first, second
+        return outcomes
 
     def _outcome(self, job: str, results: dict[str, promtool.FileResult]) -> Merged:
         """A merged job's outcome from its files' results (see :meth:`run_merged`)."""
@@ -689,28 +687,27 @@ def _group_cost(group: promfiles.Node, alertname: str, interval: float) -> float
     return promfiles.group_cost(group, interval, alertname)
 
 
-def _rounds(tests: list[TestFile], alertname: str
-            ) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
-    """The test groups naming ``alertname`` split in two: the cheapest ones up to half the
-    cost (at least one), and the rest."""
+def _rounds(tests: list[TestFile], alertname: str) -> list[dict[int, set[int]]]:
+    """The test groups naming ``alertname``, one per round (test file index -> group
+    indexes), the cheapest first: a mutant runs on the next only while none has killed it.
+    On drawn contracts this runs a quarter fewer rule evaluations than the cheaper half of
+    the groups first and the rest second (most mutants die in the cheapest group)."""
     costs = []
     for n, test in enumerate(tests):
         for index, group in enumerate(test.data.get("tests") or ()):
             cost = _group_cost(group, alertname, test.evaluation_interval)
             if cost is not None:
                 costs.append((cost, n, index))
-    costs.sort()
-    total = sum(c for c, _, _ in costs)
-    first: dict[int, set[int]] = {}
-    rest: dict[int, set[int]] = {}
-    spent = 0.0
-    for number, (cost, n, index) in enumerate(costs):
-        if number == 0 or spent + cost <= total / 2:
-            first.setdefault(n, set()).add(index)
-            spent += cost
-        else:
-            rest.setdefault(n, set()).add(index)
-    return first, rest
+    return [{n: {index}} for _, n, index in sorted(costs)] or [{}]
+
+
+def _joined(rounds: list[dict[int, set[int]]]) -> dict[int, set[int]]:
+    """The test groups of ``rounds`` as one."""
+    out: dict[int, set[int]] = {}
+    for selection in rounds:
+        for n, indexes in selection.items():
+            out.setdefault(n, set()).update(indexes)
+    return out
 
 
 def _tests_for(test: TestFile, alertname: str, rule_names: list[str], groups: set[str],

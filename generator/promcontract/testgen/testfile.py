@@ -25,8 +25,8 @@ from promcontract.testgen.scenarios import can_batch, derive, sequential, single
 SCENARIOS_PER_GROUP = 4
 """At most this many scenarios share a derived test group (told apart by a label). Fewer
 groups cost promtool less (a group's setup, and each rule evaluated once per step for all its
-series), but mutate runs every mutant against the cheaper half of an alert's groups first and
-the survivors against the rest: with all scenarios in one group there is no cheaper half, and
+series), but mutate runs every mutant against the cheapest of an alert's groups first and
+the survivors against the next: with all scenarios in one group there is no cheaper one, and
 every mutant pays for all of them. Measured on drawn contracts (same run, bench pinning's
 draw): groups of 3-4 take a quarter off promtool's time; one group per alert about a tenth."""
 
