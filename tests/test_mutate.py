@@ -606,30 +606,43 @@ def test_follow_up_jobs_run_while_others_still_run(tmp_path, handwritten, promto
                    for k in second)
 
 
-@pytest.mark.integration
-def test_the_test_pool_hands_back_every_chunk(tmp_path, promtool_bin, monkeypatch) -> None:
-    """promtool.TestPool: chunks queued while others ran are handed back too, one chunk per
-    process where asked, each file read per file; a chunk whose run raises comes back as a
-    problem instead of leaving the caller waiting."""
+def _pool_files(tmp_path: Path, pairs: int) -> list[str]:
+    """``pairs`` times two test files of one always-firing rule: one failing, one passing."""
     (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: A\n"
                                     "    expr: vector(1)\n")
     paths = []
-    for n, expected in enumerate(["[]", "[{exp_labels: {}}]"] * 3):
+    for n, expected in enumerate(["[]", "[{exp_labels: {}}]"] * pairs):
         path = tmp_path / f"t{n}.yml"
         path.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
                         "- interval: 1m\n  input_series: []\n  alert_rule_test:\n"
                         f"  - eval_time: 1m\n    alertname: A\n    exp_alerts: {expected}\n")
         paths.append(str(path))
+    return paths
+
+
+def _drain(pool, after_first) -> tuple[list, dict]:  # noqa: ANN001 - a TestPool, a callable
+    """The chunks and the results ``pool`` hands back (none with a problem), calling
+    ``after_first()`` once the first chunk is back."""
+    chunks: list = []
+    found: dict = {}
+    for chunk, results, problems in pool.finished():
+        assert problems == []
+        chunks.append(chunk)
+        found.update(results)
+        if len(chunks) == 1:
+            after_first()
+    return chunks, found
+
+
+@pytest.mark.integration
+def test_the_test_pool_hands_back_every_chunk(tmp_path, promtool_bin, monkeypatch) -> None:
+    """promtool.TestPool: chunks queued while others ran are handed back too, one chunk per
+    process where asked, each file read per file; a chunk whose run raises comes back as a
+    problem instead of leaving the caller waiting."""
+    paths = _pool_files(tmp_path, 3)
     with promtool.TestPool(2, str(tmp_path)) as pool:
         pool.add([(p, 1.0) for p in paths[:2]], 1)
-        found: dict = {}
-        chunks = []
-        for chunk, results, problems in pool.finished():
-            assert problems == []
-            chunks.append(chunk)
-            found.update(results)
-            if len(chunks) == 1:
-                pool.add([(p, 1.0) for p in paths[2:]])
+        chunks, found = _drain(pool, lambda: pool.add([(p, 1.0) for p in paths[2:]]))
     assert chunks[0] == paths[:2] and len(chunks) == 5  # then 4 files in 4 chunks
     assert sorted(found) == sorted(paths) and pool.processes == len(chunks)
     assert [found[p].ok for p in paths] == [False, True] * 3
@@ -652,30 +665,19 @@ def test_offered_files_share_processes_and_all_come_back(tmp_path, promtool_bin)
     waiting cost over the workers (here 2 workers, 4 files offered at once: 2 files, then 1
     of the 2 left, then the last); files offered while the only worker runs wait and share
     its next process; every file comes back read as test_many reads it."""
-    (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: A\n"
-                                    "    expr: vector(1)\n")
-    paths = []
-    for n, expected in enumerate(["[]", "[{exp_labels: {}}]"] * 4):
-        path = tmp_path / f"t{n}.yml"
-        path.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
-                        "- interval: 1m\n  input_series: []\n  alert_rule_test:\n"
-                        f"  - eval_time: 1m\n    alertname: A\n    exp_alerts: {expected}\n")
-        paths.append(str(path))
+    paths = _pool_files(tmp_path, 4)
     with promtool.TestPool(2, str(tmp_path)) as pool:
         pool.offer([(p, 1.0) for p in paths[:4]])
         chunks = [sorted(chunk) for chunk, _, _ in pool.finished()]
     assert sorted(chunks) == [paths[0:2], paths[2:3], paths[3:4]] and pool.processes == 3
-    found: dict = {}
     with promtool.TestPool(1, str(tmp_path)) as pool:
         pool.offer([(paths[0], 1.0)])
-        chunks = []
-        for chunk, results, problems in pool.finished():
-            assert problems == []
-            chunks.append(chunk)
-            found.update(results)
-            if len(chunks) == 1:
-                pool.offer([(p, 1.0) for p in paths[1:5]])
-                pool.offer([(p, 1.0) for p in paths[5:]])
+
+        def more() -> None:
+            pool.offer([(p, 1.0) for p in paths[1:5]])
+            pool.offer([(p, 1.0) for p in paths[5:]])
+
+        chunks, found = _drain(pool, more)
     assert chunks == [paths[:1], paths[1:]] and pool.processes == 2
     assert found == promtool.test_many([(p, 1.0) for p in paths], 2, str(tmp_path))[0]
     assert [found[p].ok for p in paths] == [False, True] * 4
