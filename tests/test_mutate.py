@@ -237,6 +237,28 @@ def test_flow_dump_reads_as_the_block_dump(tmp_path: Path) -> None:
     assert promfiles.dump_flow({"f": 1.5}) == promfiles.dump({"f": 1.5})
 
 
+def test_flow_dump_tells_apart_scalars_of_one_text() -> None:
+    """dump_flow resolves each scalar once (text, tag, style): the same text written as an
+    int, a quoted string and a plain string keeps each its own flow text, in any order, and
+    a scalar only dump can write makes every document holding it fall back."""
+    def scalar(tag: str | None, style: str | None = None) -> object:
+        return "12" if tag is None else promfiles.Verbatim("12", f"tag:yaml.org,2002:{tag}",
+                                                          style, 1, 1)
+
+    values = {"int": (scalar("int"), "12"), "quoted": (scalar("str", "'"), '"12"'),
+              "python": (scalar(None), '"12"')}
+    for order in (("int", "quoted", "python"), ("quoted", "python", "int"),
+                  ("python", "int", "quoted")):
+        data = {name: values[name][0] for name in order}
+        assert promfiles.dump_flow(data) == "{" + ", ".join(
+            f"{name}: {values[name][1]}" for name in order) + "}\n"
+        assert yaml.safe_load(promfiles.dump_flow(data)) == yaml.safe_load(
+            promfiles.dump(data))
+    odd = promfiles.Verbatim("del\x7f", "tag:yaml.org,2002:str", '"', 1, 1)
+    for _ in range(2):
+        assert promfiles.dump_flow({"d": odd}) == promfiles.dump({"d": odd})
+
+
 @pytest.mark.integration
 def test_promtool_reads_flow_dumped_files_as_the_block_ones(tmp_path: Path, promtool_bin
                                                             ) -> None:

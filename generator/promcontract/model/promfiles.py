@@ -204,25 +204,23 @@ def dump_flow(data: Any) -> str:  # noqa: ANN401 - any YAML value
     return "".join(out)
 
 
+_FLOWN: dict[tuple[str, str, str | None], str | None] = {}  # scalar -> flow text (None: dump)
+
+
 def _flow(value: Any, out: list[str]) -> None:  # noqa: ANN401
     if isinstance(value, str):
         tag, style = (value.tag, value.style) if isinstance(value, Verbatim) else (_STR_TAG,
                                                                                    None)
-        if tag == _STR_TAG:
-            if style is None and _WORD.match(value) and \
-                    _scalar_tag(value, (True, False)) == _STR_TAG:
-                # plain, as dump writes it: "1e3" is a string to PyYAML, a number to Go
-                out.append(str(value))
-                return
-            if _NOT_QUOTABLE.search(value):
-                raise _NotFlow
-            out.append(json.dumps(str(value), ensure_ascii=False))
-        elif tag in _PLAIN_TAGS and not _NOT_PLAIN.search(value):
-            out.append(str(value))
-        elif tag in _PLAIN_TAGS and value == "":
-            out.append("null")
-        else:
+        key = (str(value), tag, style)
+        text = _FLOWN.get(key, "")
+        if text == "":
+            # the same scalars recur (keys, names, labels): each is resolved once
+            if len(_FLOWN) > 100_000:
+                _FLOWN.clear()
+            text = _FLOWN[key] = _flow_scalar(value, tag, style)
+        if text is None:
             raise _NotFlow
+        out.append(text)
     elif isinstance(value, dict):
         out.append("{")
         for n, (key, item) in enumerate(value.items()):
@@ -247,6 +245,23 @@ def _flow(value: Any, out: list[str]) -> None:  # noqa: ANN401
         out.append(str(value))
     else:  # floats and anything else: as PyYAML writes them
         raise _NotFlow
+
+
+def _flow_scalar(value: str, tag: str, style: str | None) -> str | None:
+    """A scalar's flow text, or None where only :func:`dump` writes it as promtool reads it."""
+    if tag == _STR_TAG:
+        if style is None and _WORD.match(value) and \
+                _scalar_tag(value, (True, False)) == _STR_TAG:
+            # plain, as dump writes it: "1e3" is a string to PyYAML, a number to Go
+            return str(value)
+        if _NOT_QUOTABLE.search(value):
+            return None
+        return json.dumps(str(value), ensure_ascii=False)
+    if tag in _PLAIN_TAGS and not _NOT_PLAIN.search(value):
+        return str(value)
+    if tag in _PLAIN_TAGS and value == "":
+        return "null"
+    return None
 
 
 def where(path: str, value: Any) -> Location:  # noqa: ANN401

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 import re
 import tempfile
@@ -576,11 +577,21 @@ def _static_labels(context: dict[str, RuleFile], rule: AlertRule,
     for expr in exprs:
         if not names:
             break
-        try:
-            names -= named(parse(expr))
-        except ParseError:
+        found = _names_in(expr)
+        if found is None:
             return frozenset()
+        names -= found
     return frozenset(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_in(expr: str) -> frozenset[str] | None:
+    """The label names ``expr`` names (see labels.named), None where it does not parse:
+    each round of an alert asks again for the same mutants and input series."""
+    try:
+        return frozenset(named(parse(expr)))
+    except ParseError:
+        return None
 
 
 def _renamed(mismatch: Mismatch, name: str) -> Mismatch:
