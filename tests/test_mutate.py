@@ -706,6 +706,40 @@ def test_offered_files_share_processes_and_all_come_back(tmp_path, promtool_bin)
 
 
 @pytest.mark.integration
+def test_promtool_keeps_its_temporary_files_in_the_pool_scratch_dir(tmp_path, promtool_bin,
+                                                                   monkeypatch) -> None:
+    """promtool test rules opens a TSDB per test group under TMPDIR, and one killed by its
+    timeout leaves it behind: a pool's promtool makes it in the pool's scratch directory
+    (removed by its owner), not in the system's temporary directory."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (tmp_path / "r.yml").write_text("groups:\n- name: g\n  rules:\n  - alert: A\n"
+                                    "    expr: vector(1)\n")
+    slow = tmp_path / "slow.yml"  # millions of evaluations: killed long before the end
+    slow.write_text("rule_files: [r.yml]\nevaluation_interval: 1m\ntests:\n"
+                    "- interval: 1m\n  input_series: []\n  alert_rule_test:\n"
+                    "  - eval_time: 100000h\n    alertname: A\n    exp_alerts: []\n")
+    running = promtool.Running(["test", "rules", str(slow)], merge=True, timeout=1.5,
+                               tmpdir=str(scratch))
+    with pytest.raises(promtool.ToolMissing, match="timed out"):
+        running.wait()
+    assert list(scratch.iterdir()), "the killed promtool's TSDB is not in the scratch dir"
+
+    given: list = []
+    real = promtool.Running
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        given.append(kwargs.get("tmpdir"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(promtool, "Running", spy)
+    paths = _pool_files(tmp_path, 2)
+    found, problems = promtool.test_many([(p, 1.0) for p in paths], 2, str(scratch))
+    assert problems == [] and sorted(found) == sorted(paths)
+    assert given and set(given) == {str(scratch)}
+
+
+@pytest.mark.integration
 def test_each_round_runs_the_next_group_on_the_mutants_left(monkeypatch, promtool_bin
                                                               ) -> None:
     """An alert's merged rounds run its test groups one each, the cheapest first, every

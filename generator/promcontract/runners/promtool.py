@@ -100,7 +100,7 @@ class Running:
 
     def __init__(self, args: list[str], binary: str | None = None, stdin: str | None = None,
                  stdin_file: str | None = None, merge: bool = False,
-                 timeout: float | None = None):
+                 timeout: float | None = None, tmpdir: str | None = None):
 
         exe = binary or find()
         timeout = TIMEOUT_S if timeout is None else timeout
@@ -117,10 +117,14 @@ class Running:
         # 2x takes ~10-15% off its time for ~40 MB (make bench, oracle). But one process runs
         # many test files: at 4x, a chunk of the corpus's mutant files grew to 2.1 GB; a soft
         # limit of 512 MiB (GOMEMLIMIT, Go >= 1.19) collects before that: 330 MB, no slower.
-        # Each is overridable.
+        # Each is overridable. ``tmpdir``: where promtool makes its temporary files (test
+        # rules opens a TSDB per test group): a process killed by its timeout leaves that
+        # directory behind, in the caller's scratch directory rather than the system's.
         env = dict(os.environ, GOMAXPROCS=os.environ.get("GOMAXPROCS", "1"),
                    GOGC=os.environ.get("GOGC", "400"),
                    GOMEMLIMIT=os.environ.get("GOMEMLIMIT", GO_MEMORY_LIMIT))
+        if tmpdir is not None:
+            env["TMPDIR"] = tmpdir
         self.started = time.monotonic()
         self.ended: float | None = None
         try:
@@ -432,7 +436,7 @@ class TestPool:
         if not files:
             return
         if self._junit is None:
-            self._junit = has_junit()
+            self._junit = has_junit()  # before the lock: a missing promtool raises here
         with self._lock:
             self._loose.extend(files)
             self._counts[1] += len(files)
@@ -488,7 +492,7 @@ class TestPool:
                     self._lock.wait()
                 if self._queue:
                     chunk = self._queue.popleft()
-                elif self._loose and not self._closed:
+                elif self._loose:  # close() empties it
                     chunk = self._take()
                 else:
                     return
@@ -508,7 +512,8 @@ class TestPool:
         os.close(fd)
         os.unlink(report)
         args = ["test", "rules", *([f"--junit={report}"] if self._junit else []), *chunk]
-        running = Running(args, merge=True, timeout=max(TIMEOUT_S, 5.0 * len(chunk)))
+        running = Running(args, merge=True, timeout=max(TIMEOUT_S, 5.0 * len(chunk)),
+                          tmpdir=self.scratch)
         try:
             output = running.wait()
         except ToolMissing as exc:
