@@ -239,8 +239,9 @@ def test_flow_dump_reads_as_the_block_dump(tmp_path: Path) -> None:
 
 def test_flow_dump_tells_apart_scalars_of_one_text() -> None:
     """dump_flow resolves each scalar once (text, tag, style): the same text written as an
-    int, a quoted string and a plain string keeps each its own flow text, in any order, and
-    a scalar only dump can write makes every document holding it fall back."""
+    int, a quoted string and a plain string keeps each its own flow text, in any order; a
+    scalar only dump can write makes every document holding it fall back; a long scalar is
+    written the same every time."""
     def scalar(tag: str | None, style: str | None = None) -> object:
         return "12" if tag is None else promfiles.Verbatim("12", f"tag:yaml.org,2002:{tag}",
                                                           style, 1, 1)
@@ -255,8 +256,10 @@ def test_flow_dump_tells_apart_scalars_of_one_text() -> None:
         assert yaml.safe_load(promfiles.dump_flow(data)) == yaml.safe_load(
             promfiles.dump(data))
     odd = promfiles.Verbatim("del\x7f", "tag:yaml.org,2002:str", '"', 1, 1)
+    long = "m > " + "1" * 2000  # not kept: resolved again each time, the same
     for _ in range(2):
         assert promfiles.dump_flow({"d": odd}) == promfiles.dump({"d": odd})
+        assert promfiles.dump_flow({"l": long}) == '{l: "' + long + '"}\n'
 
 
 @pytest.mark.integration

@@ -214,10 +214,13 @@ def _flow(value: Any, out: list[str]) -> None:  # noqa: ANN401
         key = (str(value), tag, style)
         text = _FLOWN.get(key, "")
         if text == "":
-            # the same scalars recur (keys, names, labels): each is resolved once
-            if len(_FLOWN) > 100_000:
-                _FLOWN.clear()
-            text = _FLOWN[key] = _flow_scalar(value, tag, style)
+            # the same scalars recur (keys, names, labels): each is resolved once (at most
+            # 20,000 of up to 1,000 characters kept: 20 MB at the very most)
+            text = _flow_scalar(value, tag, style)
+            if len(value) <= 1_000:
+                if len(_FLOWN) >= 20_000:
+                    _FLOWN.clear()
+                _FLOWN[key] = text
         if text is None:
             raise _NotFlow
         out.append(text)
