@@ -7,6 +7,7 @@ the same run on the same input (this machine is shared and noisy: compare within
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -398,6 +399,13 @@ def bench_differential() -> None:
         + f"; undocumented: {undocumented or 'none'}")
 
 
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its ended children so far."""
+    me, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
 def bench_pinning() -> None:
     """Issue 22's property at scale: >= 2,000 drawn contracts validated, rendered, derived and
     mutation-checked (batches of up to 40, one mutate run each); prints the count, the killed
@@ -409,6 +417,7 @@ def bench_pinning() -> None:
     import contract_strategies as cs
 
     totals = {"drawn": 0, "accepted": 0, "refused": 0, "killed": 0, "total": 0, "failing": 0}
+    cpu_before = _cpu()
     start = time.perf_counter()
 
     @settings(max_examples=60, deadline=None, database=None, derandomize=True,
@@ -426,12 +435,17 @@ def bench_pinning() -> None:
 
     run()
     seconds = time.perf_counter() - start
+    ours, tools = (after - before for after, before in zip(_cpu(), cpu_before, strict=True))
     share = 100.0 * totals["killed"] / max(totals["total"], 1)
     print(f"pinning: {totals['drawn']} drawn contracts ({totals['accepted']} accepted, "
           f"{totals['refused']} refused by validate) in {seconds:.0f} s = "
           f"{totals['drawn'] / seconds:.1f} contracts/s (target >= 20/s); mutants killed "
           f"{totals['killed']}/{totals['total']} ({share:.2f}%); contracts with a survivor: "
           f"{totals['failing']} (must be 0)")
+    # The machine is shared: the CPU the run got tells a slow minute from slower code.
+    print(f"pinning: CPU {ours + tools:.0f} s (Python {ours:.0f} s, promtool {tools:.0f} s) = "
+          f"{totals['drawn'] / (ours + tools):.1f} contracts per CPU second; the run had "
+          f"{(ours + tools) / seconds:.2f} of {os.cpu_count()} cores on average")
     largest = max((ROOT / "rules" / "generated").glob("*.test.yml"),
                   key=lambda p: p.stat().st_size)
     timings = []
