@@ -204,23 +204,14 @@ def dump_flow(data: Any) -> str:  # noqa: ANN401 - any YAML value
     return "".join(out)
 
 
-_FLOWN: dict[tuple[str, str, str | None], str | None] = {}  # scalar -> flow text (None: dump)
-
-
 def _flow(value: Any, out: list[str]) -> None:  # noqa: ANN401
     if isinstance(value, str):
         tag, style = (value.tag, value.style) if isinstance(value, Verbatim) else (_STR_TAG,
                                                                                    None)
-        key = (str(value), tag, style)
-        text = _FLOWN.get(key, "")
-        if text == "":
-            # the same scalars recur (keys, names, labels): each is resolved once (at most
-            # 20,000 of up to 1,000 characters kept: 20 MB at the very most)
-            text = _flow_scalar(value, tag, style)
-            if len(value) <= 1_000:
-                if len(_FLOWN) >= 20_000:
-                    _FLOWN.clear()
-                _FLOWN[key] = text
+        # the same scalars recur (keys, names, labels): each is resolved once, the short ones
+        # kept (20,000 of up to 1,000 characters: 20 MB at the very most)
+        text = (_flow_scalar if len(value) > 1_000 else _flow_scalar_kept)(str(value), tag,
+                                                                           style)
         if text is None:
             raise _NotFlow
         out.append(text)
@@ -265,6 +256,9 @@ def _flow_scalar(value: str, tag: str, style: str | None) -> str | None:
     if tag in _PLAIN_TAGS and value == "":
         return "null"
     return None
+
+
+_flow_scalar_kept = functools.lru_cache(maxsize=20_000)(_flow_scalar)
 
 
 def where(path: str, value: Any) -> Location:  # noqa: ANN401

@@ -587,7 +587,8 @@ def _static_labels(context: dict[str, RuleFile], rule: AlertRule,
 @functools.lru_cache(maxsize=4096)
 def _names_in(expr: str) -> frozenset[str] | None:
     """The label names ``expr`` names (see labels.named), None where it does not parse:
-    each round of an alert asks again for the same mutants and input series."""
+    each round of an alert asks again for the same mutants and input series (parse keeps
+    its trees; this keeps the walk over them)."""
     try:
         return frozenset(named(parse(expr)))
     except ParseError:
